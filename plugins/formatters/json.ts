@@ -1,0 +1,90 @@
+/**
+ * The `json` formatter: one JSON object per line.
+ *
+ * @module
+ */
+
+import { levelName } from "../../src/core/levels.ts";
+import type { LogRecord } from "../../src/core/record.ts";
+import { definePlugin } from "../../src/plugin/define_plugin.ts";
+import { s } from "../../src/schema/schema.ts";
+import { isoTimeCache } from "./time_cache.ts";
+
+/**
+ * Writes `{"time":…,"level":…,"logger":…,"message":…, <fields>, "error":{…}}`. Field names
+ * are stable: `time` is ISO 8601 UTC (or epoch ms with `time: epoch_ms`), `level` the level
+ * name (or number with `level: number`), fields merged at the top level. A field whose key
+ * collides with one of those five is written as `fields.<key>`.
+ *
+ * @example YAML
+ * ```ts
+ * const yaml = `
+ * sinks:
+ *   file: { type: file, path: logs/app.log, format: json }
+ *   raw:  { type: file, path: logs/raw.log, format: { type: json, time: epoch_ms, level: number } }
+ * `;
+ * console.assert(yaml.includes("format: json"));
+ * ```
+ */
+export default definePlugin({
+  kind: "formatter",
+  type: "json",
+  description: "One JSON object per line with stable field names, fields merged at the top level.",
+  options: s.object({
+    time: s.enum(["iso", "epoch_ms"] as const).default("iso").describe("How `time` is written."),
+    level: s.enum(["name", "number"] as const).default("name").describe("How `level` is written."),
+  }),
+  create(options) {
+    const isoTime = options.time === "iso" ? isoTimeCache() : undefined;
+    const numericLevel = options.level === "number";
+    return (record: LogRecord): string => {
+      let out = isoTime ? '{"time":"' + isoTime(record.time) + '"' : '{"time":' + record.time;
+      out += numericLevel
+        ? ',"level":' + record.level
+        : ',"level":"' + levelName(record.level) + '"';
+      out += ',"logger":' + JSON.stringify(record.logger) + ',"message":' +
+        JSON.stringify(record.message);
+      const fields = record.fields;
+      if (
+        "time" in fields || "level" in fields || "logger" in fields || "message" in fields ||
+        "error" in fields
+      ) {
+        out += renderColliding(fields);
+      } else {
+        const body = safeStringify(fields);
+        if (body.length > 2) out += "," + body.slice(1, -1);
+      }
+      if (record.error !== undefined) out += ',"error":' + safeStringify(record.error);
+      return out + "}";
+    };
+  },
+});
+
+const RESERVED = new Set(["time", "level", "logger", "message", "error"]);
+
+function renderColliding(fields: Record<string, unknown>): string {
+  let out = "";
+  for (const key in fields) {
+    const name = RESERVED.has(key) ? "fields." + key : key;
+    const value = safeStringify(fields[key]);
+    if (value !== undefined) out += "," + JSON.stringify(name) + ":" + value;
+  }
+  return out;
+}
+
+/** JSON.stringify that survives cycles and BigInt (a log call must never throw). */
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "null";
+  } catch {
+    const seen = new WeakSet<object>();
+    return JSON.stringify(value, (_key, v) => {
+      if (typeof v === "bigint") return v.toString();
+      if (typeof v === "object" && v !== null) {
+        if (seen.has(v)) return "[Circular]";
+        seen.add(v);
+      }
+      return v;
+    }) ?? "null";
+  }
+}

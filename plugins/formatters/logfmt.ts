@@ -1,0 +1,117 @@
+/**
+ * The `logfmt` formatter: `time=… level=info logger=app msg="hello world" user=ada`.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../../src/core/record.ts";
+import { definePlugin } from "../../src/plugin/define_plugin.ts";
+import { s } from "../../src/schema/schema.ts";
+import { isoTimeCache } from "./time_cache.ts";
+
+const LEVELS: Record<number, string> = {
+  5: "trace",
+  10: "debug",
+  20: "info",
+  30: "warn",
+  40: "error",
+  50: "critical",
+};
+
+/** Quotes a logfmt value when it holds spaces, quotes, `=` or control characters. */
+export function logfmtValue(value: unknown): string {
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (value === null || value === undefined) return value === null ? "null" : "";
+  else if (typeof value === "object") {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  } else text = String(value);
+  if (text === "") return '""';
+  // deno-lint-ignore no-control-regex
+  return /[\s"=\\\u0000-\u001f]/.test(text) ? JSON.stringify(text) : text;
+}
+
+/**
+ * Renders fields as space-separated `key=value` pairs, nested objects flattened with dots,
+ * skipping top-level keys in `skip`.
+ *
+ * @example Pairs
+ * ```ts
+ * import { formatLogfmtPairs } from "./logfmt.ts";
+ * console.assert(formatLogfmtPairs({ a: 1, b: "x y", c: { d: true } }) === 'a=1 b="x y" c.d=true');
+ * ```
+ */
+export function formatLogfmtPairs(
+  fields: Record<string, unknown>,
+  skip?: ReadonlySet<string>,
+): string {
+  let out = "";
+  for (const key in fields) {
+    if (skip?.has(key)) continue;
+    out = appendPair(out, key, fields[key], 0);
+  }
+  return out;
+}
+
+function appendPair(out: string, key: string, value: unknown, depth: number): string {
+  if (
+    typeof value === "object" && value !== null && !Array.isArray(value) && depth < 4 &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    for (const inner in value as Record<string, unknown>) {
+      out = appendPair(
+        out,
+        key + "." + inner,
+        (value as Record<string, unknown>)[inner],
+        depth + 1,
+      );
+    }
+    return out;
+  }
+  const safeKey = /^[^\s="]+$/.test(key) ? key : key.replace(/[\s="]/g, "_");
+  return (out ? out + " " : "") + safeKey + "=" + logfmtValue(value);
+}
+
+/**
+ * One logfmt line per record; the error becomes `error.name`, `error.message` and
+ * `error.stack` pairs.
+ *
+ * @example YAML
+ * ```ts
+ * const yaml = `
+ * sinks:
+ *   out: { type: console, format: logfmt }
+ * `;
+ * console.assert(yaml.includes("logfmt"));
+ * ```
+ */
+export default definePlugin({
+  kind: "formatter",
+  type: "logfmt",
+  description:
+    "key=value pairs: time, level, logger, msg, then fields (nested keys joined with dots).",
+  options: s.object({
+    time: s.enum(["iso", "epoch_ms"] as const).default("iso").describe("How `time` is written."),
+  }),
+  create(options) {
+    const iso = options.time === "iso" ? isoTimeCache() : undefined;
+    return (record: LogRecord): string => {
+      let out = "time=" + (iso ? iso(record.time) : String(record.time)) + " level=" +
+        (LEVELS[record.level] ?? String(record.level)) + " logger=" +
+        logfmtValue(record.logger || "root") +
+        " msg=" + logfmtValue(record.message);
+      const pairs = formatLogfmtPairs(record.fields);
+      if (pairs) out += " " + pairs;
+      if (record.error) {
+        out += " error.name=" + logfmtValue(record.error.name) + " error.message=" +
+          logfmtValue(record.error.message);
+        if (record.error.stack) out += " error.stack=" + logfmtValue(record.error.stack);
+      }
+      return out;
+    };
+  },
+});

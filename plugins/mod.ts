@@ -1,0 +1,33 @@
+/**
+ * The built-in plugins. Adding one means its file, its tests, and one line here.
+ *
+ * @module
+ */
+
+import type { PluginDefinition } from "../src/plugin/types.ts";
+import jsonFormatter from "./formatters/json.ts";
+import logfmtFormatter from "./formatters/logfmt.ts";
+import textFormatter from "./formatters/text.ts";
+import consoleSink from "./sinks/console.ts";
+import fileSink from "./sinks/file.ts";
+import memorySink from "./sinks/memory.ts";
+import loggerSource from "./sources/logger.ts";
+
+/**
+ * Every built-in plugin definition.
+ *
+ * @example List the built-in sinks
+ * ```ts
+ * import { builtins } from "./mod.ts";
+ * console.assert(builtins.some((p) => p.kind === "sink" && p.type === "file"));
+ * ```
+ */
+export const builtins: readonly PluginDefinition[] = [
+  loggerSource,
+  textFormatter,
+  jsonFormatter,
+  logfmtFormatter,
+  consoleSink,
+  fileSink,
+  memorySink,
+] as PluginDefinition[];

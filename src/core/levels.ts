@@ -1,0 +1,107 @@
+/**
+ * Severity levels, numbered as in Python's `logging` so that records from Python
+ * peers keep their meaning: TRACE 5, DEBUG 10, INFO 20, WARN 30, ERROR 40, CRITICAL 50.
+ *
+ * @module
+ */
+
+/**
+ * The level numbers. A logger or sink set to a level passes records at that level or above.
+ *
+ * @example Compare levels
+ * ```ts
+ * import { Level } from "./levels.ts";
+ * console.assert(Level.ERROR > Level.WARN);
+ * ```
+ */
+export const Level = {
+  NOTSET: 0,
+  TRACE: 5,
+  DEBUG: 10,
+  INFO: 20,
+  WARN: 30,
+  ERROR: 40,
+  CRITICAL: 50,
+} as const;
+
+/** A level name as written in YAML and accepted by {@linkcode parseLevel}. */
+export type LevelName = "trace" | "debug" | "info" | "warn" | "error" | "critical";
+
+/** The level names accepted in configuration, lower case, most verbose first. */
+export const LEVEL_NAMES: readonly LevelName[] = [
+  "trace",
+  "debug",
+  "info",
+  "warn",
+  "error",
+  "critical",
+];
+
+const BY_NAME: Record<string, number> = {
+  notset: 0,
+  trace: 5,
+  debug: 10,
+  info: 20,
+  warn: 30,
+  warning: 30,
+  error: 40,
+  critical: 50,
+  fatal: 50,
+};
+
+// Indexed by level number so that formatting a level name is an array load, not a lookup chain.
+const NAMES: string[] = [];
+for (let n = 0; n <= 60; n++) {
+  NAMES.push(
+    n >= 50
+      ? "CRITICAL"
+      : n >= 40
+      ? "ERROR"
+      : n >= 30
+      ? "WARN"
+      : n >= 20
+      ? "INFO"
+      : n >= 10
+      ? "DEBUG"
+      : n >= 5
+      ? "TRACE"
+      : "NOTSET",
+  );
+}
+
+/**
+ * Parses a level name (any case; `warning` and `fatal` are aliases) or a number.
+ * Returns `undefined` for anything else so callers can report the error with its path.
+ *
+ * @example Parse names and numbers
+ * ```ts
+ * import { parseLevel } from "./levels.ts";
+ * console.assert(parseLevel("WARNING") === 30);
+ * console.assert(parseLevel(25) === 25);
+ * console.assert(parseLevel("loud") === undefined);
+ * ```
+ */
+export function parseLevel(value: unknown): number | undefined {
+  if (typeof value === "number") {
+    return Number.isInteger(value) && value >= 0 && value <= 100 ? value : undefined;
+  }
+  if (typeof value !== "string") return undefined;
+  const key = value.trim().toLowerCase();
+  if (key in BY_NAME) return BY_NAME[key];
+  if (/^\d+$/.test(key)) return parseLevel(Number(key));
+  return undefined;
+}
+
+/**
+ * The upper-case name of a level number; numbers between the named levels take the
+ * name of the level below them (25 is INFO).
+ *
+ * @example Name a level
+ * ```ts
+ * import { levelName } from "./levels.ts";
+ * console.assert(levelName(40) === "ERROR");
+ * ```
+ */
+export function levelName(level: number): string {
+  return NAMES[level > 60 ? 60 : level < 0 ? 0 : level | 0] ?? "NOTSET";
+}

@@ -1,0 +1,81 @@
+/**
+ * Formats a batch into one buffer: the single write per batch every line-oriented sink makes.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { Formatter } from "../plugin/types.ts";
+
+const encoder = new TextEncoder();
+const NEWLINE = 10;
+
+/**
+ * Formats every record and joins the lines, each ending in `\n`, into one `Uint8Array`.
+ * String output (the common case) is concatenated and encoded once; byte output is copied in.
+ *
+ * @example Encode two records
+ * ```ts
+ * import { encodeBatch } from "./encode_batch.ts";
+ * import { createRecord } from "../core/record.ts";
+ * const bytes = encodeBatch([createRecord({ message: "a" }), createRecord({ message: "b" })], (r) => r.message);
+ * console.assert(new TextDecoder().decode(bytes) === "a\nb\n");
+ * ```
+ */
+export function encodeBatch(
+  records: readonly LogRecord[],
+  format: Formatter,
+  onError?: (record: LogRecord, error: unknown) => void,
+): Uint8Array {
+  let text = "";
+  let parts: Uint8Array[] | undefined;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    let line: string | Uint8Array;
+    try {
+      line = format(record);
+    } catch (error) {
+      onError?.(record, error);
+      continue;
+    }
+    if (typeof line === "string") text += line + "\n";
+    else {
+      parts ??= [];
+      if (text) parts.push(encoder.encode(text));
+      text = "";
+      parts.push(line, new Uint8Array([NEWLINE]));
+    }
+  }
+  if (!parts) return encoder.encode(text);
+  if (text) parts.push(encoder.encode(text));
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Writes all of `bytes` to a synchronous writer, looping over partial writes.
+ *
+ * @example Write to a buffer
+ * ```ts
+ * import { writeAllSync } from "./encode_batch.ts";
+ * const chunks: Uint8Array[] = [];
+ * writeAllSync({ writeSync: (b) => (chunks.push(b.slice()), b.length) }, new Uint8Array(3));
+ * console.assert(chunks.length === 1);
+ * ```
+ */
+export function writeAllSync(
+  writer: { writeSync(p: Uint8Array): number },
+  bytes: Uint8Array,
+): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += writer.writeSync(offset === 0 ? bytes : bytes.subarray(offset));
+  }
+}

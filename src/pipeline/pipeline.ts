@@ -1,0 +1,472 @@
+/**
+ * The running pipeline: sources, processors and sinks wired by `inputs:`.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { ResolvedConfig } from "../config/types.ts";
+import { PluginError } from "../plugin/plugin_error.ts";
+import type {
+  Formatter,
+  PluginContext,
+  PluginDefinition,
+  Processor,
+  Route,
+  Sink,
+  Source,
+  SourceContext,
+} from "../plugin/types.ts";
+import type { FormatterSpec } from "../schema/schema.ts";
+import { createInternalLog } from "./internal_log.ts";
+import { Metrics, type Series } from "./metrics.ts";
+import { SinkNode, type Target } from "./sink_node.ts";
+
+/** Looks up a formatter definition by type (or module) when a sink creates its formatter. */
+export type FormatterLookup = (spec: FormatterSpec) => PluginDefinition<"formatter"> | undefined;
+
+/** Options for {@linkcode Pipeline.create}. */
+export interface PipelineOptions {
+  /** Finds formatter plugins; the config loader supplies the registry plus loaded modules. */
+  formatters: FormatterLookup;
+}
+
+/** Health of one component, as `/ready` reports it. */
+export interface ComponentHealth {
+  /** Component id. */
+  id: string;
+  /** Its kind. */
+  kind: "source" | "sink";
+  /** What is wrong. */
+  problem: string;
+}
+
+const RESOLVED = Promise.resolve();
+
+class ProcessorNode implements Target {
+  targets: Target[] = [];
+  constructor(
+    readonly id: string,
+    private readonly fn: Processor,
+    private readonly counters: { in: Series; out: Series; filtered: Series; errors: Series },
+    private readonly onError: (error: unknown) => void,
+  ) {}
+  push(record: LogRecord, local: boolean): void {
+    this.counters.in.value++;
+    let out: LogRecord | null;
+    try {
+      out = this.fn(record);
+    } catch (error) {
+      // A processor that throws may be the one removing secrets: drop, never pass unprocessed.
+      this.counters.errors.value++;
+      this.onError(error);
+      return;
+    }
+    if (out === null || out === undefined) {
+      this.counters.filtered.value++;
+      return;
+    }
+    this.counters.out.value++;
+    const targets = this.targets;
+    for (let i = 0; i < targets.length; i++) targets[i]!.push(out, local);
+  }
+}
+
+/** A live source with its context. */
+interface SourceEntry {
+  id: string;
+  source: Source;
+  context: LiveSourceContext;
+}
+
+class LiveSourceContext implements SourceContext {
+  targets: Target[] = [];
+  sinks: SinkNode[] = [];
+  readonly #in: Series;
+  constructor(
+    readonly base: PluginContext,
+    private readonly metrics: Metrics,
+    readonly owner: object,
+  ) {
+    this.#in = metrics.counter("records_in_total", "Records accepted by a component.", {
+      component: base.id,
+      kind: "source",
+    });
+  }
+  get id(): string {
+    return this.base.id;
+  }
+  get baseDir(): string {
+    return this.base.baseDir;
+  }
+  get dataDir(): string {
+    return this.base.dataDir;
+  }
+  get log(): PluginContext["log"] {
+    return this.base.log;
+  }
+  get signal(): AbortSignal {
+    return this.base.signal;
+  }
+  createFormatter(spec: FormatterSpec): Formatter {
+    return this.base.createFormatter(spec);
+  }
+  counter(name: string, help: string, labels?: Record<string, string>) {
+    return this.base.counter(name, help, labels);
+  }
+  /** The lowest level any reachable sink accepts (Infinity when none). */
+  get minLevel(): number {
+    let min = Infinity;
+    for (const sink of this.sinks) if (sink.level < min) min = sink.level;
+    return min;
+  }
+  /** Routes one in-process record; never waits (sinks apply `when_full`). */
+  push(record: LogRecord): void {
+    this.#in.value++;
+    const targets = this.targets;
+    for (let i = 0; i < targets.length; i++) targets[i]!.push(record, true);
+  }
+  emit(records: readonly LogRecord[]): Promise<void> {
+    this.#in.value += records.length;
+    const targets = this.targets;
+    for (const record of records) {
+      for (let i = 0; i < targets.length; i++) targets[i]!.push(record, false);
+    }
+    let waits: Promise<void>[] | undefined;
+    for (const sink of this.sinks) {
+      if (sink.saturated) (waits ??= []).push(sink.waitForSpace());
+    }
+    return waits ? Promise.all(waits).then(() => undefined) : RESOLVED;
+  }
+  reject(reason: string, count = 1): void {
+    this.metrics.counter("records_rejected_total", "Inputs a source rejected, by reason.", {
+      component: this.id,
+      reason,
+    }).inc(count);
+  }
+}
+
+/**
+ * A running pipeline. Create it from a validated config with {@linkcode Pipeline.create},
+ * then `start()` it; `flush()` drains with a deadline; `shutdown()` (or `await using`)
+ * stops sources, drains sinks and disposes everything.
+ */
+export class Pipeline implements AsyncDisposable {
+  /** Every counter and gauge of this pipeline. */
+  readonly metrics: Metrics = new Metrics();
+  /** When the pipeline was created (epoch ms). */
+  readonly startedAt: number = Date.now();
+  /** The config it runs. */
+  readonly config: ResolvedConfig;
+  readonly #sinks = new Map<string, SinkNode>();
+  readonly #sources: SourceEntry[] = [];
+  readonly #abort = new AbortController();
+  readonly #log = createInternalLog(this.metrics);
+  #started = false;
+  #stopped: Promise<void> | undefined;
+
+  private constructor(config: ResolvedConfig) {
+    this.config = config;
+    this.metrics.gaugeFn(
+      "queue_depth",
+      "Records waiting in a sink's queue.",
+      () => [...this.#sinks.values()].map((s) => [{ component: s.id }, s.depth]),
+    );
+    this.metrics.gaugeFn(
+      "queue_bytes",
+      "Estimated bytes waiting in a sink's queue.",
+      () => [...this.#sinks.values()].map((s) => [{ component: s.id }, s.queuedBytes]),
+    );
+    this.metrics.gaugeFn(
+      "uptime_seconds",
+      "Seconds since the pipeline started.",
+      () => [[{}, (Date.now() - this.startedAt) / 1000]],
+    );
+    this.metrics.gaugeFn(
+      "memory_rss_bytes",
+      "Resident set size of the process.",
+      () => [[{}, Deno.memoryUsage().rss]],
+    );
+    this.metrics.gaugeFn(
+      "memory_heap_used_bytes",
+      "V8 heap in use.",
+      () => [[{}, Deno.memoryUsage().heapUsed]],
+    );
+  }
+
+  /**
+   * Builds every component of a validated config. Sources are created but not started.
+   * A component that fails to create throws a {@linkcode PluginError} naming it, after
+   * disposing what was already created.
+   */
+  static async create(config: ResolvedConfig, options: PipelineOptions): Promise<Pipeline> {
+    const pipeline = new Pipeline(config);
+    try {
+      await pipeline.#build(options);
+    } catch (error) {
+      await pipeline.shutdown(1000);
+      throw error;
+    }
+    return pipeline;
+  }
+
+  /** Sink nodes by id. */
+  get sinks(): ReadonlyMap<string, SinkNode> {
+    return this.#sinks;
+  }
+
+  /** Routes every source serves on the Sluice server. */
+  get routes(): Route[] {
+    return this.#sources.flatMap((s) => s.source.routes ?? []);
+  }
+
+  /** Sluice's internal log for this pipeline. */
+  get log(): PluginContext["log"] {
+    return this.#log;
+  }
+
+  /** Starts every source. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    for (const entry of this.#sources) {
+      try {
+        await entry.source.start();
+      } catch (error) {
+        throw new PluginError(`Cannot start source "${entry.id}": ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  /** Components that are failing or saturated, for `/ready`. */
+  health(): ComponentHealth[] {
+    const out: ComponentHealth[] = [];
+    for (const sink of this.#sinks.values()) {
+      const problem = sink.problem;
+      if (problem) out.push({ id: sink.id, kind: "sink", problem });
+    }
+    return out;
+  }
+
+  /**
+   * Writes every queued record, retrying failing sinks until the deadline. Resolves `true`
+   * when every sink is empty and flushed; records accepted before the call are then delivered.
+   */
+  async flush(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let ok = true;
+    // Primaries first, so that what they hand to fallbacks is flushed too.
+    for (const sink of this.#orderedSinks()) ok = (await sink.flush(deadline)) && ok;
+    return ok;
+  }
+
+  /** Writes what sync-capable sinks still hold, without awaiting (process exit). */
+  drainAtExit(): number {
+    let left = 0;
+    for (const sink of this.#orderedSinks()) left += sink.drainAtExit();
+    return left;
+  }
+
+  /** Stops sources, drains sinks until the deadline, disposes everything. Idempotent. */
+  shutdown(timeoutMs = 10_000): Promise<void> {
+    return this.#stopped ??= this.#shutdown(timeoutMs);
+  }
+
+  /** Same as `shutdown()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    this.#abort.abort();
+    for (const entry of this.#sources) {
+      try {
+        await entry.source[Symbol.asyncDispose]();
+      } catch (error) {
+        this.#log.warnOnce(`source:${entry.id}:close`, `Cannot close source "${entry.id}"`, error);
+      }
+    }
+    for (const sink of this.#orderedSinks()) await sink.close(deadline);
+  }
+
+  #orderedSinks(): SinkNode[] {
+    const seen = new Set<SinkNode>();
+    const visit = (node: SinkNode) => {
+      if (seen.has(node)) return;
+      seen.add(node);
+      if (node.fallback) visit(node.fallback);
+    };
+    // Fallbacks after the sinks that feed them.
+    const order: SinkNode[] = [];
+    const fallbacks = new Set(
+      [...this.#sinks.values()].map((s) => s.fallback).filter((s) => s !== undefined),
+    );
+    for (const sink of this.#sinks.values()) if (!fallbacks.has(sink)) order.push(sink);
+    for (const sink of order) visit(sink);
+    return [...seen, ...[...this.#sinks.values()].filter((s) => !seen.has(s))];
+  }
+
+  #context(id: string, kind: string, formatters: FormatterLookup): PluginContext {
+    const metrics = this.metrics;
+    const log = this.#log;
+    const config = this.config;
+    const signal = this.#abort.signal;
+    const context: PluginContext = {
+      id,
+      baseDir: config.baseDir,
+      dataDir: config.dataDir,
+      log,
+      signal,
+      counter: (name, help, labels = {}) =>
+        metrics.counter(name, help, { component: id, ...labels }),
+      createFormatter(spec) {
+        const definition = formatters(spec);
+        if (!definition) {
+          throw new PluginError(
+            `Cannot create ${kind} "${id}": unknown formatter "${spec.module ?? spec.type}"`,
+          );
+        }
+        const made = definition.create(spec.options as never, context);
+        if (typeof made !== "function") {
+          throw new PluginError(
+            `Cannot create ${kind} "${id}": formatter "${spec.type}" did not return a function`,
+          );
+        }
+        return made;
+      },
+    };
+    return context;
+  }
+
+  async #build(options: PipelineOptions): Promise<void> {
+    const config = this.config;
+    const nodes = new Map<string, Target & { targets?: Target[] }>();
+
+    for (const [id, sink] of Object.entries(config.sinks)) {
+      const live = await create<Sink>(
+        "sink",
+        id,
+        sink.definition,
+        sink.options,
+        this.#context(id, "sink", options.formatters),
+      );
+      this.#sinks.set(
+        id,
+        new SinkNode(live, {
+          id,
+          level: sink.level,
+          buffer: sink.buffer,
+          fallbackAfter: sink.fallback_after,
+          metrics: this.metrics,
+          log: this.#log,
+        }),
+      );
+    }
+    for (const [id, sink] of Object.entries(config.sinks)) {
+      if (sink.fallback) this.#sinks.get(id)!.fallback = this.#sinks.get(sink.fallback);
+    }
+
+    const processors = new Map<string, ProcessorNode>();
+    for (const [id, processor] of Object.entries(config.processors)) {
+      const fn = await create<Processor>(
+        "processor",
+        id,
+        processor.definition,
+        processor.options,
+        this.#context(id, "processor", options.formatters),
+      );
+      const labels = { component: id, kind: "processor" };
+      const node = new ProcessorNode(id, fn, {
+        in: this.metrics.counter("records_in_total", "Records accepted by a component.", labels),
+        out: this.metrics.counter("records_out_total", "Records delivered by a component.", labels),
+        filtered: this.metrics.counter(
+          "records_filtered_total",
+          "Records a processor filtered out.",
+          { component: id },
+        ),
+        errors: this.metrics.counter(
+          "component_errors_total",
+          "Failed operations of a component.",
+          labels,
+        ),
+      }, (error) => {
+        this.metrics.counter("records_dropped_total", "Records dropped, by component and reason.", {
+          component: id,
+          reason: "processor_error",
+        }).inc();
+        this.#log.warnOnce(
+          `processor:${id}`,
+          `Processor "${id}" failed; its records are dropped`,
+          error,
+        );
+      });
+      processors.set(id, node);
+      nodes.set(id, node);
+    }
+
+    for (const [id, source] of Object.entries(config.sources)) {
+      const context = new LiveSourceContext(
+        this.#context(id, "source", options.formatters),
+        this.metrics,
+        this,
+      );
+      this.#sources.push({ id, source: undefined as unknown as Source, context });
+      nodes.set(id, context as unknown as Target & { targets: Target[] });
+    }
+
+    // Wire inputs: each consumer registers itself as a target of each input.
+    for (const [id, processor] of Object.entries(config.processors)) {
+      for (const input of processor.inputs) nodes.get(input)?.targets?.push(processors.get(id)!);
+    }
+    for (const [id, sink] of Object.entries(config.sinks)) {
+      const inputs = sink.inputs.length ? sink.inputs : Object.keys(config.sources);
+      for (const input of inputs) nodes.get(input)?.targets?.push(this.#sinks.get(id)!);
+    }
+
+    // Each source learns which sinks it can reach, for back-pressure and level gating.
+    for (const entry of this.#sources) {
+      const reach = new Set<SinkNode>();
+      const walk = (targets: Target[]) => {
+        for (const t of targets) {
+          if (t instanceof SinkNode) reach.add(t);
+          else if (t instanceof ProcessorNode) walk(t.targets);
+        }
+      };
+      walk(entry.context.targets);
+      entry.context.sinks = [...reach];
+    }
+
+    for (const entry of this.#sources) {
+      const definition = config.sources[entry.id]!;
+      entry.source = await create<Source>(
+        "source",
+        entry.id,
+        definition.definition,
+        definition.options,
+        entry.context,
+      );
+    }
+  }
+}
+
+async function create<T>(
+  kind: string,
+  id: string,
+  definition: PluginDefinition,
+  options: Record<string, unknown>,
+  context: PluginContext,
+): Promise<T> {
+  try {
+    return await definition.create(options as never, context as never) as T;
+  } catch (error) {
+    if (error instanceof PluginError) throw error;
+    throw new PluginError(`Cannot create ${kind} "${id}": ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

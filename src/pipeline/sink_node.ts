@@ -1,0 +1,378 @@
+/**
+ * A sink's place in the pipeline: its level, its bounded queue, its batching, its retries
+ * and fallback, and its counters.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { BufferConfig } from "../config/types.ts";
+import type { InternalLog, Sink } from "../plugin/types.ts";
+import type { Metrics, Series } from "./metrics.ts";
+
+/** Anything records can be pushed into: a sink node or a processor node. */
+export interface Target {
+  /** Routes one record. `local` marks in-process log calls, which must never wait. */
+  push(record: LogRecord, local: boolean): void;
+}
+
+/**
+ * An error a sink throws for a batch that must not be retried (the peer rejected it);
+ * the batch goes to the fallback sink or is counted as dropped with `reason`.
+ */
+export class DeliveryError extends Error {
+  /** Creates the error; `reason` becomes the drop reason label. */
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly retryable = false,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "DeliveryError";
+  }
+}
+
+/** Options of a {@linkcode SinkNode}. */
+export interface SinkNodeOptions {
+  id: string;
+  level: number;
+  buffer: BufferConfig;
+  fallbackAfter: number;
+  metrics: Metrics;
+  log: InternalLog & { reset(key: string): void };
+  /** Delay before a batch is written after its first record arrives. */
+  maxWait?: number;
+}
+
+const RETRY_INITIAL = 100;
+const RETRY_MAX = 5_000;
+const RECORD_OVERHEAD = 64;
+
+/**
+ * Queues records for one sink and writes them in batches: synchronously when the sink
+ * offers `writeSync` (files, consoles), otherwise with one asynchronous write in flight.
+ */
+export class SinkNode implements Target {
+  readonly id: string;
+  readonly level: number;
+  /** Set after construction, once every sink exists. */
+  fallback: SinkNode | undefined;
+
+  readonly #sink: Sink;
+  readonly #sync: boolean;
+  readonly #maxRecords: number;
+  readonly #maxBytes: number;
+  readonly #whenFull: BufferConfig["when_full"];
+  readonly #fallbackAfter: number;
+  readonly #maxWait: number;
+  readonly #metrics: Metrics;
+  readonly #log: SinkNodeOptions["log"];
+
+  #queue: LogRecord[] = [];
+  #bytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> | undefined;
+  #waiters: (() => void)[] = [];
+  #failingSince = 0;
+  #backoff = RETRY_INITIAL;
+  #lastError = "";
+  #closed = false;
+
+  readonly #in: Series;
+  readonly #out: Series;
+  readonly #errors: Series;
+
+  constructor(sink: Sink, options: SinkNodeOptions) {
+    this.id = options.id;
+    this.level = options.level;
+    this.#sink = sink;
+    this.#sync = typeof sink.writeSync === "function";
+    this.#maxRecords = options.buffer.max_records;
+    this.#maxBytes = options.buffer.max_bytes;
+    this.#whenFull = options.buffer.when_full;
+    this.#fallbackAfter = options.fallbackAfter;
+    this.#maxWait = options.maxWait ?? 0;
+    this.#metrics = options.metrics;
+    this.#log = options.log;
+    const labels = { component: this.id, kind: "sink" };
+    this.#in = options.metrics.counter(
+      "records_in_total",
+      "Records accepted by a component.",
+      labels,
+    );
+    this.#out = options.metrics.counter(
+      "records_out_total",
+      "Records delivered by a component.",
+      labels,
+    );
+    this.#errors = options.metrics.counter(
+      "component_errors_total",
+      "Failed operations of a component.",
+      labels,
+    );
+  }
+
+  /** Records waiting in the queue. */
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  /** Estimated bytes waiting in the queue. */
+  get queuedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether the queue is at its bound. */
+  get saturated(): boolean {
+    return this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes;
+  }
+
+  /** Why the sink is not healthy, or `undefined` when it is. */
+  get problem(): string | undefined {
+    if (this.#failingSince) {
+      return `failing since ${new Date(this.#failingSince).toISOString()}: ${this.#lastError}`;
+    }
+    if (this.saturated) return `queue full (${this.#queue.length} records, ${this.#bytes} bytes)`;
+    return undefined;
+  }
+
+  /** Enqueues a record that passed the sink's level; applies `when_full` to local records. */
+  push(record: LogRecord, local: boolean): void {
+    if (record.level < this.level) return;
+    this.#in.value++;
+    if (this.#closed) {
+      this.#drop("closed", 1);
+      return;
+    }
+    if (this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes) {
+      if (local && !this.#makeRoom(record)) return;
+    }
+    this.#queue.push(record);
+    this.#bytes += record.message.length + RECORD_OVERHEAD;
+    if (this.#timer === undefined && this.#writing === undefined) this.#schedule(this.#maxWait);
+  }
+
+  /** Resolves when the queue is below its bound (the back-pressure sources await). */
+  waitForSpace(): Promise<void> {
+    if (!this.saturated || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * Writes everything queued, retrying until `deadline` (epoch ms). Resolves `true` when the
+   * queue is empty and the sink flushed.
+   */
+  async flush(deadline: number): Promise<boolean> {
+    this.#clearTimer();
+    while (Date.now() < deadline) {
+      if (this.#writing) {
+        await raceDeadline(this.#writing, deadline);
+        continue;
+      }
+      if (this.#queue.length === 0) break;
+      if (this.#sync) this.#drainSync();
+      else this.#startAsync();
+      if (this.#failingSince && this.#queue.length > 0) {
+        await sleep(Math.min(this.#backoff, Math.max(0, deadline - Date.now())));
+      }
+    }
+    const done = this.#queue.length === 0 && this.#writing === undefined;
+    try {
+      await this.#sink.flush?.();
+    } catch (error) {
+      this.#errors.value++;
+      this.#log.warnOnce(`sink:${this.id}:flush`, `Cannot flush sink "${this.id}"`, error);
+    }
+    if (!done && this.#queue.length === 0) {
+      // A write is still in flight past the deadline: wait for its outcome anyway is not allowed,
+      // so report honestly.
+      return false;
+    }
+    return done;
+  }
+
+  /** Synchronous last-chance drain at process exit (sync-capable sinks only). */
+  drainAtExit(): number {
+    this.#clearTimer();
+    if (this.#sync && !this.#failingSince) this.#drainSync();
+    return this.#queue.length;
+  }
+
+  /** Flushes until `deadline`, counts what is left as dropped, and disposes the sink. */
+  async close(deadline: number): Promise<void> {
+    await this.flush(deadline);
+    this.#closed = true;
+    this.#clearTimer();
+    if (this.#queue.length > 0) {
+      const left = this.#queue.length;
+      this.#log.warnOnce(
+        `sink:${this.id}:shutdown`,
+        `Sink "${this.id}" shut down with ${left} undelivered records`,
+      );
+      this.#drop("shutdown_timeout", left);
+      this.#queue = [];
+      this.#bytes = 0;
+    }
+    this.#wake();
+    try {
+      await this.#sink[Symbol.asyncDispose]();
+    } catch (error) {
+      this.#errors.value++;
+      this.#log.warnOnce(`sink:${this.id}:close`, `Cannot close sink "${this.id}"`, error);
+    }
+  }
+
+  #makeRoom(record: LogRecord): boolean {
+    const failing = this.#failingSince !== 0;
+    if (this.#whenFull === "block" && this.#sync && !failing) {
+      this.#drainSync();
+      return true;
+    }
+    if (this.#whenFull === "drop_oldest") {
+      const oldest = this.#queue.shift();
+      if (oldest) this.#bytes -= oldest.message.length + RECORD_OVERHEAD;
+      this.#drop("queue_full", 1);
+      return true;
+    }
+    if (this.fallback && failing) {
+      this.#toFallback([record]);
+      return false;
+    }
+    this.#drop(failing ? "sink_failing" : "queue_full", 1);
+    return false;
+  }
+
+  #schedule(delay: number): void {
+    this.#timer = setTimeout(this.#onTimer, delay);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    if (this.#sync) this.#drainSync();
+    else this.#startAsync();
+  };
+
+  #take(): LogRecord[] {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#bytes = 0;
+    this.#wake();
+    return batch;
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #drainSync(): void {
+    while (this.#queue.length > 0) {
+      const batch = this.#take();
+      try {
+        this.#sink.writeSync!(batch);
+        this.#delivered(batch.length);
+      } catch (error) {
+        this.#failed(batch, error);
+        return;
+      }
+    }
+  }
+
+  #startAsync(): void {
+    if (this.#writing || this.#queue.length === 0) return;
+    this.#writing = this.#drainAsync().finally(() => {
+      this.#writing = undefined;
+      if (this.#queue.length > 0 && this.#timer === undefined && !this.#closed) {
+        this.#schedule(this.#failingSince ? this.#backoff : this.#maxWait);
+      }
+    });
+  }
+
+  async #drainAsync(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#take();
+      try {
+        await this.#sink.write(batch);
+        this.#delivered(batch.length);
+      } catch (error) {
+        this.#failed(batch, error);
+        return;
+      }
+    }
+  }
+
+  #delivered(n: number): void {
+    this.#out.value += n;
+    if (this.#failingSince) {
+      this.#failingSince = 0;
+      this.#backoff = RETRY_INITIAL;
+      this.#log.reset(`sink:${this.id}:write`);
+      this.#log.info(`Sink "${this.id}" recovered`);
+    }
+  }
+
+  #failed(batch: LogRecord[], error: unknown): void {
+    this.#errors.value++;
+    this.#lastError = error instanceof Error ? error.message : String(error);
+    const now = Date.now();
+    if (!this.#failingSince) this.#failingSince = now;
+    this.#log.warnOnce(`sink:${this.id}:write`, `Cannot write to sink "${this.id}"`, error);
+    if (error instanceof DeliveryError && !error.retryable) {
+      if (this.fallback) this.#toFallback(batch);
+      else this.#drop(error.reason, batch.length);
+      return;
+    }
+    this.#metrics.counter("sink_retries_total", "Batches a sink will retry.", {
+      component: this.id,
+    }).inc();
+    if (this.fallback && now - this.#failingSince >= this.#fallbackAfter) {
+      this.#toFallback(batch);
+    } else {
+      // Put the batch back in front, keeping order; the queue may overshoot its bound by it.
+      this.#queue = batch.concat(this.#queue);
+      for (const r of batch) this.#bytes += r.message.length + RECORD_OVERHEAD;
+    }
+    this.#backoff = Math.min(RETRY_MAX, this.#backoff * 2);
+    this.#clearTimer();
+    if (!this.#closed) this.#schedule(this.#backoff);
+  }
+
+  #toFallback(batch: readonly LogRecord[]): void {
+    const fallback = this.fallback!;
+    this.#metrics.counter("records_to_fallback_total", "Records handed to a fallback sink.", {
+      component: this.id,
+      fallback: fallback.id,
+    }).inc(batch.length);
+    for (const record of batch) fallback.push(record, false);
+  }
+
+  #drop(reason: string, n: number): void {
+    this.#metrics.counter("records_dropped_total", "Records dropped, by component and reason.", {
+      component: this.id,
+      reason,
+    }).inc(n);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function raceDeadline(promise: Promise<void>, deadline: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise,
+    new Promise<void>((resolve) => timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))),
+  ]);
+  clearTimeout(timer);
+}

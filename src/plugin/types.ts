@@ -1,0 +1,145 @@
+/**
+ * The plugin contract: what a plugin module exports and what its live components look like.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { FormatterSpec, ObjectSchema, Shape } from "../schema/schema.ts";
+
+/** The four kinds of plugin. */
+export type PluginKind = "source" | "processor" | "formatter" | "sink";
+
+/** A formatter turns one record into one line (without the trailing newline). */
+export type Formatter = (record: LogRecord) => string | Uint8Array;
+
+/**
+ * A processor returns the record (or a new one) to pass it on, or `null` to drop it.
+ * It is synchronous: processors run inside the log call and must not do I/O.
+ */
+export type Processor = (record: LogRecord) => LogRecord | null;
+
+/**
+ * A sink receives batches. `write` may be asynchronous; the pipeline never runs two
+ * writes of one sink at once. A sink that can also write synchronously (a file, a
+ * console) implements `writeSync`, which lets in-process loggers apply back-pressure
+ * (`when_full: block`) and lets the process flush at exit without losing records.
+ */
+export interface Sink extends AsyncDisposable {
+  /** Delivers a batch; rejects if nothing of it was delivered. */
+  write(records: readonly LogRecord[]): Promise<void> | void;
+  /** Delivers a batch synchronously (optional). */
+  writeSync?(records: readonly LogRecord[]): void;
+  /** Makes delivered batches durable (for example fsync); called by flush() and shutdown(). */
+  flush?(): Promise<void> | void;
+}
+
+/** An HTTP route a source serves on the Sluice server (the `http` source's ingest route). */
+export interface Route {
+  /** HTTP methods, upper case. */
+  methods: readonly string[];
+  /** The path, such as `/ingest`. */
+  path: string;
+  /** Handles one request. */
+  handle(request: Request): Promise<Response> | Response;
+}
+
+/**
+ * A source pushes records into the pipeline through its {@linkcode SourceContext} from
+ * `start()` until it is disposed. It may expose `routes` for the Sluice server.
+ */
+export interface Source extends AsyncDisposable {
+  /** Begins producing records. */
+  start(): Promise<void> | void;
+  /** Routes served by the Sluice server, if any. */
+  routes?: readonly Route[];
+}
+
+/** A counter a plugin registers for `/metrics` (`sluice_<name>`, labelled with the component). */
+export interface Counter {
+  /** Adds `n` (default 1). */
+  inc(n?: number): void;
+  /** The current value. */
+  readonly value: number;
+}
+
+/** Sluice's own diagnostics: printed once per key to stderr and counted. */
+export interface InternalLog {
+  /** Reports a problem once per `key` (repeats are counted, not printed). */
+  warnOnce(key: string, message: string, error?: unknown): void;
+  /** Reports a notice. */
+  info(message: string): void;
+}
+
+/** What every plugin's `create` receives. */
+export interface PluginContext {
+  /** The component's id in the config (`sinks.<id>`); formatters get their sink's id. */
+  readonly id: string;
+  /** The directory relative paths resolve against (the config file's directory or cwd). */
+  readonly baseDir: string;
+  /** The state directory (`data_dir:`), for checkpoints and buffers. */
+  readonly dataDir: string;
+  /** Creates a formatter from a validated `format:` value. */
+  createFormatter(spec: FormatterSpec): Formatter;
+  /** Registers (or returns) a counter `sluice_<name>` labelled with this component. */
+  counter(name: string, help: string, labels?: Record<string, string>): Counter;
+  /** Sluice's internal log. */
+  readonly log: InternalLog;
+  /** An abort signal that fires when the pipeline shuts down. */
+  readonly signal: AbortSignal;
+}
+
+/** A source's context: how it hands records to the pipeline. */
+export interface SourceContext extends PluginContext {
+  /**
+   * Routes a batch and resolves once every sink queue it reached has room again: awaiting
+   * it is the source's back-pressure. Never rejects.
+   */
+  emit(records: readonly LogRecord[]): Promise<void>;
+  /** Counts a rejected input (a malformed line, a bad frame) by reason. */
+  reject(reason: string, count?: number): void;
+  /**
+   * Routes one in-process record without waiting: full sink queues apply their `when_full`
+   * policy. This is the path of `getLogger()` calls.
+   */
+  push(record: LogRecord): void;
+  /** The lowest level any sink reachable from this source accepts (`Infinity` when none). */
+  readonly minLevel: number;
+  /** Identifies the pipeline this source belongs to (the newest pipeline owns in-process logging). */
+  readonly owner: object;
+}
+
+/** The live component each kind creates. */
+export interface ComponentOf {
+  source: Source;
+  processor: Processor;
+  formatter: Formatter;
+  sink: Sink;
+}
+
+/** The context each kind's `create` receives. */
+export interface ContextOf {
+  source: SourceContext;
+  processor: PluginContext;
+  formatter: PluginContext;
+  sink: PluginContext;
+}
+
+/** The parsed options type of a plugin's schema. */
+export type OptionsOf<S extends Shape> = ObjectSchema<S> extends { parse(...a: never[]): infer T }
+  ? Exclude<T, undefined>
+  : never;
+
+/** A plugin definition: what a plugin module exports (made with `definePlugin`). */
+export interface PluginDefinition<K extends PluginKind = PluginKind, S extends Shape = Shape> {
+  /** Which kind of component it makes. */
+  kind: K;
+  /** Its `type:` name. */
+  type: string;
+  /** One sentence for the README and JSON Schema. */
+  description: string;
+  /** Its options (unknown keys are rejected, defaults filled). */
+  options: ObjectSchema<S>;
+  /** Makes the live component. */
+  create(options: OptionsOf<S>, context: ContextOf[K]): ComponentOf[K] | Promise<ComponentOf[K]>;
+}

@@ -1,0 +1,47 @@
+/**
+ * Did-you-mean suggestions.
+ *
+ * @module
+ */
+
+/**
+ * The candidate closest to `input` by edit distance, when it is close enough to be a
+ * plausible typo (at most a third of the longer word, and at most 3 edits).
+ *
+ * @example Suggest a key
+ * ```ts
+ * import { closest } from "./closest.ts";
+ * console.assert(closest("max_byte", ["max_bytes", "path"]) === "max_bytes");
+ * console.assert(closest("zzz", ["max_bytes", "path"]) === undefined);
+ * ```
+ */
+export function closest(input: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const lower = input.toLowerCase();
+  for (const candidate of candidates) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.min(3, Math.max(1, Math.floor(Math.max(input.length, best.length) / 3)));
+  return bestDistance <= limit ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + cost);
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
