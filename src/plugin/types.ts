@@ -125,6 +125,10 @@ export interface ContextOf {
   sink: PluginContext;
 }
 
+/** What `create` returns: formatters synchronously (sinks create them while being created). */
+export type Created<K extends PluginKind> = K extends "formatter" ? Formatter
+  : ComponentOf[K] | Promise<ComponentOf[K]>;
+
 /** The parsed options type of a plugin's schema. */
 export type OptionsOf<S extends Shape> = ObjectSchema<S> extends { parse(...a: never[]): infer T }
   ? Exclude<T, undefined>
@@ -140,6 +144,8 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
   description: string;
   /** Its options (unknown keys are rejected, defaults filled). */
   options: ObjectSchema<S>;
+  /** Set by sources that are served by the Sluice server (their routes need a `server:` section). */
+  needsServer?: boolean;
   /** Makes the live component. */
-  create(options: OptionsOf<S>, context: ContextOf[K]): ComponentOf[K] | Promise<ComponentOf[K]>;
+  create(options: OptionsOf<S>, context: ContextOf[K]): Created<K>;
 }

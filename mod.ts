@@ -1,0 +1,64 @@
+/**
+ * Sluice: a logging toolkit and log agent for Deno.
+ *
+ * Log through a dotted logger hierarchy with Python's levels, structured fields and
+ * implicit context; records flow through a pipeline of sources, processors and sinks that
+ * a YAML file (or an object) declares.
+ *
+ * @example Log, configure, shut down
+ * ```ts
+ * import { configure, getLogger, shutdown, withContext } from "./mod.ts";
+ *
+ * await configure({
+ *   loggers: { "": "info", "payment.db": "debug" },
+ *   sources: { app: { type: "logger" } },
+ *   sinks: { mem: { type: "memory" } },
+ * });
+ * const log = getLogger("payment.db");
+ * await withContext({ request_id: "r-42" }, async () => {
+ *   log.debug("query", { rows: 3 });
+ * });
+ * await shutdown();
+ * ```
+ *
+ * @module
+ */
+
+export { Level, type LevelName, levelName, parseLevel } from "./src/core/levels.ts";
+export {
+  createRecord,
+  type LogRecord,
+  type SerializedError,
+  serializeError,
+} from "./src/core/record.ts";
+export { type Fields, getLogger, Logger } from "./src/logger/logger.ts";
+export { getContext, withContext } from "./src/logger/context.ts";
+export { configure, currentPipeline, flush, shutdown } from "./src/logger/configure.ts";
+export {
+  loadConfig,
+  type LoadedConfig,
+  type LoadOptions,
+  parseConfigText,
+} from "./src/config/load.ts";
+export { ConfigError, type ConfigProblem } from "./src/config/config_error.ts";
+export type { ResolvedConfig } from "./src/config/types.ts";
+export { type ComponentHealth, Pipeline, type PipelineOptions } from "./src/pipeline/pipeline.ts";
+export { DeliveryError } from "./src/pipeline/sink_node.ts";
+export { definePlugin } from "./src/plugin/define_plugin.ts";
+export { PluginError } from "./src/plugin/plugin_error.ts";
+export type {
+  Counter,
+  Formatter,
+  InternalLog,
+  PluginContext,
+  PluginDefinition,
+  PluginKind,
+  Processor,
+  Route,
+  Sink,
+  Source,
+  SourceContext,
+} from "./src/plugin/types.ts";
+export { type FormatterSpec, type Infer, s, Schema } from "./src/schema/schema.ts";
+export { memoryRecords } from "./plugins/sinks/memory.ts";
+export { builtins } from "./plugins/mod.ts";

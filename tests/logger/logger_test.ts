@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { configure, getLogger, Level, memoryRecords, shutdown, withContext } from "../../mod.ts";
+
+async function withMemory(
+  loggers: Record<string, unknown>,
+  fn: (records: ReturnType<typeof memoryRecords>) => Promise<void> | void,
+  extra: Record<string, unknown> = {},
+) {
+  const name = `mem-${crypto.randomUUID()}`;
+  await configure({
+    loggers,
+    sources: { app: { type: "logger" }, ...(extra.sources as object ?? {}) },
+    sinks: { [name]: { type: "memory", inputs: ["app"] }, ...(extra.sinks as object ?? {}) },
+  });
+  try {
+    await fn(memoryRecords(name));
+  } finally {
+    await shutdown();
+  }
+}
+
+Deno.test("levels: a logger passes records at or above its effective level", async () => {
+  await withMemory({ "": "warn" }, async (records) => {
+    const log = getLogger("levels");
+    log.debug("d");
+    log.info("i");
+    log.warn("w");
+    log.error("e");
+    log.critical("c");
+    await shutdown();
+    assert.deepEqual(records.map((r) => r.message), ["w", "e", "c"]);
+    assert.deepEqual(records.map((r) => r.level), [Level.WARN, Level.ERROR, Level.CRITICAL]);
+  });
+});
+
+Deno.test("hierarchy: a child inherits the nearest explicit level, as in Python", async () => {
+  await withMemory({ "": "error", payment: "info", "payment.db": "debug" }, async (records) => {
+    getLogger("payment.db.pool").debug("pool");
+    getLogger("payment.api").debug("api-debug");
+    getLogger("payment.api").info("api-info");
+    getLogger("other").warn("other-warn");
+    getLogger("other").error("other-error");
+    await shutdown();
+    assert.deepEqual(records.map((r) => r.message), ["pool", "api-info", "other-error"]);
+    assert.equal(records[0]!.logger, "payment.db.pool");
+  });
+});
+
+Deno.test("propagation: a logger with propagate false stops at its own attachments", async () => {
+  const name = `mem-${crypto.randomUUID()}`;
+  const audit = `audit-${crypto.randomUUID()}`;
+  await configure({
+    loggers: { "": "debug", audit: { level: "info", propagate: false } },
+    sources: { root: { type: "logger" }, audit_src: { type: "logger", logger: "audit" } },
+    sinks: {
+      [name]: { type: "memory", inputs: ["root"] },
+      [audit]: { type: "memory", inputs: ["audit_src"] },
+    },
+  });
+  getLogger("audit.login").info("login");
+  getLogger("app").info("app");
+  await shutdown();
+  assert.deepEqual(memoryRecords(name).map((r) => r.message), ["app"]);
+  assert.deepEqual(memoryRecords(audit).map((r) => r.message), ["login"]);
+});
+
+Deno.test("isEnabled reflects both the logger level and the sinks behind it", async () => {
+  const name = `mem-${crypto.randomUUID()}`;
+  await configure({
+    loggers: { "": "debug" },
+    sources: { app: { type: "logger" } },
+    sinks: { [name]: { type: "memory", level: "warn" } },
+  });
+  const log = getLogger("gate");
+  assert.equal(
+    log.isEnabled("info"),
+    false,
+    "no sink takes INFO, so the call is skipped at the gate",
+  );
+  assert.equal(log.isEnabled("warn"), true);
+  await shutdown();
+});
+
+Deno.test("lazy field values are evaluated only when the record is built", async () => {
+  await withMemory({ "": "info" }, async (records) => {
+    let calls = 0;
+    const log = getLogger("lazy");
+    log.debug("skipped", { cost: () => ++calls });
+    log.info("kept", { cost: () => ++calls });
+    await shutdown();
+    assert.equal(calls, 1);
+    assert.equal(records[0]!.fields.cost, 1);
+  });
+});
+
+Deno.test("child loggers carry bound fields; call fields win on conflict", async () => {
+  await withMemory({ "": "info" }, async (records) => {
+    const log = getLogger("child").child({ service: "api", region: "eu" });
+    log.info("one", { region: "us", n: 1 });
+    await shutdown();
+    assert.deepEqual(records[0]!.fields, { service: "api", region: "us", n: 1 });
+    assert.equal(records[0]!.logger, "child");
+  });
+});
+
+Deno.test("context fields follow a request across awaits and timers", async () => {
+  await withMemory({ "": "info" }, async (records) => {
+    const log = getLogger("ctx");
+    await Promise.all(["a", "b"].map((id) =>
+      withContext({ request_id: id }, async () => {
+        await new Promise((r) => setTimeout(r, id === "a" ? 20 : 5));
+        log.info(`done ${id}`);
+        await withContext({ step: 2 }, async () => {
+          await Promise.resolve();
+          log.info(`nested ${id}`);
+        });
+      })
+    ));
+    log.info("outside");
+    await shutdown();
+    const byMessage = Object.fromEntries(records.map((r) => [r.message, r.fields]));
+    assert.deepEqual(byMessage["done a"], { request_id: "a" });
+    assert.deepEqual(byMessage["nested b"], { request_id: "b", step: 2 });
+    assert.deepEqual(byMessage["outside"], {});
+  });
+});
+
+Deno.test("errors are serialized with name, message, stack and cause chain", async () => {
+  await withMemory({ "": "info" }, async (records) => {
+    const log = getLogger("err");
+    const root = new TypeError("socket closed");
+    log.error(new Error("charge failed", { cause: root }), { order: 7 });
+    log.error("with field", { err: new RangeError("bad amount") });
+    await shutdown();
+    const [first, second] = records;
+    assert.equal(first!.message, "charge failed");
+    assert.equal(first!.error?.name, "Error");
+    assert.match(first!.error?.stack ?? "", /charge failed/);
+    assert.equal(typeof first!.error?.cause === "object" && first!.error.cause.name, "TypeError");
+    assert.deepEqual(first!.fields, { order: 7 });
+    assert.equal(second!.error?.name, "RangeError");
+    assert.equal("err" in second!.fields, false);
+  });
+});

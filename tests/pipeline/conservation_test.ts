@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { configure, getLogger, shutdown } from "../../mod.ts";
+
+Deno.test("conservation: 1,000,000 records through a logger into a file sink are all on disk after shutdown", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/logs/app.log`;
+    await configure({
+      sources: { app: { type: "logger" } },
+      sinks: { file: { type: "file", path, format: "json" } },
+    });
+    const log = getLogger("bulk");
+    for (let i = 0; i < 1_000_000; i++) log.info("record", { id: i });
+    await shutdown();
+    const text = await Deno.readTextFile(path);
+    const lines = text.split("\n");
+    assert.equal(lines.pop(), "", "the file ends with a newline");
+    assert.equal(lines.length, 1_000_000);
+    const ids = new Set<number>();
+    for (const line of lines) ids.add(JSON.parse(line).id);
+    assert.equal(ids.size, 1_000_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
