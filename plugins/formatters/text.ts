@@ -16,7 +16,7 @@ type Part = (record: LogRecord) => string;
 const PYTHON_NAMES: Record<string, string> = {
   asctime: "time",
   name: "logger",
-  levelname: "level",
+  levelname: "levelname",
   message: "message",
   msg: "message",
   levelno: "levelno",
@@ -28,7 +28,7 @@ export const DEFAULT_PATTERN = "{time} {level} {logger} - {message}{fields}";
 
 /**
  * Compiles a pattern into a function. Placeholders: `{time}`, `{level}`, `{levelno}`,
- * `{logger}`, `{message}`, `{fields}` (the fields not named elsewhere, as ` key=value`),
+ * `{logger}`, `{message}`, `{levelname}` (Python's names: WARNING), `{fields}` (the fields not named elsewhere, as ` key=value`),
  * and any field by name, with dots into nested values (`{user.id}`). `{level:<8}` pads to
  * the right, `{level:>8}` to the left. Python's `%(asctime)s - %(name)s - %(levelname)-8s`
  * syntax works too. An error is appended on the following lines (stack, then causes).
@@ -38,7 +38,7 @@ export const DEFAULT_PATTERN = "{time} {level} {logger} - {message}{fields}";
  * import { compilePattern } from "./text.ts";
  * import { createRecord } from "../../src/core/record.ts";
  * const format = compilePattern("%(name)s - %(levelname)s - %(message)s", "iso", false);
- * console.assert(format(createRecord({ logger: "app", level: 30, message: "hi" })) === "app - WARN - hi");
+ * console.assert(format(createRecord({ logger: "app", level: 30, message: "hi" })) === "app - WARNING - hi");
  * ```
  */
 export function compilePattern(pattern: string, timeFormat: string, utc: boolean): Part {
@@ -76,7 +76,7 @@ export function compilePattern(pattern: string, timeFormat: string, utc: boolean
       continue;
     }
     const part = placeholder(name, time);
-    if (!["time", "level", "levelno", "logger", "message", "created"].includes(name)) {
+    if (!["time", "level", "levelname", "levelno", "logger", "message", "created"].includes(name)) {
       named.add(name.split(".")[0]!);
     }
     parts.push(width === undefined ? part : pad(part, width, align === "<"));
@@ -109,6 +109,9 @@ function placeholder(name: string, time: (t: number) => string): Part {
       return (r) => levelName(r.level);
     case "levelno":
       return (r) => String(r.level);
+    case "levelname":
+      // Python's own names, so `%(levelname)s` output matches what Python's tools parse.
+      return (r) => pythonLevelName(r.level);
     case "created":
       return (r) => String(r.time / 1000);
     case "logger":
@@ -129,6 +132,11 @@ function placeholder(name: string, time: (t: number) => string): Part {
       ? value
       : JSON.stringify(value) ?? String(value);
   };
+}
+
+function pythonLevelName(level: number): string {
+  const name = levelName(level);
+  return name === "WARN" ? "WARNING" : name === "TRACE" ? "TRACE" : name;
 }
 
 function renderError(error: SerializedError): string {

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { createRecord, type LogRecord, type Sink } from "../../mod.ts";
+import { createInternalLog } from "../../src/pipeline/internal_log.ts";
+import { Metrics } from "../../src/pipeline/metrics.ts";
+import { DeliveryError, SinkNode } from "../../src/pipeline/sink_node.ts";
+import type { WhenFull } from "../../src/config/types.ts";
+
+function node(
+  sink: Sink,
+  options: { maxRecords?: number; whenFull?: WhenFull; fallbackAfter?: number; level?: number } =
+    {},
+) {
+  const metrics = new Metrics();
+  const lines: string[] = [];
+  const log = createInternalLog(metrics, (line) => lines.push(line));
+  const n = new SinkNode(sink, {
+    id: "out",
+    level: options.level ?? 0,
+    buffer: {
+      max_records: options.maxRecords ?? 10,
+      max_bytes: 1 << 30,
+      when_full: options.whenFull ?? "block",
+    },
+    fallbackAfter: options.fallbackAfter ?? 30_000,
+    metrics,
+    log,
+  });
+  return { node: n, metrics, lines };
+}
+
+function asyncSink(
+  received: LogRecord[],
+  behaviour: (batch: readonly LogRecord[]) => Promise<void> | void = () => {},
+): Sink {
+  return {
+    async write(batch) {
+      await behaviour(batch);
+      received.push(...batch);
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+}
+
+const rec = (i: number, level = 20) => createRecord({ message: String(i), level });
+
+Deno.test("sink_node with a sync sink blocks (writes in the caller) instead of dropping when full", async () => {
+  const received: LogRecord[] = [];
+  const sink: Sink = {
+    write: (b) => void received.push(...b),
+    writeSync: (b) => void received.push(...b),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  const { node: n, metrics } = node(sink, { maxRecords: 10 });
+  for (let i = 0; i < 1000; i++) n.push(rec(i), true);
+  assert.ok(received.length >= 990, "full queues were written synchronously by the caller");
+  await n.close(Date.now() + 1000);
+  assert.deepEqual(received.map((r) => Number(r.message)), [...Array(1000).keys()]);
+  assert.equal(metrics.sum("records_dropped_total"), 0);
+  assert.equal(metrics.sum("records_out_total"), 1000);
+});
+
+Deno.test("sink_node drop_newest and drop_oldest count every drop by reason", async () => {
+  for (const whenFull of ["drop_newest", "drop_oldest"] as const) {
+    const received: LogRecord[] = [];
+    const { node: n, metrics } = node(asyncSink(received), { maxRecords: 5, whenFull });
+    for (let i = 0; i < 12; i++) n.push(rec(i), true);
+    await n.close(Date.now() + 1000);
+    const kept = received.map((r) => Number(r.message));
+    assert.deepEqual(kept, whenFull === "drop_newest" ? [0, 1, 2, 3, 4] : [7, 8, 9, 10, 11]);
+    assert.equal(metrics.sum("records_dropped_total", { reason: "queue_full" }), 7);
+  }
+});
+
+Deno.test("sink_node applies its level before queueing", async () => {
+  const received: LogRecord[] = [];
+  const { node: n, metrics } = node(asyncSink(received), { level: 30 });
+  n.push(rec(1, 20), true);
+  n.push(rec(2, 40), true);
+  await n.close(Date.now() + 1000);
+  assert.deepEqual(received.map((r) => r.message), ["2"]);
+  assert.equal(metrics.sum("records_in_total"), 1);
+});
+
+Deno.test("sink_node retries a failing sink and delivers every record once it recovers", async () => {
+  const received: LogRecord[] = [];
+  let failures = 3;
+  const { node: n, metrics, lines } = node(
+    asyncSink(received, () => {
+      if (failures-- > 0) throw new Error("connection refused");
+    }),
+    { maxRecords: 100 },
+  );
+  for (let i = 0; i < 50; i++) n.push(rec(i), false);
+  assert.ok(await n.flush(Date.now() + 5000));
+  assert.deepEqual(received.map((r) => Number(r.message)), [...Array(50).keys()]);
+  assert.equal(metrics.sum("component_errors_total"), 3);
+  assert.equal(metrics.sum("sink_retries_total"), 3);
+  assert.equal(lines.filter((l) => l.includes("Cannot write")).length, 1, "reported once");
+  assert.ok(lines.some((l) => l.includes("recovered")));
+  await n.close(Date.now() + 1000);
+});
+
+Deno.test("sink_node sends rejected batches to the fallback with the count", async () => {
+  const primary: LogRecord[] = [];
+  const backup: LogRecord[] = [];
+  const { node: n, metrics } = node(
+    asyncSink(primary, () => {
+      throw new DeliveryError("HTTP 400", "http_400");
+    }),
+  );
+  const fallback = new SinkNode(asyncSink(backup), {
+    id: "backup",
+    level: 0,
+    buffer: { max_records: 100, max_bytes: 1 << 30, when_full: "block" },
+    fallbackAfter: 30_000,
+    metrics,
+    log: createInternalLog(metrics, () => {}),
+  });
+  n.fallback = fallback;
+  for (let i = 0; i < 5; i++) n.push(rec(i), false);
+  await n.flush(Date.now() + 1000);
+  await fallback.flush(Date.now() + 1000);
+  assert.equal(primary.length, 0);
+  assert.deepEqual(backup.map((r) => r.message), ["0", "1", "2", "3", "4"]);
+  assert.equal(metrics.sum("records_to_fallback_total"), 5);
+  await n.close(Date.now() + 100);
+  await fallback.close(Date.now() + 100);
+});
+
+Deno.test("sink_node counts what a shutdown deadline leaves undelivered", async () => {
+  const { node: n, metrics } = node(asyncSink([], () => {
+    throw new Error("down");
+  }));
+  for (let i = 0; i < 7; i++) n.push(rec(i), false);
+  await n.close(Date.now() + 300);
+  assert.equal(metrics.sum("records_dropped_total", { reason: "shutdown_timeout" }), 7);
+});
+
+Deno.test("sources wait for space: waitForSpace resolves once the queue drains", async () => {
+  const received: LogRecord[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const { node: n } = node(asyncSink(received, () => gate), { maxRecords: 3 });
+  for (let i = 0; i < 5; i++) n.push(rec(i), false);
+  assert.equal(n.saturated, true, "sources may overshoot by a batch but then wait");
+  let waited = false;
+  const wait = n.waitForSpace().then(() => waited = true);
+  await new Promise((r) => setTimeout(r, 20));
+  release();
+  await wait;
+  assert.ok(waited);
+  await n.close(Date.now() + 1000);
+  assert.equal(received.length, 5);
+});
