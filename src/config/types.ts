@@ -69,6 +69,8 @@ export interface ServerConfig {
   token?: string;
   /** Largest accepted request body in bytes. */
   max_body_bytes: number;
+  /** Per-client token bucket on ingest routes; `requests_per_second: 0` disables it. */
+  rate_limit: { requests_per_second: number; burst: number };
 }
 
 /** A whole validated config. */

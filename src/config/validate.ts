@@ -56,6 +56,14 @@ export const serverSchema = s.object({
     "Bearer token required on ingest and metrics routes.",
   ),
   max_body_bytes: s.bytes().default(10 * 1024 * 1024).describe("Largest accepted request body."),
+  rate_limit: s.object({
+    requests_per_second: s.number({ min: 0 }).default(1000).describe(
+      "Ingest requests each client address may make per second on average; 0 disables the limit.",
+    ),
+    burst: s.integer({ min: 1 }).default(2000).describe("Requests a client may make at once."),
+  }).default({ requests_per_second: 1000, burst: 2000 }).describe(
+    "Per-client token bucket on ingest routes (answered 429 with Retry-After when exceeded).",
+  ),
 });
 
 /** A logger's settings: a level, or a mapping with level and propagate. */
@@ -168,7 +176,12 @@ export function validateConfig(
           message: `Port ${port} is out of range (0-65535)`,
         });
       }
-      config.server = { hostname, port, max_body_bytes: server.max_body_bytes };
+      config.server = {
+        hostname,
+        port,
+        max_body_bytes: server.max_body_bytes,
+        rate_limit: server.rate_limit,
+      };
       if (server.token !== undefined) config.server.token = server.token;
     }
   }
