@@ -74,7 +74,7 @@ export default definePlugin({
       (options.color === "auto" && stream.isTerminal() && !Deno.env.get("NO_COLOR"));
     const format = color ? colorize(plain) : plain;
     const writeSync = (records: readonly LogRecord[]) =>
-      writeAllSync(stream, encodeBatch(records, format));
+      writeAllSync(stream, encodeBatch(records, format, undefined, true));
     return { writeSync, write: writeSync, [Symbol.asyncDispose]: () => Promise.resolve() };
   },
 });

@@ -67,7 +67,7 @@ export default definePlugin({
       );
     };
     const writeSync = (records: readonly LogRecord[]) => {
-      writeAllSync(file, encodeBatch(records, format, onFormatError));
+      writeAllSync(file, encodeBatch(records, format, onFormatError, true));
     };
     return {
       writeSync,

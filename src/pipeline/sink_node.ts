@@ -48,6 +48,11 @@ export interface SinkNodeOptions {
 const RETRY_INITIAL = 100;
 const RETRY_MAX = 5_000;
 const RECORD_OVERHEAD = 64;
+/**
+ * Sync sinks write once this much is queued, without waiting for the timer: a tight logging
+ * loop then works on a cache-sized batch instead of growing the heap to the queue bound.
+ */
+const SYNC_BATCH_BYTES = 256 * 1024;
 
 /**
  * Queues records for one sink and writes them in batches: synchronously when the sink
@@ -150,7 +155,8 @@ export class SinkNode implements Target {
     }
     this.#queue.push(record);
     this.#bytes += record.message.length + RECORD_OVERHEAD;
-    if (this.#timer === undefined && this.#writing === undefined) this.#schedule(this.#maxWait);
+    if (this.#sync && this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
+    else if (this.#timer === undefined && this.#writing === undefined) this.#schedule(this.#maxWait);
   }
 
   /** Resolves when the queue is below its bound (the back-pressure sources await). */
