@@ -407,7 +407,7 @@ export class Pipeline implements AsyncDisposable {
       nodes.set(id, node);
     }
 
-    for (const [id, source] of Object.entries(config.sources)) {
+    for (const id of Object.keys(config.sources)) {
       const context = new LiveSourceContext(
         this.#context(id, "source", options.formatters),
         this.metrics,
