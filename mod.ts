@@ -41,15 +41,34 @@ export {
   parseConfigText,
 } from "./src/config/load.ts";
 export { ConfigError, type ConfigProblem } from "./src/config/config_error.ts";
-export type { ResolvedConfig } from "./src/config/types.ts";
-export { type ComponentHealth, Pipeline, type PipelineOptions } from "./src/pipeline/pipeline.ts";
-export { DeliveryError } from "./src/pipeline/sink_node.ts";
+export type {
+  BufferConfig,
+  ComponentConfig,
+  LoggerConfig,
+  ProcessorConfig,
+  ResolvedConfig,
+  ServerConfig,
+  SinkConfig,
+  WhenFull,
+} from "./src/config/types.ts";
+export {
+  type ComponentHealth,
+  type FormatterLookup,
+  Pipeline,
+  type PipelineOptions,
+} from "./src/pipeline/pipeline.ts";
+export { Metrics, Series } from "./src/pipeline/metrics.ts";
+export { DeliveryError, type SinkStatus } from "./src/pipeline/sink_node.ts";
 export { definePlugin } from "./src/plugin/define_plugin.ts";
 export { PluginError } from "./src/plugin/plugin_error.ts";
 export type {
+  ComponentOf,
+  ContextOf,
   Counter,
+  Created,
   Formatter,
   InternalLog,
+  OptionsOf,
   PluginContext,
   PluginDefinition,
   PluginKind,
@@ -59,6 +78,19 @@ export type {
   Source,
   SourceContext,
 } from "./src/plugin/types.ts";
-export { type FormatterSpec, type Infer, s, Schema } from "./src/schema/schema.ts";
+export {
+  type FormatterSpec,
+  type Infer,
+  type Issue,
+  type JsonSchema,
+  type JsonSchemaContext,
+  ObjectSchema,
+  type ParseContext,
+  type Path,
+  s,
+  Schema,
+  type Shape,
+  type ShapeType,
+} from "./src/schema/schema.ts";
 export { memoryRecords } from "./plugins/sinks/memory.ts";
 export { builtins } from "./plugins/mod.ts";

@@ -20,7 +20,7 @@ import type {
 import type { FormatterSpec } from "../schema/schema.ts";
 import { createInternalLog } from "./internal_log.ts";
 import { Metrics, type Series } from "./metrics.ts";
-import { SinkNode, type Target } from "./sink_node.ts";
+import { SinkNode, type SinkStatus, type Target } from "./sink_node.ts";
 
 /** Looks up a formatter definition by type (or module) when a sink creates its formatter. */
 export type FormatterLookup = (spec: FormatterSpec) => PluginDefinition<"formatter"> | undefined;
@@ -210,8 +210,8 @@ export class Pipeline implements AsyncDisposable {
     return pipeline;
   }
 
-  /** Sink nodes by id. */
-  get sinks(): ReadonlyMap<string, SinkNode> {
+  /** Sink status by id. */
+  get sinks(): ReadonlyMap<string, SinkStatus> {
     return this.#sinks;
   }
 

@@ -33,6 +33,22 @@ export class DeliveryError extends Error {
   }
 }
 
+/** What the pipeline reports about a sink (for `/ready`, `/metrics` and tests). */
+export interface SinkStatus {
+  /** The sink's id. */
+  readonly id: string;
+  /** Its minimum level. */
+  readonly level: number;
+  /** Records waiting in its queue. */
+  readonly depth: number;
+  /** Estimated bytes waiting in its queue. */
+  readonly queuedBytes: number;
+  /** Whether the queue is at its bound. */
+  readonly saturated: boolean;
+  /** Why it is unhealthy, or `undefined`. */
+  readonly problem: string | undefined;
+}
+
 /** Options of a {@linkcode SinkNode}. */
 export interface SinkNodeOptions {
   id: string;
@@ -58,7 +74,7 @@ const SYNC_BATCH_BYTES = 256 * 1024;
  * Queues records for one sink and writes them in batches: synchronously when the sink
  * offers `writeSync` (files, consoles), otherwise with one asynchronous write in flight.
  */
-export class SinkNode implements Target {
+export class SinkNode implements Target, SinkStatus {
   readonly id: string;
   readonly level: number;
   /** Set after construction, once every sink exists. */
@@ -155,8 +171,11 @@ export class SinkNode implements Target {
     }
     this.#queue.push(record);
     this.#bytes += record.message.length + RECORD_OVERHEAD;
-    if (this.#sync && this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
-    else if (this.#timer === undefined && this.#writing === undefined) this.#schedule(this.#maxWait);
+    if (this.#sync && this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) {
+      this.#drainSync();
+    } else if (this.#timer === undefined && this.#writing === undefined) {
+      this.#schedule(this.#maxWait);
+    }
   }
 
   /** Resolves when the queue is below its bound (the back-pressure sources await). */

@@ -111,17 +111,25 @@ export interface SourceContext extends PluginContext {
 
 /** The live component each kind creates. */
 export interface ComponentOf {
+  /** A source. */
   source: Source;
+  /** A processor function. */
   processor: Processor;
+  /** A formatter function. */
   formatter: Formatter;
+  /** A sink. */
   sink: Sink;
 }
 
 /** The context each kind's `create` receives. */
 export interface ContextOf {
+  /** Sources can emit records. */
   source: SourceContext;
+  /** Processors get the common context. */
   processor: PluginContext;
+  /** Formatters get the common context. */
   formatter: PluginContext;
+  /** Sinks get the common context. */
   sink: PluginContext;
 }
 

@@ -102,6 +102,7 @@ export abstract class Schema<T> {
     return undefined;
   }
 
+  /** A copy, so that optional()/default()/describe() never change a shared schema. */
   private clone(): this {
     return Object.assign(Object.create(Object.getPrototypeOf(this)), this);
   }
@@ -358,13 +359,16 @@ class MapSchema<T> extends Schema<Record<string, T>> {
 export type Shape = Record<string, Schema<unknown>>;
 /** The parsed type of an object schema. */
 export type Infer<S> = S extends Schema<infer T> ? T : never;
-type ShapeType<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+/** The parsed type of an object schema's shape. */
+export type ShapeType<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
 
 /** An object schema: known keys only (an unknown key is an issue with a did-you-mean). */
 export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
+  /** Creates the schema from its shape; `extraKeys` are accepted and ignored (handled elsewhere). */
   constructor(readonly shape: S, private readonly opts: { extraKeys?: readonly string[] } = {}) {
     super();
   }
+  /** Parses a mapping, reporting unknown keys with a did-you-mean and filling defaults. */
   parse(value: unknown, path: Path, ctx: ParseContext): ShapeType<S> | undefined {
     if (value === null || value === undefined) value = {};
     if (!isPlainObject(value)) return this.fail(value, path, ctx);
@@ -400,9 +404,11 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
     }
     return ctx.issues.length === before ? out as ShapeType<S> : undefined;
   }
+  /** "a mapping". */
   expected(): string {
     return "a mapping";
   }
+  /** A closed JSON Schema object with each key's schema. */
   jsonSchema(ctx: JsonSchemaContext): JsonSchema {
     const properties: Record<string, JsonSchema> = {};
     const required: string[] = [];
