@@ -142,3 +142,27 @@ Deno.test("errors are serialized with name, message, stack and cause chain", asy
     assert.equal("err" in second!.fields, false);
   });
 });
+
+Deno.test("configure() again hands loggers to the new pipeline without losing or duplicating a record", async () => {
+  const first = `first-${crypto.randomUUID()}`;
+  const second = `second-${crypto.randomUUID()}`;
+  const config = (name: string) => ({
+    sources: { app: { type: "logger" } },
+    sinks: { [name]: { type: "memory" } },
+  });
+  await configure(config(first));
+  const log = getLogger("swap");
+  let i = 0;
+  const timer = setInterval(() => {
+    for (let k = 0; k < 50; k++) log.info("r", { i: i++ });
+  }, 1);
+  await new Promise((r) => setTimeout(r, 30));
+  await configure(config(second));
+  await new Promise((r) => setTimeout(r, 30));
+  clearInterval(timer);
+  await shutdown();
+  const ids = [...memoryRecords(first), ...memoryRecords(second)].map((r) => r.fields.i as number);
+  assert.equal(ids.length, i);
+  assert.equal(new Set(ids).size, i);
+  assert.ok(memoryRecords(first).length > 0 && memoryRecords(second).length > 0);
+});

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const MOD = new URL("../../mod.ts", import.meta.url).href;
+const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
+
+async function runScript(
+  source: string,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const path = `${cwd}/script.ts`;
+  await Deno.writeTextFile(path, source);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, path],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+Deno.test("before configure(), records at INFO and above go to stderr as text", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stdout, stderr } = await runScript(
+      `import { getLogger } from "${MOD}";
+       const log = getLogger("app.start");
+       log.debug("hidden");
+       log.info("listening", { port: 8080 });
+       log.error("failed");`,
+      dir,
+    );
+    assert.equal(code, 0);
+    assert.equal(stdout, "");
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 2, stderr);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO app\.start - listening port=8080$/);
+    assert.match(lines[1]!, /ERROR app\.start - failed$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Deno.exit() without shutdown() still writes every record a file sink accepted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await runScript(
+      `import { configure, getLogger } from "${MOD}";
+       await configure({ sources: { app: { type: "logger" } }, sinks: { f: { type: "file", path: "out.log" } } });
+       const log = getLogger("exit");
+       for (let i = 0; i < 25_000; i++) log.info("r", { i });
+       Deno.exit(0);`,
+      dir,
+    );
+    assert.equal(code, 0, stderr);
+    const lines = (await Deno.readTextFile(`${dir}/out.log`)).trim().split("\n");
+    assert.equal(lines.length, 25_000);
+    assert.equal(JSON.parse(lines.at(-1)!).i, 24_999);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a program that simply ends without shutdown() loses nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await runScript(
+      `import { configure, getLogger } from "${MOD}";
+       await configure({ sources: { app: { type: "logger" } }, sinks: { f: { type: "file", path: "out.log", format: "logfmt" } } });
+       for (let i = 0; i < 1000; i++) getLogger("end").info("r", { i });`,
+      dir,
+    );
+    assert.equal(code, 0, stderr);
+    const lines = (await Deno.readTextFile(`${dir}/out.log`)).trim().split("\n");
+    assert.equal(lines.length, 1000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
