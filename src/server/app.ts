@@ -1,0 +1,209 @@
+/**
+ * The Sluice server's routes as a Hono app: health, readiness, metrics and the sources'
+ * ingest routes, locked down by default. Pure: nothing binds here (see `serve()`).
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import type { ServerConfig } from "../config/types.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import type { Route } from "../plugin/types.ts";
+import { createBearerCheck } from "./bearer_check.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+import { readLimited, TOO_LARGE } from "./read_limited.ts";
+
+/** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
+export type AppPipeline = Pick<Pipeline, "config" | "metrics" | "routes" | "health" | "log">;
+
+/** What `serve()` passes with each request: the client's address. */
+export interface ServerBindings {
+  /** The remote address (Deno's `ServeHandlerInfo.remoteAddr`). */
+  remoteAddr?: { hostname?: string };
+}
+
+/** The Hono environment of the Sluice app. */
+export interface ServerEnv {
+  /** Per-request bindings. */
+  Bindings: ServerBindings;
+}
+
+/** Options of {@linkcode createApp}. */
+export interface AppOptions {
+  /** The clock for rate limiting in epoch ms; `Date.now` by default. */
+  now?: () => number;
+}
+
+/** The server settings used when the config has no `server:` section. */
+export const DEFAULT_SERVER: Readonly<ServerConfig> = {
+  hostname: "127.0.0.1",
+  port: 9600,
+  max_body_bytes: 10 * 1024 * 1024,
+  rate_limit: { requests_per_second: 1000, burst: 2000 },
+};
+
+/** Headers set on every response. */
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ["X-Content-Type-Options", "nosniff"],
+  ["Cache-Control", "no-store"],
+  ["Content-Security-Policy", "default-src 'none'"],
+  ["X-Frame-Options", "DENY"],
+  ["Referrer-Policy", "no-referrer"],
+];
+
+const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const OWN_PATHS = ["/health", "/ready", "/metrics"];
+
+/**
+ * Builds the server app of a pipeline:
+ *
+ * - `GET /health`: liveness, always 200 `{"status":"ok"}`.
+ * - `GET /ready`: 200 `{"status":"ready"}`, or 503 with `components` naming every failing or
+ *   saturated component.
+ * - `GET /metrics`: Prometheus text (version 0.0.4).
+ * - every route the pipeline's sources serve (the `http` source's ingest route).
+ *
+ * With `server.token`, ingest and metrics routes require `Authorization: Bearer <token>`
+ * (compared in constant time); health and readiness stay open for probes. Ingest bodies
+ * above `server.max_body_bytes` are refused with 413 while they stream, and each client
+ * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
+ * counted in `sluice_http_requests_total{route,status}` and every refusal in
+ * `sluice_http_rejections_total{reason}`. Errors answer a JSON message, never a stack, and
+ * every response carries {@linkcode SECURITY_HEADERS}.
+ *
+ * @example Probe health and metrics without binding a port
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * import { loadConfig, Pipeline } from "../../mod.ts";
+ * const { config, formatters } = await loadConfig({ sinks: { mem: { type: "memory" } } });
+ * await using pipeline = await Pipeline.create(config, { formatters });
+ * const app = createApp(pipeline);
+ * const health = await app.request("/health");
+ * console.assert(health.status === 200);
+ * console.assert(health.headers.get("x-content-type-options") === "nosniff");
+ * const metrics = await (await app.request("/metrics")).text();
+ * console.assert(metrics.includes("sluice_uptime_seconds"));
+ * ```
+ */
+export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono<ServerEnv> {
+  const server = pipeline.config.server ?? DEFAULT_SERVER;
+  const metrics = pipeline.metrics;
+  const app = new Hono<ServerEnv>();
+  const routes = pipeline.routes.filter((route) => {
+    if (!OWN_PATHS.includes(route.path)) return true;
+    pipeline.log.warnOnce(
+      `server:route:${route.path}`,
+      `A source route "${route.path}" clashes with the server's own route; it is not served`,
+    );
+    return false;
+  });
+  const known = new Set([...OWN_PATHS, ...routes.map((r) => r.path)]);
+
+  const reject = (reason: string) =>
+    metrics.counter("http_rejections_total", "HTTP requests refused, by reason.", { reason }).inc();
+  const problem = (
+    c: Context<ServerEnv>,
+    status: 401 | 413 | 429,
+    reason: string,
+    text: string,
+  ) => {
+    reject(reason);
+    return c.json({ error: text }, status);
+  };
+
+  app.use("*", async (c, next) => {
+    await next();
+    let res = c.res;
+    try {
+      for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
+    } catch {
+      // Immutable headers (a fetched or static response): copy it into a mutable one.
+      res = new Response(res.body, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: new Headers(res.headers),
+      });
+      for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
+      c.res = res;
+    }
+    const route = known.has(c.req.path) ? c.req.path : "other";
+    metrics.counter("http_requests_total", "HTTP requests served, by route and status.", {
+      route,
+      status: String(res.status),
+    }).inc();
+  });
+
+  const check = server.token === undefined ? undefined : createBearerCheck(server.token);
+  const auth: MiddlewareHandler<ServerEnv> = async (c, next) => {
+    if (check && !(await check(c.req.header("authorization")))) {
+      c.header("WWW-Authenticate", 'Bearer realm="sluice"');
+      return problem(c, 401, "unauthorized", "A valid bearer token is required");
+    }
+    await next();
+  };
+
+  const limiter = new RateLimiter({
+    requestsPerSecond: server.rate_limit.requests_per_second,
+    burst: server.rate_limit.burst,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const rateLimit: MiddlewareHandler<ServerEnv> = async (c, next) => {
+    const wait = limiter.take(c.env?.remoteAddr?.hostname ?? "unknown");
+    if (wait > 0) {
+      c.header("Retry-After", String(Math.max(1, Math.ceil(wait))));
+      return problem(c, 429, "rate_limited", "Too many requests; retry later");
+    }
+    await next();
+  };
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/ready", (c) => {
+    const components = pipeline.health();
+    if (components.length === 0) return c.json({ status: "ready" });
+    return c.json({ status: "unavailable", components }, 503);
+  });
+  app.get(
+    "/metrics",
+    auth,
+    (c) => c.body(metrics.render(), 200, { "Content-Type": PROMETHEUS_TYPE }),
+  );
+
+  for (const route of routes) {
+    app.on([...route.methods], route.path, rateLimit, auth, (c) => ingest(c, route));
+  }
+
+  const limit = server.max_body_bytes;
+  const tooLarge = (c: Context<ServerEnv>) =>
+    problem(c, 413, "body_too_large", `Request body exceeds the limit of ${limit} bytes`);
+  async function ingest(c: Context<ServerEnv>, route: Route): Promise<Response> {
+    const raw = c.req.raw;
+    const declared = Number(raw.headers.get("content-length") ?? NaN);
+    if (declared > limit) return tooLarge(c);
+    let body: Uint8Array<ArrayBuffer> | typeof TOO_LARGE;
+    try {
+      body = await readLimited(raw.body, limit);
+    } catch {
+      reject("body_unreadable");
+      return c.json({ error: "Cannot read the request body" }, 400);
+    }
+    if (body === TOO_LARGE) return tooLarge(c);
+    const headers = new Headers(raw.headers);
+    headers.delete("content-length");
+    headers.delete("transfer-encoding");
+    const init: RequestInit = { method: raw.method, headers, signal: raw.signal };
+    if (raw.method !== "GET" && raw.method !== "HEAD") init.body = body;
+    return await route.handle(new Request(raw.url, init));
+  }
+
+  app.notFound((c) => c.json({ error: "Not found" }, 404));
+  app.onError((error, c) => {
+    pipeline.log.warnOnce(
+      `server:error:${c.req.path}`,
+      `HTTP handler for ${c.req.method} ${c.req.path} failed`,
+      error,
+    );
+    return c.json({ error: "Internal server error" }, 500);
+  });
+  return app;
+}

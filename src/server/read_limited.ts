@@ -1,0 +1,55 @@
+/**
+ * Reading a request body with a byte limit enforced while it streams.
+ *
+ * @module
+ */
+
+/** The body was larger than the limit. */
+export const TOO_LARGE: unique symbol = Symbol("too large");
+
+/**
+ * Reads a body stream whole, counting bytes as they arrive: as soon as more than `limit`
+ * bytes came in, the stream is cancelled and {@linkcode TOO_LARGE} returned, whatever the
+ * `Content-Length` header claimed. A `null` body reads as empty.
+ *
+ * @example A body over the limit
+ * ```ts
+ * import { readLimited, TOO_LARGE } from "./read_limited.ts";
+ * const body = new Response("x".repeat(100)).body;
+ * console.assert((await readLimited(body, 10)) === TOO_LARGE);
+ * const small = await readLimited(new Response("hello").body, 10);
+ * console.assert(small !== TOO_LARGE && small.length === 5);
+ * ```
+ */
+export async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | typeof TOO_LARGE> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => {});
+        return TOO_LARGE;
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  // Stream chunks are backed by plain ArrayBuffers.
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
