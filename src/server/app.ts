@@ -191,7 +191,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     const headers = new Headers(raw.headers);
     headers.delete("content-length");
     headers.delete("transfer-encoding");
-    const init: RequestInit = { method: raw.method, headers, signal: raw.signal };
+    const init: RequestInit = { method: raw.method, headers };
     if (raw.method !== "GET" && raw.method !== "HEAD") init.body = body;
     return await route.handle(new Request(raw.url, init));
   }
