@@ -67,6 +67,7 @@ export default definePlugin({
       "Colour lines by level.",
     ),
   }),
+  permissions: () => ({ env: ["NO_COLOR"] }),
   create(options, context) {
     const stream = options.stream === "stdout" ? Deno.stdout : Deno.stderr;
     const plain = context.createFormatter(options.format);

@@ -33,6 +33,9 @@ export default definePlugin({
     format: s.formatter().default({ type: "json", options: {} }).describe("The formatter."),
     fsync: s.boolean().default(false).describe("fsync on flush and shutdown."),
   }),
+  permissions: (options, context) => ({
+    write: [dirname(resolve(context.baseDir, options.path))],
+  }),
   create(options, context) {
     const path = resolve(context.baseDir, options.path);
     const format = context.createFormatter(options.format);

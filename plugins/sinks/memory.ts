@@ -47,6 +47,7 @@ export default definePlugin({
     name: s.string().optional().describe("The store name; the sink id when omitted."),
     max_records: s.integer({ min: 1 }).default(100_000).describe("Most records kept."),
   }),
+  permissions: () => ({}),
   create(options, context) {
     const store = memoryRecords(options.name ?? context.id);
     const evicted = context.counter(

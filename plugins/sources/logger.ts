@@ -30,6 +30,7 @@ export default definePlugin({
   options: s.object({
     logger: s.string().default("").describe('The logger name to attach to; "" is the root.'),
   }),
+  permissions: () => ({}),
   create(options, context) {
     let detach: (() => void) | undefined;
     const attachment: Attachment = {

@@ -207,6 +207,7 @@ export default definePlugin({
   description:
     "One record per line of standard input; JSON object lines become structured records.",
   options,
+  permissions: () => ({}),
   create: (parsed, context) => createStdinSource(parsed, context, () => Deno.stdin.readable),
 });
 

@@ -154,6 +154,36 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
   options: ObjectSchema<S>;
   /** Set by sources that are served by the Sluice server (their routes need a `server:` section). */
   needsServer?: boolean;
+  /**
+   * What the component needs from Deno's permissions with these options, for
+   * `sluice permissions` (files it writes, hosts it reaches, variables it reads).
+   */
+  permissions?(options: OptionsOf<S>, context: PermissionContext): PluginPermissions;
   /** Makes the live component. */
   create(options: OptionsOf<S>, context: ContextOf[K]): Created<K>;
+}
+
+/** What a plugin's `permissions()` receives. */
+export interface PermissionContext {
+  /** The directory relative paths resolve against. */
+  readonly baseDir: string;
+  /** The state directory (`data_dir:`). */
+  readonly dataDir: string;
+}
+
+/**
+ * Deno permissions a component needs. Paths may be relative to `baseDir`; a directory
+ * grants everything below it.
+ */
+export interface PluginPermissions {
+  /** Paths it reads (`--allow-read`). */
+  read?: readonly string[];
+  /** Paths it writes or creates (`--allow-write`). */
+  write?: readonly string[];
+  /** `host:port` (or `host`) it connects to or listens on (`--allow-net`). */
+  net?: readonly string[];
+  /** Environment variables it reads (`--allow-env`). */
+  env?: readonly string[];
+  /** System information it reads, such as `hostname` (`--allow-sys`). */
+  sys?: readonly string[];
 }
