@@ -1,0 +1,135 @@
+/**
+ * Micro-benchmarks of the in-process path (`deno task bench`): a disabled call, an enabled
+ * call through the JSON formatter into a file sink, and each formatter alone.
+ *
+ * The last bench ("teardown") flushes the file sink, then checks that the file holds exactly
+ * one line per enabled call made during the run: a call counted here reached the disk.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import {
+  builtins,
+  configure,
+  createRecord,
+  flush,
+  type Formatter,
+  getLogger,
+  type PluginContext,
+  type PluginDefinition,
+  shutdown,
+} from "../mod.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "sluice_core_bench_" });
+const path = join(dir, "app.log");
+
+await configure({
+  loggers: { "": "info" },
+  sources: { app: { type: "logger" } },
+  sinks: { file: { type: "file", path, format: "json", level: "info" } },
+});
+
+const log = getLogger("bench.core");
+let enabledCalls = 0;
+
+/** Creates a built-in formatter with its schema's defaults plus `options`. */
+function formatter(type: string, options: Record<string, unknown> = {}): Formatter {
+  const definition = builtins.find((p) => p.kind === "formatter" && p.type === type) as
+    | PluginDefinition<"formatter">
+    | undefined;
+  if (!definition) throw new Error(`Formatter "${type}" is not a built-in`);
+  const ctx: Parameters<typeof definition.options.parse>[2] = { issues: [] };
+  const parsed = definition.options.parse(options, [], ctx);
+  if (!parsed || ctx.issues.length > 0) {
+    throw new Error(`Formatter "${type}" rejected its options: ${JSON.stringify(ctx.issues)}`);
+  }
+  const context: PluginContext = {
+    id: `bench_${type}`,
+    baseDir: dir,
+    dataDir: dir,
+    createFormatter: () => {
+      throw new Error("Formatters do not nest in this bench");
+    },
+    counter: () => ({ inc() {}, value: 0 }),
+    log: { warnOnce() {}, info() {} },
+    signal: new AbortController().signal,
+  };
+  return definition.create(parsed, context);
+}
+
+const record = createRecord({
+  level: 20,
+  logger: "bench.core",
+  message: "request handled",
+  fields: { method: "GET", path: "/api/users/42", status: 200, duration_ms: 12.5 },
+});
+const json = formatter("json");
+const text = formatter("text");
+let sink = 0;
+let tornDown = false;
+
+Deno.bench({
+  name: "disabled debug call",
+  group: "calls",
+  fn() {
+    log.debug("not built", { id: 1 });
+  },
+});
+
+Deno.bench({
+  name: "enabled info call, 4 fields -> json -> file sink",
+  group: "calls",
+  fn() {
+    log.info("request handled", {
+      method: "GET",
+      path: "/api/users/42",
+      status: 200,
+      duration_ms: 12.5,
+    });
+    enabledCalls++;
+  },
+});
+
+Deno.bench({
+  name: "json formatter alone, 4 fields",
+  group: "formatters",
+  baseline: true,
+  fn() {
+    sink += (json(record) as string).length;
+  },
+});
+
+Deno.bench({
+  name: "text formatter alone, 4 fields",
+  group: "formatters",
+  fn() {
+    sink += (text(record) as string).length;
+  },
+});
+
+Deno.bench({
+  name: "teardown: flush the file sink and verify every enabled call is on disk",
+  group: "teardown",
+  n: 1,
+  warmup: 0,
+  async fn() {
+    // Deno may call a bench function more than `n` times; the checks run once.
+    if (tornDown) return;
+    tornDown = true;
+    try {
+      const flushed = await flush(60_000);
+      if (!flushed) throw new Error("flush() did not complete within 60 s");
+      const bytes = Deno.readFileSync(path);
+      let lines = 0;
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) lines++;
+      if (lines !== enabledCalls) {
+        throw new Error(`File holds ${lines} lines but ${enabledCalls} enabled calls were made`);
+      }
+      if (sink === 0) throw new Error("Formatters produced nothing");
+    } finally {
+      await shutdown();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
