@@ -1,0 +1,375 @@
+/**
+ * The `http` source: the Sluice server's ingest route (NDJSON, JSON, and Python's
+ * `logging.handlers.HTTPHandler`).
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../../src/core/record.ts";
+import { LineSplitter } from "../../src/parse/line_splitter.ts";
+import { recordFromPythonDict } from "../../src/parse/python_log_record.ts";
+import { ParseError, parseJsonLine, recordFromObject } from "../../src/parse/record_from_object.ts";
+import { definePlugin } from "../../src/plugin/define_plugin.ts";
+import { s } from "../../src/schema/schema.ts";
+
+/** Most errors listed in one response; the rest are counted in `rejected` only. */
+const MAX_LISTED_ERRORS = 100;
+
+/** One rejected input in a response body. */
+interface IngestError {
+  /** 1-based line of an NDJSON body. */
+  line?: number;
+  /** 0-based index in a JSON array body. */
+  index?: number;
+  /** The rejection label, as counted in `sluice_records_rejected_total{reason}`. */
+  reason: string;
+  /** What was wrong. */
+  message: string;
+}
+
+/** What a request's body held. */
+interface Parsed {
+  records: LogRecord[];
+  errors: IngestError[];
+  rejected: number;
+  /** Rejections by reason (the listed errors are capped; this is not). */
+  reasons: Map<string, number>;
+}
+
+/** A whole-request failure: a status and a reason. */
+class RequestError extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/**
+ * Serves `path` (default `/ingest`) on the Sluice server.
+ *
+ * - `POST` NDJSON (`application/x-ndjson`, `text/plain`): one JSON object per line.
+ * - `POST` `application/json`: an array of objects or one object (an NDJSON body sent as
+ *   `application/json` is read as NDJSON).
+ * - Without a content type (or curl's default form type with a body that starts with `{`
+ *   or `[`), the body is sniffed: `[` is an array, `{` an object or NDJSON.
+ * - Python's `logging.handlers.HTTPHandler`: `POST` form-encoded (or `GET` with the query
+ *   string) LogRecord attributes; mapped as `recordFromPythonDict` documents (logger name,
+ *   level, `msg % args`, `created`, `exc_text`, extra attributes as fields, the call site
+ *   under `fields.python`).
+ * - `Content-Encoding: gzip` or `deflate` bodies are decompressed; `max_body_bytes` (default
+ *   10 MiB) bounds the decompressed size (413 beyond it).
+ *
+ * Objects map to records as {@linkcode recordFromObject} documents. The response is sent only
+ * after the records are in the pipeline's queues (the emit's back-pressure resolved), so a
+ * 2xx means accepted: `200 {"accepted": n}`. A malformed line or element is rejected and
+ * counted (`sluice_records_rejected_total{component,reason}`); the valid records of the same
+ * body are still accepted, and the response is `400 {"accepted": n, "rejected": m, "errors":
+ * [{"line": 3, "reason": "invalid_json", "message": "…"}]}` (array bodies give `index`
+ * instead of `line`; at most 100 errors are listed). A body that cannot be read at all
+ * (invalid JSON document, too large, bad encoding) is one rejection with no record
+ * accepted. While the pipeline shuts down the route answers 503 and accepts nothing.
+ *
+ * Python's HTTPHandler ignores the response status: a record the server refuses (a 429 from
+ * the server's `rate_limit`, a 401 for a missing token) is lost on the Python side. Give
+ * such clients a rate limit that fits their volume (HTTPHandler makes one request per record).
+ *
+ * @example YAML and a request
+ * ```ts
+ * const yaml = `
+ * server: { listen: 127.0.0.1:9600 }
+ * sources:
+ *   ingest: { type: http, path: /ingest, max_body_bytes: 10MiB }
+ * `;
+ * // curl -H 'content-type: application/x-ndjson' --data-binary @records.ndjson \
+ * //   http://127.0.0.1:9600/ingest
+ * console.assert(yaml.includes("type: http"));
+ * ```
+ */
+export default definePlugin({
+  kind: "source",
+  type: "http",
+  description:
+    "The server's ingest route: NDJSON, a JSON array or object, or Python's HTTPHandler records.",
+  needsServer: true,
+  options: s.object({
+    path: s.string({ pattern: /^\/\S*$/, patternName: "a path starting with /" }).default("/ingest")
+      .describe("The route's path on the Sluice server."),
+    max_body_bytes: s.bytes().default(10 * 1024 * 1024).describe(
+      "Largest accepted body (after decompression); larger requests get 413.",
+    ),
+  }),
+  create(options, context) {
+    const limit = options.max_body_bytes;
+    const errors = context.counter("component_errors_total", "Failed operations of a component.", {
+      kind: "source",
+    });
+    const handle = async (request: Request): Promise<Response> => {
+      if (context.signal.aborted) {
+        await request.body?.cancel().catch(() => {});
+        return reply(503, { accepted: 0, error: "Sluice is shutting down; retry later" });
+      }
+      let parsed: Parsed;
+      try {
+        parsed = await parseRequest(request, limit);
+      } catch (error) {
+        if (error instanceof RequestError) {
+          context.reject(error.reason);
+          context.log.warnOnce(
+            `${context.id}:${error.reason}`,
+            `Source "${context.id}" rejected a request: ${error.message}`,
+          );
+          return reply(error.status, {
+            accepted: 0,
+            rejected: 1,
+            errors: [{ reason: error.reason, message: error.message }],
+          });
+        }
+        errors.inc();
+        context.log.warnOnce(
+          `${context.id}:handle`,
+          `Source "${context.id}" failed a request`,
+          error,
+        );
+        return reply(500, { accepted: 0, error: "Internal error while reading the request" });
+      }
+      if (parsed.rejected > 0) {
+        for (const [reason, count] of parsed.reasons) context.reject(reason, count);
+        const first = parsed.errors[0]!;
+        context.log.warnOnce(
+          `${context.id}:${first.reason}`,
+          `Source "${context.id}" rejected ${
+            first.line !== undefined ? `line ${first.line}` : `item ${first.index ?? 0}`
+          } of a request: ${first.message}`,
+        );
+      }
+      if (parsed.records.length > 0) await context.emit(parsed.records);
+      if (parsed.rejected === 0) return reply(200, { accepted: parsed.records.length });
+      return reply(400, {
+        accepted: parsed.records.length,
+        rejected: parsed.rejected,
+        errors: parsed.errors,
+      });
+    };
+    return {
+      routes: [{ methods: ["POST", "GET"], path: options.path, handle }],
+      start() {},
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    };
+  },
+});
+
+async function parseRequest(request: Request, limit: number): Promise<Parsed> {
+  const now = Date.now();
+  if (request.method === "GET") {
+    const query = new URL(request.url).searchParams;
+    return accepted([pythonRecord(query, now)]);
+  }
+  if (request.method !== "POST") {
+    await request.body?.cancel().catch(() => {});
+    throw new RequestError(
+      405,
+      "method_not_allowed",
+      `Method ${request.method} is not allowed; use POST`,
+    );
+  }
+  const body = await readBody(request, limit);
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const first = firstByte(body);
+  if (type === "application/x-www-form-urlencoded" && first !== 0x7b && first !== 0x5b) {
+    return accepted([pythonRecord(new URLSearchParams(decode(body)), now)]);
+  }
+  if (
+    type === "application/x-ndjson" || type === "application/ndjson" ||
+    type === "application/jsonl" ||
+    type === "application/x-jsonlines" || type === "text/plain"
+  ) {
+    return ndjson(body, limit, now);
+  }
+  if (first === -1) return accepted([]);
+  // application/json, no type, or anything else: a JSON document, else NDJSON.
+  const text = decode(body);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    if (first === 0x7b && hasSecondLine(text)) return ndjson(body, limit, now);
+    throw new RequestError(400, "invalid_json", `Invalid JSON: ${(error as Error).message}`);
+  }
+  if (Array.isArray(value)) return array(value, now);
+  if (typeof value === "object" && value !== null) {
+    return accepted([recordFromObject(value as Record<string, unknown>, now)]);
+  }
+  throw new RequestError(
+    400,
+    "not_an_object",
+    "Expected a JSON object, an array of objects, or NDJSON",
+  );
+}
+
+function pythonRecord(params: URLSearchParams, now: number): LogRecord {
+  const dict: Record<string, string> = {};
+  for (const [key, value] of params) dict[key] = value;
+  if (!("msg" in dict) && !("message" in dict)) {
+    throw new RequestError(
+      400,
+      "not_a_log_record",
+      "Expected a Python LogRecord (form fields name, levelno, msg, args, created …)",
+    );
+  }
+  return recordFromPythonDict(dict, now);
+}
+
+function accepted(records: LogRecord[]): Parsed {
+  return { records, errors: [], rejected: 0, reasons: new Map() };
+}
+
+function ndjson(body: Uint8Array, limit: number, now: number): Parsed {
+  const parsed = accepted([]);
+  const note = (line: number, reason: string, message: string) => {
+    parsed.rejected++;
+    parsed.reasons.set(reason, (parsed.reasons.get(reason) ?? 0) + 1);
+    if (parsed.errors.length < MAX_LISTED_ERRORS) parsed.errors.push({ line, reason, message });
+  };
+  const splitter = new LineSplitter(limit, (reason, line) => {
+    note(line, reason, reason === "invalid_utf8" ? "Not valid UTF-8" : "Line too long");
+  });
+  const lines = splitter.push(body);
+  lines.push(...splitter.end());
+  const records = parsed.records;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === null || line === undefined || line.length === 0) continue;
+    try {
+      records.push(parseJsonLine(line, now));
+    } catch (error) {
+      if (line.trim() === "") continue;
+      note(
+        i + 1,
+        error instanceof ParseError ? error.reason : "invalid_json",
+        (error as Error).message,
+      );
+    }
+  }
+  // Rejections the splitter reported are in line order with the rest; keep the list sorted.
+  parsed.errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return parsed;
+}
+
+function array(items: unknown[], now: number): Parsed {
+  const parsed = accepted([]);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+      parsed.records.push(recordFromObject(item as Record<string, unknown>, now));
+    } else {
+      parsed.rejected++;
+      if (parsed.errors.length < MAX_LISTED_ERRORS) {
+        parsed.errors.push({
+          index: i,
+          reason: "not_an_object",
+          message: "Expected a JSON object",
+        });
+      }
+    }
+  }
+  if (parsed.rejected > 0) parsed.reasons.set("not_an_object", parsed.rejected);
+  return parsed;
+}
+
+/** Reads the body, decompressing it, and stops at `limit` bytes (413). */
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "gzip" && encoding !== "deflate") {
+    await request.body?.cancel().catch(() => {});
+    throw new RequestError(
+      415,
+      "unsupported_encoding",
+      `Content-Encoding "${encoding}" is not supported; use gzip or deflate`,
+    );
+  }
+  const length = Number(request.headers.get("content-length") ?? NaN);
+  if (encoding === "identity" && length > limit) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(limit);
+  }
+  if (!request.body) return new Uint8Array(0);
+  const stream = encoding === "identity"
+    ? request.body
+    : request.body.pipeThrough(new DecompressionStream(encoding as CompressionFormat));
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(limit);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
+    if (encoding !== "identity") {
+      throw new RequestError(
+        400,
+        "invalid_encoding",
+        `Cannot decompress the ${encoding} body: ${(error as Error).message}`,
+      );
+    }
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function tooLarge(limit: number): RequestError {
+  return new RequestError(
+    413,
+    "body_too_large",
+    `The body is larger than max_body_bytes (${limit} bytes)`,
+  );
+}
+
+const FATAL = new TextDecoder("utf-8", { fatal: true });
+
+function decode(body: Uint8Array): string {
+  try {
+    return FATAL.decode(body);
+  } catch {
+    throw new RequestError(400, "invalid_utf8", "The body is not valid UTF-8");
+  }
+}
+
+/** The first byte that is not white space, or -1. */
+function firstByte(body: Uint8Array): number {
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    if (
+      b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf
+    ) return b;
+  }
+  return -1;
+}
+
+function hasSecondLine(text: string): boolean {
+  const nl = text.indexOf("\n");
+  return nl !== -1 && text.slice(nl + 1).trim() !== "";
+}
+
+function reply(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
