@@ -6,16 +6,20 @@
 
 import type { Issue, Path } from "../schema/schema.ts";
 
-const PATTERN = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const PATTERN = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?/g;
 
 /**
  * Expands variables in every string of a parsed config, reporting each unset variable
- * (without a default) as an issue at its path. `$$` is a literal `$`.
+ * (without a default) and each malformed reference as an issue at its path. `${VAR}` is
+ * the variable's value (an empty value included); `${VAR:-default}` uses the default when
+ * the variable is unset or empty; `$$` is a literal `$`; a `$` before anything else is
+ * kept as it is.
  *
  * @example Expand with a default
  * ```ts
  * import { expandEnv } from "./env.ts";
- * const issues = [];
+ * import type { Issue } from "../schema/schema.ts";
+ * const issues: Issue[] = [];
  * const out = expandEnv({ path: "${DIR:-logs}/app.log" }, {}, [], issues);
  * console.assert((out as { path: string }).path === "logs/app.log" && issues.length === 0);
  * ```
@@ -32,9 +36,17 @@ export function expandEnv(
       PATTERN,
       (match, name: string | undefined, fallback: string | undefined) => {
         if (match === "$$") return "$";
-        const found = env[name!];
-        if (found !== undefined && found !== "") return found;
-        if (fallback !== undefined) return fallback;
+        if (name === undefined) {
+          issues.push({
+            path,
+            message: `Malformed variable reference "${match}"`,
+            hint: "write ${NAME} or ${NAME:-default}, and $$ for a literal $",
+          });
+          return match;
+        }
+        const found = env[name];
+        if (fallback !== undefined) return found === undefined || found === "" ? fallback : found;
+        if (found !== undefined) return found;
         issues.push({
           path,
           message: `Environment variable "${name}" is not set`,

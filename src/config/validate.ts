@@ -6,15 +6,19 @@
  */
 
 import { resolve } from "node:path";
-import { closest } from "../schema/closest.ts";
 import {
   describe,
   type FormatterSpec,
+  type Infer,
   isPlainObject,
   type Issue,
+  type JsonSchema,
+  type JsonSchemaContext,
   type ParseContext,
   type Path,
   s,
+  Schema,
+  unknownName,
 } from "../schema/schema.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition, PluginKind } from "../plugin/types.ts";
@@ -66,19 +70,33 @@ export const serverSchema = s.object({
   ),
 });
 
-/** A logger's settings: a level, or a mapping with level and propagate. */
-export const loggerSchema = s.union<{ level?: number; propagate?: boolean }>(
-  s.custom(
-    (v) => {
-      if (isPlainObject(v)) return undefined;
-      const level = s.level().parse(v, [], { issues: [] });
-      return level === undefined ? undefined : { level };
-    },
-    "a level (trace, debug, info, warn, error, critical)",
-    { type: "string" },
+const loggerObjectSchema = s.object({
+  level: s.level().optional().describe("The logger's level; inherited when omitted."),
+  propagate: s.boolean().optional().describe(
+    "Whether records also reach the sources attached to ancestor loggers.",
   ),
-  s.object({ level: s.level().optional(), propagate: s.boolean().optional() }) as never,
-);
+});
+
+class LoggerSchema extends Schema<{ level?: number | undefined; propagate?: boolean | undefined }> {
+  parse(value: unknown, path: Path, ctx: ParseContext) {
+    if (isPlainObject(value)) return loggerObjectSchema.parse(value, path, ctx);
+    const level = s.level().parse(value, path, ctx);
+    return level === undefined ? undefined : { level };
+  }
+  expected(): string {
+    return "a level or a mapping with level and propagate";
+  }
+  jsonSchema(ctx: JsonSchemaContext): JsonSchema {
+    return this.decorate(
+      { anyOf: [s.level().jsonSchema(ctx), loggerObjectSchema.jsonSchema(ctx)] },
+      ctx,
+    );
+  }
+}
+
+/** A logger's settings: a level, or a mapping with level and propagate. */
+export const loggerSchema: Schema<{ level?: number | undefined; propagate?: boolean | undefined }> =
+  new LoggerSchema().describe("A level, or a mapping with level and propagate.");
 
 /** A sink's framework keys. */
 export const sinkFrameworkSchema = s.object({
@@ -126,7 +144,8 @@ export interface ValidateOptions {
  * import { validateConfig } from "./validate.ts";
  * import { Registry } from "../plugin/registry.ts";
  * import { builtins } from "../../plugins/mod.ts";
- * const issues = [];
+ * import type { Issue } from "../schema/schema.ts";
+ * const issues: Issue[] = [];
  * validateConfig({ sinks: { out: { type: "fil", path: "a.log" } } },
  *   { registry: new Registry(builtins), modules: new Map(), baseDir: "." }, issues);
  * console.assert(issues[0]?.hint === 'did you mean "file"?');
@@ -148,13 +167,7 @@ export function validateConfig(
   }
   for (const key of Object.keys(raw)) {
     if ((SECTIONS as readonly string[]).includes(key)) continue;
-    const hint = closest(key, SECTIONS);
-    issues.push({
-      path: [key],
-      atKey: true,
-      message: `Unknown top-level key "${key}"; expected one of ${SECTIONS.join(", ")}`,
-      ...(hint ? { hint: `did you mean "${hint}"?` } : {}),
-    });
+    issues.push(unknownName("top-level key", key, [key], SECTIONS, true));
   }
 
   const config: ResolvedConfig = {
@@ -166,7 +179,8 @@ export function validateConfig(
     sinks: {},
   };
 
-  if (raw.server !== undefined && raw.server !== null) {
+  if (raw.server !== undefined) {
+    // `server:` with nothing under it is a server with every default.
     const server = serverSchema.parse(raw.server, ["server"], ctx);
     if (server) {
       const { hostname, port } = splitListen(server.listen);
@@ -211,6 +225,13 @@ export function validateConfig(
 
   // Layer 2: each component's type and options.
   const ids = new Map<string, string>();
+  const links: Links = { inputs: [], fallbacks: new Map() };
+  const declared = (section: string) => {
+    const value = raw[section];
+    return isPlainObject(value) ? Object.keys(value) : [];
+  };
+  const declaredInputs = new Set([...declared("sources"), ...declared("processors")]);
+  const declaredSinks = declared("sinks");
   for (const section of ["sources", "processors", "sinks"] as const) {
     const value = raw[section];
     if (value === undefined || value === null) continue;
@@ -218,6 +239,9 @@ export function validateConfig(
       issues.push({
         path: [section],
         message: `Expected a mapping of ${section} by id, got ${describe(value)}`,
+        ...(Array.isArray(value)
+          ? { hint: `write each as \`<id>: { type: ... }\` under ${section}:` }
+          : {}),
       });
       continue;
     }
@@ -233,83 +257,86 @@ export function validateConfig(
         continue;
       }
       ids.set(id, section);
-      validateComponent(section, id, spec, config, ctx, options);
+      const firstInput = [...declaredInputs].find((input) => input !== id) ?? "app";
+      validateComponent(section, id, spec, config, ctx, options, links, firstInput);
     }
   }
 
   // Layer 3: references.
-  const inputsKnown = [...Object.keys(config.sources), ...Object.keys(config.processors)];
-  const declaredInputs = new Set([
-    ...Object.keys(isPlainObject(raw.sources) ? raw.sources : {}),
-    ...Object.keys(isPlainObject(raw.processors) ? raw.processors : {}),
-  ]);
-  const checkInputs = (section: "processors" | "sinks", id: string, inputs: readonly string[]) => {
+  for (const { section, id, inputs } of links.inputs) {
     inputs.forEach((input, i) => {
       if (declaredInputs.has(input)) return;
-      const isSink = isPlainObject(raw.sinks) && input in raw.sinks;
-      const hint = closest(input, inputsKnown);
-      issues.push({
-        path: [section, id, "inputs", i],
-        message: isSink
-          ? `Input "${input}" is a sink; inputs must be sources or processors`
-          : `Unknown input "${input}"; expected one of ${
-            inputsKnown.length ? inputsKnown.join(", ") : "(no sources defined)"
-          }`,
-        ...(hint ? { hint: `did you mean "${hint}"?` } : {}),
-      });
+      const path = [section, id, "inputs", i];
+      if (declaredSinks.includes(input)) {
+        issues.push({
+          path,
+          message: `Input "${input}" is a sink; inputs must be sources or processors`,
+        });
+      } else if (declaredInputs.size === 0) {
+        issues.push({
+          path,
+          message: `Unknown input "${input}"; no sources or processors are defined`,
+        });
+      } else issues.push(unknownName("input", input, path, [...declaredInputs]));
     });
-  };
-  for (const [id, p] of Object.entries(config.processors)) checkInputs("processors", id, p.inputs);
-  for (const [id, sink] of Object.entries(config.sinks)) {
-    checkInputs("sinks", id, sink.inputs);
-    if (sink.fallback !== undefined) {
-      const declaredSinks = Object.keys(isPlainObject(raw.sinks) ? raw.sinks : {});
-      if (sink.fallback === id) {
-        issues.push({
-          path: ["sinks", id, "fallback"],
-          message: `Sink "${id}" cannot be its own fallback`,
-        });
-      } else if (!declaredSinks.includes(sink.fallback)) {
-        const hint = closest(sink.fallback, declaredSinks);
-        issues.push({
-          path: ["sinks", id, "fallback"],
-          message: `Unknown fallback sink "${sink.fallback}"; expected one of ${
-            declaredSinks.filter((s) => s !== id).join(", ") || "(no other sinks)"
-          }`,
-          ...(hint ? { hint: `did you mean "${hint}"?` } : {}),
-        });
-      }
+  }
+  for (const [id, fallback] of links.fallbacks) {
+    const path = ["sinks", id, "fallback"];
+    if (fallback === id) {
+      issues.push({ path, message: `Sink "${id}" cannot be its own fallback` });
+    } else if (!declaredSinks.includes(fallback)) {
+      const others = declaredSinks.filter((other) => other !== id);
+      issues.push(
+        others.length === 0
+          ? { path, message: `Unknown fallback sink "${fallback}"; there is no other sink` }
+          : unknownName("fallback sink", fallback, path, others),
+      );
     }
   }
 
   // Layer 4: cycles among processors and among fallbacks.
   reportCycles(
-    Object.fromEntries(Object.entries(config.processors).map(([id, p]) => [id, p.inputs])),
+    Object.fromEntries(
+      links.inputs.filter((l) => l.section === "processors").map((l) => [l.id, l.inputs]),
+    ),
     "processors",
     "inputs",
+    (cycle) =>
+      `Processor inputs form a cycle: ${
+        cycle.slice(0, -1).map((id, i) => `${id} reads ${cycle[i + 1]}`).join(", ")
+      }`,
     issues,
   );
   reportCycles(
     Object.fromEntries(
-      Object.entries(config.sinks).map(([id, sink]) => [id, sink.fallback ? [sink.fallback] : []]),
+      [...links.fallbacks].filter(([id, to]) => id !== to).map(([id, to]) => [id, [to]]),
     ),
     "sinks",
     "fallback",
+    (cycle) => `Fallback sinks form a cycle: ${cycle.join(" -> ")}`,
     issues,
   );
 
   for (const [id, source] of Object.entries(config.sources)) {
-    if (source.definition.needsServer && !config.server) {
+    if (source.definition.needsServer && raw.server === undefined) {
       issues.push({
         path: ["sources", id, "type"],
         message:
-          `Source "${id}" of type "${source.type}" is served by the Sluice server, but there is no server section`,
+          `Source "${id}" (type ${source.type}) is served by the Sluice server, but there is no server section`,
         hint: "add `server: { listen: 127.0.0.1:9600 }`",
       });
     }
   }
 
   return issues.length === 0 ? config : undefined;
+}
+
+/** The references of each component whose framework keys parsed, even if its options did not. */
+interface Links {
+  /** Inputs by component, keyed by section and id. */
+  inputs: { section: "processors" | "sinks"; id: string; inputs: string[] }[];
+  /** Fallback of each sink that names one. */
+  fallbacks: Map<string, string>;
 }
 
 function validateComponent(
@@ -319,6 +346,8 @@ function validateComponent(
   config: ResolvedConfig,
   ctx: ParseContext,
   options: ValidateOptions,
+  links: Links,
+  firstInput: string,
 ): void {
   const kind = SECTION_KIND[section];
   const path = [section, id];
@@ -326,46 +355,79 @@ function validateComponent(
     ctx.issues.push({ path, message: `Expected a mapping with a type, got ${describe(spec)}` });
     return;
   }
-  const definition = findDefinition(kind, spec, path, ctx.issues, options);
-  if (!definition) return;
-  const own: Record<string, unknown> = {};
+  // Framework keys first: their references are checked even when the plugin part is wrong.
   const framework: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(spec)) {
-    if (key === "type" || key === "module") continue;
-    if (FRAMEWORK_KEYS[kind].includes(key)) framework[key] = value;
-    else own[key] = value;
-  }
-  const before = ctx.issues.length;
-  const unknown = definition.options.parse(own, path, ctx);
-  // Unknown-key messages should list the framework keys as valid too.
-  for (const issue of ctx.issues.slice(before)) {
-    if (issue.atKey && issue.hint === undefined) {
-      const key = String(issue.path[issue.path.length - 1]);
-      const hint = closest(key, FRAMEWORK_KEYS[kind]);
-      if (hint) issue.hint = `did you mean "${hint}"?`;
+    if (FRAMEWORK_KEYS[kind].includes(key) && key !== "type" && key !== "module") {
+      framework[key] = value;
     }
   }
-  const parsed = unknown as Record<string, unknown> | undefined;
-  const base = { id, type: definition.type, definition, options: parsed ?? {} };
-  if (kind === "source") {
-    if (parsed) config.sources[id] = base as ComponentConfig<"source">;
-  } else if (kind === "processor") {
-    const fw = processorFrameworkSchema.parse(framework, path, ctx);
-    if (parsed && fw) config.processors[id] = { ...base, inputs: fw.inputs } as ProcessorConfig;
-  } else {
-    const fw = sinkFrameworkSchema.parse(framework, path, ctx);
-    if (parsed && fw) {
-      const sink: SinkConfig = {
-        ...(base as ComponentConfig<"sink">),
-        inputs: fw.inputs,
-        level: fw.level,
-        buffer: fw.buffer,
-        fallback_after: fw.fallback_after,
-      };
-      if (fw.fallback !== undefined) sink.fallback = fw.fallback;
-      config.sinks[id] = sink;
-    }
+  let processorFw: Infer<typeof processorFrameworkSchema> | undefined;
+  let sinkFw: Infer<typeof sinkFrameworkSchema> | undefined;
+  if (section === "processors") {
+    if (framework.inputs === undefined || framework.inputs === null) {
+      ctx.issues.push({
+        path,
+        message: `Processor "${id}" has no inputs; list the sources or processors it reads`,
+        hint: `add \`inputs: [${firstInput}]\``,
+      });
+    } else processorFw = processorFrameworkSchema.parse(framework, path, ctx);
+  } else if (section === "sinks") sinkFw = sinkFrameworkSchema.parse(framework, path, ctx);
+  if (section !== "sources") {
+    // References on their own (their issues are already reported above), so that a bad
+    // level does not hide a dangling input.
+    const probe: ParseContext = { issues: [] };
+    const inputs = sinkFrameworkSchema.shape.inputs.parse(framework.inputs ?? [], path, probe);
+    if (inputs && framework.inputs !== undefined) links.inputs.push({ section, id, inputs });
+    const fallback = framework.fallback === undefined
+      ? undefined
+      : sinkFrameworkSchema.shape.fallback.parse(framework.fallback, path, probe);
+    if (section === "sinks" && fallback !== undefined) links.fallbacks.set(id, fallback);
   }
+
+  const definition = findDefinition(kind, spec, path, ctx.issues, options);
+  if (!definition) return;
+  const parsed = parseOptions(definition, spec, FRAMEWORK_KEYS[kind], path, ctx);
+  if (!parsed) return;
+  const base = { id, type: definition.type, definition, options: parsed };
+  if (section === "sources") config.sources[id] = base as ComponentConfig<"source">;
+  else if (section === "processors" && processorFw) {
+    config.processors[id] = { ...base, inputs: processorFw.inputs } as ProcessorConfig;
+  } else if (section === "sinks" && sinkFw) {
+    const sink: SinkConfig = {
+      ...(base as ComponentConfig<"sink">),
+      inputs: sinkFw.inputs,
+      level: sinkFw.level,
+      buffer: sinkFw.buffer,
+      fallback_after: sinkFw.fallback_after,
+    };
+    if (sinkFw.fallback !== undefined) sink.fallback = sinkFw.fallback;
+    config.sinks[id] = sink;
+  }
+}
+
+/**
+ * Parses a plugin's own options out of a component's mapping. The plugin's schema also
+ * accepts the framework keys, so that an unknown key is checked (and suggested) against both.
+ */
+function parseOptions(
+  definition: PluginDefinition,
+  spec: Record<string, unknown>,
+  frameworkKeys: readonly string[],
+  path: Path,
+  ctx: ParseContext,
+): Record<string, unknown> | undefined {
+  const schema = definition.options;
+  if (typeof schema.accepting === "function") {
+    return schema.accepting(frameworkKeys).parse(spec, path, ctx) as
+      | Record<string, unknown>
+      | undefined;
+  }
+  // A module built against another copy of Sluice's schema classes: parse its keys only.
+  const own = Object.fromEntries(
+    Object.entries(spec).filter(([key]) => !frameworkKeys.includes(key)),
+  );
+  return schema.parse(own, path, ctx) as Record<string, unknown> | undefined;
 }
 
 function findDefinition<K extends PluginKind>(
@@ -425,18 +487,17 @@ function findDefinition<K extends PluginKind>(
   const otherKind = (["source", "processor", "formatter", "sink"] as const).find((k) =>
     k !== kind && options.registry.get(k, type)
   );
-  const hint = closest(type, options.registry.types(kind));
-  issues.push({
-    path: [...path, "type"],
-    message: otherKind
-      ? `"${type}" is a ${otherKind}, not a ${kind}; ${kind} types are ${
-        options.registry.types(kind).join(", ")
-      }`
-      : `Unknown ${kind} type "${type}"; expected one of ${
-        options.registry.types(kind).join(", ")
-      }`,
-    ...(hint ? { hint: `did you mean "${hint}"?` } : {}),
-  });
+  if (otherKind) {
+    issues.push({
+      path: [...path, "type"],
+      message: `"${type}" is a ${otherKind} type, not a ${kind} type`,
+      ...(otherKind === "formatter" && kind === "sink"
+        ? { hint: `use it as a sink's format, e.g. \`type: file, format: ${type}\`` }
+        : {}),
+    });
+  } else {
+    issues.push(unknownName(`${kind} type`, type, [...path, "type"], options.registry.types(kind)));
+  }
   return undefined;
 }
 
@@ -452,16 +513,19 @@ function resolveFormatter(
   else {
     ctx.issues.push({
       path,
-      message: `Expected a formatter (${
-        options.registry.types("formatter").join(", ")
-      }) or a mapping with a type, got ${describe(value)}`,
+      message: `Expected a formatter type name or a mapping with a type, got ${describe(value)}`,
     });
     return undefined;
   }
+  const before = ctx.issues.length;
   const definition = findDefinition("formatter", spec, path, ctx.issues, options);
+  if (typeof value === "string") {
+    // The shorthand `format: jsn` has no `type` key: report at `format` itself.
+    for (const issue of ctx.issues.slice(before)) issue.path = path;
+  }
   if (!definition) return undefined;
-  const { type: _type, module, ...rest } = spec;
-  const parsed = definition.options.parse(rest, path, ctx) as Record<string, unknown> | undefined;
+  const { module } = spec;
+  const parsed = parseOptions(definition, spec, ["type", "module"], path, ctx);
   if (!parsed) return undefined;
   const out: FormatterSpec = { type: definition.type, options: parsed };
   if (typeof module === "string") out.module = module;
@@ -472,6 +536,7 @@ function reportCycles(
   graph: Record<string, string[]>,
   section: string,
   key: string,
+  describeCycle: (cycle: string[]) => string,
   issues: Issue[],
 ): void {
   const state = new Map<string, "visiting" | "done">();
@@ -482,7 +547,7 @@ function reportCycles(
       const cycle = [...stack.slice(stack.indexOf(id)), id];
       issues.push({
         path: [section, id, key],
-        message: `Cycle through ${key}: ${cycle.join(" -> ")}`,
+        message: describeCycle(cycle),
       });
       return;
     }

@@ -5,13 +5,15 @@
  */
 
 /**
- * The candidate closest to `input` by edit distance, when it is close enough to be a
- * plausible typo (at most a third of the longer word, and at most 3 edits).
+ * The candidate closest to `input` by edit distance (an adjacent swap counts as one edit,
+ * case is ignored), when it is close enough to be a plausible typo: at most a third of the
+ * longer word, and at most 3 edits.
  *
  * @example Suggest a key
  * ```ts
  * import { closest } from "./closest.ts";
  * console.assert(closest("max_byte", ["max_bytes", "path"]) === "max_bytes");
+ * console.assert(closest("levle", ["level", "inputs"]) === "level");
  * console.assert(closest("zzz", ["max_bytes", "path"]) === undefined);
  * ```
  */
@@ -31,16 +33,21 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   return bestDistance <= limit ? best : undefined;
 }
 
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let before: number[] = [];
+  let previous: number[] = [];
+  let row: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
+    [before, previous, row] = [previous, row, before];
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + cost);
-      previous = current;
+      let d = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, before[j - 2]! + 1);
+      }
+      row[j] = d;
     }
   }
   return row[b.length]!;

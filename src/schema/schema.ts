@@ -231,6 +231,13 @@ class EnumSchema<T extends string> extends Schema<T> {
   }
 }
 
+// Every spelling parseLevel accepts, in any case, for the JSON Schema (which has no /i flag).
+const LEVEL_PATTERN = "^\\s*(" +
+  ["notset", "trace", "debug", "info", "warn", "warning", "error", "critical", "fatal"]
+    .map((name) => [...name].map((c) => `[${c}${c.toUpperCase()}]`).join(""))
+    .join("|") +
+  "|\\d+)\\s*$";
+
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
   kb: 1000,
@@ -284,12 +291,20 @@ class ConvertSchema<T> extends Schema<T> {
     private readonly convert: (value: unknown) => T | undefined,
     private readonly phrase: string,
     private readonly json: JsonSchema,
+    private readonly suggest?: (value: unknown) => string | undefined,
   ) {
     super();
   }
   parse(value: unknown, path: Path, ctx: ParseContext): T | undefined {
     const out = this.convert(value);
-    return out === undefined ? this.fail(value, path, ctx) : out;
+    if (out !== undefined) return out;
+    const hint = this.suggest?.(value);
+    ctx.issues.push({
+      path,
+      message: `Expected ${this.phrase}, got ${describe(value)}`,
+      ...(hint ? { hint: `did you mean "${hint}"?` } : {}),
+    });
+    return undefined;
   }
   expected(): string {
     return this.phrase;
@@ -368,6 +383,20 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
   constructor(readonly shape: S, private readonly opts: { extraKeys?: readonly string[] } = {}) {
     super();
   }
+  /**
+   * A copy that also accepts `keys` (and names them in unknown-key messages) without
+   * parsing them: the config validator uses it for the framework keys of a component.
+   */
+  accepting(keys: readonly string[]): ObjectSchema<S> {
+    const copy = new ObjectSchema(this.shape, {
+      extraKeys: [...(this.opts.extraKeys ?? []), ...keys],
+    });
+    copy.description = this.description;
+    copy.defaultValue = this.defaultValue;
+    copy.isOptional = this.isOptional;
+    return copy;
+  }
+
   /** Parses a mapping, reporting unknown keys with a did-you-mean and filling defaults. */
   parse(value: unknown, path: Path, ctx: ParseContext): ShapeType<S> | undefined {
     if (value === null || value === undefined) value = {};
@@ -375,23 +404,21 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
     const before = ctx.issues.length;
     const known = Object.keys(this.shape);
     const extra = this.opts.extraKeys ?? [];
+    // A misspelt required key is one mistake: the unknown key's did-you-mean says it all.
+    const suggested = new Set<string>();
     for (const key of Object.keys(value)) {
       if (key in this.shape || extra.includes(key)) continue;
-      const hint = closest(key, [...known, ...extra]);
-      ctx.issues.push({
-        path: [...path, key],
-        atKey: true,
-        message: `Unknown key "${key}"` +
-          (known.length ? `; expected one of ${known.join(", ")}` : ""),
-        ...(hint ? { hint: `did you mean "${hint}"?` } : {}),
-      });
+      const candidates = [...known, ...extra];
+      ctx.issues.push(unknownName("key", key, [...path, key], candidates, true));
+      const hint = closest(key, candidates);
+      if (hint !== undefined) suggested.add(hint);
     }
     const out: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(this.shape)) {
       const raw = (value as Record<string, unknown>)[key];
       if (raw === undefined || raw === null) {
         if (schema.defaultValue !== undefined) out[key] = structuredClone(schema.defaultValue);
-        else if (!schema.isOptional) {
+        else if (!schema.isOptional && !suggested.has(key)) {
           ctx.issues.push({
             path: [...path, key],
             message: `Missing required key "${key}" (${schema.expected()})`,
@@ -427,14 +454,17 @@ class UnionSchema<T> extends Schema<T> {
     super();
   }
   parse(value: unknown, path: Path, ctx: ParseContext): T | undefined {
+    // An option whose issues all lie inside the value accepted its shape (a mapping for a
+    // mapping): its issues say what is wrong. Otherwise no option fits at all.
     let best: Issue[] | undefined;
     for (const option of this.options) {
       const trial: ParseContext = { ...ctx, issues: [] };
       const out = option.parse(value, path, trial);
       if (trial.issues.length === 0) return out;
-      if (!best || trial.issues.length < best.length) best = trial.issues;
+      const inside = trial.issues.every((issue) => issue.path.length > path.length);
+      if (inside && (!best || trial.issues.length < best.length)) best = trial.issues;
     }
-    if (best && best.length === 1 && best[0]!.path.length > path.length) ctx.issues.push(...best);
+    if (best) ctx.issues.push(...best);
     else ctx.issues.push({ path, message: `Expected ${this.expected()}, got ${describe(value)}` });
     return undefined;
   }
@@ -474,6 +504,37 @@ class FormatterSchema extends Schema<FormatterSpec> {
   jsonSchema(ctx: JsonSchemaContext): JsonSchema {
     return this.decorate(ctx.formatter(), ctx);
   }
+}
+
+/**
+ * The issue for a name that matches nothing: a did-you-mean when one candidate is close,
+ * otherwise the list of valid names (so a message never lists a set that grows with the
+ * plugins when a suggestion already says what to write).
+ *
+ * @example An unknown key with a close match
+ * ```ts
+ * import { unknownName } from "./schema.ts";
+ * const issue = unknownName("key", "paht", ["sinks", "out", "paht"], ["path", "format"], true);
+ * console.assert(issue.message === 'Unknown key "paht"' && issue.hint === 'did you mean "path"?');
+ * ```
+ */
+export function unknownName(
+  what: string,
+  name: string,
+  path: Path,
+  candidates: readonly string[],
+  atKey = false,
+): Issue {
+  const hint = closest(name, candidates);
+  const issue: Issue = {
+    path,
+    message: hint || candidates.length === 0
+      ? `Unknown ${what} "${name}"`
+      : `Unknown ${what} "${name}"; expected one of ${candidates.join(", ")}`,
+  };
+  if (hint) issue.hint = `did you mean "${hint}"?`;
+  if (atKey) issue.atKey = true;
+  return issue;
 }
 
 /** Whether `value` is a plain mapping (not null, not a list). */
@@ -526,13 +587,18 @@ export const s = {
     }),
   /** A level name (trace … critical) or number. */
   level: (): Schema<number> =>
-    new ConvertSchema(parseLevel, `a level (${LEVEL_NAMES.join(", ")})`, {
-      anyOf: [{ type: "string", enum: [...LEVEL_NAMES, "warning"] }, {
-        type: "integer",
-        minimum: 0,
-        maximum: 100,
-      }],
-    }),
+    new ConvertSchema(
+      parseLevel,
+      `a level (${LEVEL_NAMES.join(", ")})`,
+      {
+        anyOf: [
+          { enum: [...LEVEL_NAMES] },
+          { type: "string", pattern: LEVEL_PATTERN },
+          { type: "integer", minimum: 0, maximum: 100 },
+        ],
+      },
+      (value) => typeof value === "string" ? closest(value, LEVEL_NAMES) : undefined,
+    ),
   /** A list; `single: true` also accepts one item without brackets. */
   array: <T>(item: Schema<T>, opts: { minItems?: number; single?: boolean } = {}): Schema<T[]> =>
     new ArraySchema(item, opts),
