@@ -12,6 +12,10 @@ import consoleSink from "./sinks/console.ts";
 import fileSink from "./sinks/file.ts";
 import memorySink from "./sinks/memory.ts";
 import loggerSource from "./sources/logger.ts";
+import stdinSource from "./sources/stdin.ts";
+import httpSource from "./sources/http.ts";
+import filterProcessor from "./processors/filter.ts";
+import fieldsProcessor from "./processors/fields.ts";
 
 /**
  * Every built-in plugin definition.
@@ -24,6 +28,10 @@ import loggerSource from "./sources/logger.ts";
  */
 export const builtins: readonly PluginDefinition[] = [
   loggerSource,
+  stdinSource,
+  httpSource,
+  filterProcessor,
+  fieldsProcessor,
   textFormatter,
   jsonFormatter,
   logfmtFormatter,
