@@ -18,16 +18,23 @@ import { s } from "../../src/schema/schema.ts";
  *
  * @example YAML
  * ```ts
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
+ * server: { listen: 127.0.0.1:9600 }
+ * sources:
+ *   ingest: { type: http }
  * processors:
  *   tidy:
  *     type: fields
  *     inputs: [ingest]
- *     rename: { usr: user, lvl_detail: detail }
+ *     rename: { usr: user }
  *     drop: [password, python]
  *     add: { service: payments, env: prod }
+ * sinks:
+ *   file: { type: file, inputs: [tidy], path: logs/ingest.log, format: json }
  * `;
- * console.assert(yaml.includes("type: fields"));
+ * const { config } = await parseConfigText(yaml, "fields.yaml");
+ * console.assert(config.processors.tidy?.options.add !== undefined);
  * ```
  */
 export default definePlugin({

@@ -57,13 +57,21 @@ type Getter = (record: LogRecord) => unknown;
  *
  * @example YAML
  * ```ts
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
+ * sources:
+ *   app: { type: logger }
  * processors:
  *   errors:   { type: filter, inputs: [app], level: error }
  *   payments: { type: filter, inputs: [app], logger: [payment, billing], fields: { env: prod } }
  *   no_noise: { type: filter, inputs: [app], regex: { message: "^healthcheck" }, invert: true }
+ * sinks:
+ *   alerts: { type: file, inputs: [errors], path: logs/errors.log, format: json }
+ *   payments_log: { type: file, inputs: [payments], path: logs/payments.log }
+ *   quiet: { type: console, inputs: [no_noise] }
  * `;
- * console.assert(yaml.includes("type: filter"));
+ * const { config } = await parseConfigText(yaml, "filter.yaml");
+ * console.assert(config.processors.errors?.options.level === 40);
  * ```
  */
 export default definePlugin({

@@ -193,12 +193,15 @@ export function createStdinSource(
  *
  * @example YAML
  * ```ts
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sources:
- *   piped: { type: stdin }
- *   strict: { type: stdin, parser: json, max_line_bytes: 256KiB }
+ *   piped: { type: stdin }                  # or: { type: stdin, parser: json, max_line_bytes: 256KiB }
+ * sinks:
+ *   file: { type: file, path: logs/piped.log, format: json }
  * `;
- * console.assert(yaml.includes("type: stdin"));
+ * const { config } = await parseConfigText(yaml, "stdin.yaml");
+ * console.assert(config.sources.piped?.options.parser === "auto");
  * ```
  */
 export default definePlugin({
