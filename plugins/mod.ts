@@ -11,6 +11,7 @@ import textFormatter from "./formatters/text.ts";
 import consoleSink from "./sinks/console.ts";
 import fileSink from "./sinks/file.ts";
 import memorySink from "./sinks/memory.ts";
+import rotatingFileSink from "./sinks/rotating_file.ts";
 import loggerSource from "./sources/logger.ts";
 import stdinSource from "./sources/stdin.ts";
 import httpSource from "./sources/http.ts";
@@ -38,4 +39,5 @@ export const builtins: readonly PluginDefinition[] = [
   consoleSink,
   fileSink,
   memorySink,
+  rotatingFileSink,
 ] as PluginDefinition[];

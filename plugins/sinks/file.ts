@@ -6,13 +6,16 @@
 
 import { dirname, resolve } from "node:path";
 import type { LogRecord } from "../../src/core/record.ts";
-import { encodeBatch, writeAllSync } from "../../src/io/encode_batch.ts";
+import { encodeBatch } from "../../src/io/encode_batch.ts";
+import { WatchedFile } from "../../src/io/watched_file.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import { s } from "../../src/schema/schema.ts";
 
 /**
  * Appends one line per record, one write per batch, creating missing directories.
+ * Reopens the file when it is moved, deleted or truncated from outside (checked at most
+ * once a second, like Python's `WatchedFileHandler`) and on SIGHUP.
  * `fsync: true` makes `flush()` and `shutdown()` wait until the data is on the device.
  *
  * @example YAML
@@ -52,9 +55,9 @@ export default definePlugin({
         },
       );
     }
-    let file: Deno.FsFile;
+    let file: WatchedFile;
     try {
-      file = Deno.openSync(path, { append: true, create: true });
+      file = new WatchedFile(path);
     } catch (error) {
       throw new PluginError(
         `Cannot open sink "${context.id}": cannot open "${path}": ${messageOf(error)}`,
@@ -70,17 +73,20 @@ export default definePlugin({
       );
     };
     const writeSync = (records: readonly LogRecord[]) => {
-      writeAllSync(file, encodeBatch(records, format, onFormatError, true));
+      file.write(encodeBatch(records, format, onFormatError, true));
     };
     return {
       writeSync,
       write: writeSync,
       flush() {
-        if (options.fsync) file.syncSync();
+        if (options.fsync) file.sync();
+      },
+      reopen() {
+        file.reopen();
       },
       [Symbol.asyncDispose]() {
         try {
-          if (options.fsync) file.syncSync();
+          if (options.fsync && file.isOpen) file.sync();
         } finally {
           file.close();
         }

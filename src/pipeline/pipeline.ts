@@ -159,6 +159,7 @@ export class Pipeline implements AsyncDisposable {
   /** The config it runs. */
   readonly config: ResolvedConfig;
   readonly #sinks = new Map<string, SinkNode>();
+  readonly #liveSinks = new Map<string, Sink>();
   readonly #sources: SourceEntry[] = [];
   readonly #abort = new AbortController();
   readonly #log = createInternalLog(this.metrics);
@@ -269,6 +270,24 @@ export class Pipeline implements AsyncDisposable {
     return left;
   }
 
+  /**
+   * Asks every sink that has files to close and reopen them (what SIGHUP does after an
+   * outside logrotate). A sink that fails is counted and reported; the others still reopen.
+   */
+  reopen(): void {
+    for (const [id, sink] of this.#liveSinks) {
+      try {
+        sink.reopen?.();
+      } catch (error) {
+        this.metrics.counter("component_errors_total", "Failed operations of a component.", {
+          component: id,
+          kind: "sink",
+        }).inc();
+        this.#log.warnOnce(`sink:${id}:reopen`, `Cannot reopen sink "${id}"`, error);
+      }
+    }
+  }
+
   /** Stops sources, drains sinks until the deadline, disposes everything. Idempotent. */
   shutdown(timeoutMs = 10_000): Promise<void> {
     return this.#stopped ??= this.#shutdown(timeoutMs);
@@ -353,6 +372,7 @@ export class Pipeline implements AsyncDisposable {
         sink.options,
         this.#context(id, "sink", options.formatters),
       );
+      this.#liveSinks.set(id, live);
       this.#sinks.set(
         id,
         new SinkNode(live, {

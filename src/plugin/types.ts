@@ -32,6 +32,8 @@ export interface Sink extends AsyncDisposable {
   writeSync?(records: readonly LogRecord[]): void;
   /** Makes delivered batches durable (for example fsync); called by flush() and shutdown(). */
   flush?(): Promise<void> | void;
+  /** Closes and reopens files after an outside rotation (SIGHUP); optional. */
+  reopen?(): void;
 }
 
 /** An HTTP route a source serves on the Sluice server (the `http` source's ingest route). */
