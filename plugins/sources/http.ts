@@ -111,7 +111,7 @@ export default definePlugin({
     const handle = async (request: Request): Promise<Response> => {
       if (context.signal.aborted) {
         await request.body?.cancel().catch(() => {});
-        return reply(503, { accepted: 0, error: "Sluice is shutting down; retry later" });
+        return shuttingDown();
       }
       let parsed: Parsed;
       try {
@@ -147,6 +147,9 @@ export default definePlugin({
           } of a request: ${first.message}`,
         );
       }
+      // Shutdown may have begun while the body was read: once it has, sink queues are closing
+      // and a record emitted now could be dropped after a 2xx. Refuse instead; the client retries.
+      if (context.signal.aborted) return shuttingDown();
       if (parsed.records.length > 0) await context.emit(parsed.records);
       if (parsed.rejected === 0) return reply(200, { accepted: parsed.records.length });
       return reply(400, {
@@ -370,6 +373,10 @@ function firstByte(body: Uint8Array): number {
 function hasSecondLine(text: string): boolean {
   const nl = text.indexOf("\n");
   return nl !== -1 && text.slice(nl + 1).trim() !== "";
+}
+
+function shuttingDown(): Response {
+  return reply(503, { accepted: 0, error: "Sluice is shutting down; retry later" });
 }
 
 function reply(status: number, body: unknown): Response {

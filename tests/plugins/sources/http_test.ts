@@ -277,6 +277,33 @@ Deno.test("http answers 503 and accepts nothing once the pipeline is shutting do
   assert.equal(memoryRecords("http-test-closed").length, 0);
 });
 
+Deno.test("http refuses with 503 a request whose body was still arriving when shutdown began", async () => {
+  const { config, formatters } = await loadConfig({
+    server: { listen: "127.0.0.1:0" },
+    sources: { ingest: { type: "http" } },
+    sinks: { out: { type: "memory", name: "http-test-mid-shutdown" } },
+  });
+  const pipeline = await Pipeline.create(config, { formatters });
+  await pipeline.start();
+  let body!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (body = c) });
+  const response = pipeline.routes[0]!.handle(
+    new Request("http://x/ingest", {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/x-ndjson" },
+    }),
+  );
+  body.enqueue(new TextEncoder().encode('{"msg":"first"}\n'));
+  await pipeline.shutdown();
+  body.enqueue(new TextEncoder().encode('{"msg":"second"}\n'));
+  body.close();
+  const res = await response;
+  assert.equal(res.status, 503, "a 2xx would promise records the closed queues may not deliver");
+  await res.body?.cancel();
+  assert.equal(memoryRecords("http-test-mid-shutdown").length, 0);
+});
+
 Deno.test("http without a server section is a config error naming the source", async () => {
   await assert.rejects(
     loadConfig({ sources: { ingest: { type: "http" } }, sinks: { out: { type: "memory" } } }),
