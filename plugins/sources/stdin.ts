@@ -17,7 +17,9 @@ const options = s.object({
       "record; json: every line must be a JSON object (others are rejected and counted); " +
       "text: every line is a message.",
   ),
-  logger: s.string().default("stdin").describe("Logger name of records made from text lines."),
+  logger: s.string().default("stdin").describe(
+    "Logger name of records that name none (text lines, JSON lines without a logger).",
+  ),
   level: s.level().default(20).describe("Level of records made from text lines."),
   max_line_bytes: s.bytes().default(1024 * 1024).describe(
     "Longest accepted line; longer lines are rejected (line_too_long) and counted.",
@@ -108,7 +110,10 @@ export function createStdinSource(
       if (line === null || line === undefined || line.length === 0) continue;
       if (json || (auto && line.charCodeAt(firstNonSpace(line)) === 123 /* { */)) {
         try {
-          records.push(parseJsonLine(line, now));
+          const record = parseJsonLine(line, now);
+          // Made here and not yet shared: naming its logger is not a mutation of a passed record.
+          if (record.logger === "") record.logger = textLogger;
+          records.push(record);
           continue;
         } catch (error) {
           if (json) {

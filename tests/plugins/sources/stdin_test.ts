@@ -88,6 +88,7 @@ Deno.test("stdin in json mode rejects and counts malformed lines while the lines
     "stdin-json",
   );
   assert.deepEqual(records.map((r) => r.message), ["one", "three", "four"]);
+  assert.deepEqual(records.map((r) => r.logger), ["stdin", "stdin", "stdin"], "the default logger");
   const m = pipeline.metrics;
   assert.equal(m.sum("records_rejected_total", { component: "in", reason: "invalid_json" }), 1);
   assert.equal(m.sum("records_rejected_total", { component: "in", reason: "not_an_object" }), 1);
