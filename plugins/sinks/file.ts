@@ -36,9 +36,11 @@ export default definePlugin({
     format: s.formatter().default({ type: "json", options: {} }).describe("The formatter."),
     fsync: s.boolean().default(false).describe("fsync on flush and shutdown."),
   }),
-  permissions: (options, context) => ({
-    write: [dirname(resolve(context.baseDir, options.path))],
-  }),
+  permissions: (options, context) => {
+    // Reads too: the file is stat-ed to notice outside moves (logrotate) and reopened.
+    const dir = dirname(resolve(context.baseDir, options.path));
+    return { read: [dir], write: [dir] };
+  },
   create(options, context) {
     const path = resolve(context.baseDir, options.path);
     const format = context.createFormatter(options.format);

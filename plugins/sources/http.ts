@@ -103,6 +103,8 @@ export default definePlugin({
       "Largest accepted body (after decompression); larger requests get 413.",
     ),
   }),
+  // Served by the Sluice server, whose listen address `sluice permissions` adds itself.
+  permissions: () => ({}),
   create(options, context) {
     const limit = options.max_body_bytes;
     const errors = context.counter("component_errors_total", "Failed operations of a component.", {

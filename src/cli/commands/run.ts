@@ -1,0 +1,145 @@
+/**
+ * `sluice run --config FILE`: the log agent.
+ *
+ * @module
+ */
+
+import { configure, shutdown } from "../../logger/configure.ts";
+import type { Pipeline } from "../../pipeline/pipeline.ts";
+import { parseDuration } from "../../schema/schema.ts";
+import { createApp } from "../../server/app.ts";
+import { serve } from "../../server/serve.ts";
+import type { Command } from "../command.ts";
+import { parseFlags, requireConfig } from "../parse_flags.ts";
+import { processEnv } from "../process_env.ts";
+import { UsageError } from "../usage_error.ts";
+
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** A pipeline that may reopen its files (rotation by an outside tool such as logrotate). */
+interface Reopenable {
+  reopen?: () => unknown;
+}
+
+/**
+ * Listens for SIGINT and SIGTERM (resolving with the first one's name) and SIGHUP (which
+ * asks the pipeline to reopen its files). A second stop signal while draining exits at
+ * once with code 130. `remove()` takes the listeners away.
+ */
+function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void } {
+  const added: [Deno.Signal, () => void][] = [];
+  let stopping = false;
+  const stopped = new Promise<string>((resolve) => {
+    for (const name of STOP_SIGNALS) {
+      added.push([name, () => {
+        if (stopping) {
+          pipeline.log.info(`${name} again: exiting without waiting for the drain`);
+          Deno.exit(130);
+        }
+        stopping = true;
+        resolve(name);
+      }]);
+    }
+  });
+  added.push(["SIGHUP", () => {
+    const reopen = (pipeline as Reopenable).reopen;
+    if (typeof reopen !== "function") {
+      pipeline.log.info("SIGHUP: nothing to reopen");
+      return;
+    }
+    pipeline.log.info("SIGHUP: reopening files");
+    Promise.resolve().then(() => reopen.call(pipeline)).catch((error) =>
+      pipeline.log.warnOnce("run:reopen", "Cannot reopen files on SIGHUP", error)
+    );
+  }]);
+  const installed: typeof added = [];
+  for (const [signal, handler] of added) {
+    try {
+      Deno.addSignalListener(signal, handler);
+      installed.push([signal, handler]);
+    } catch {
+      // Not every platform has every signal (Windows has no SIGTERM or SIGHUP).
+    }
+  }
+  return {
+    stopped,
+    remove() {
+      for (const [signal, handler] of installed) Deno.removeSignalListener(signal, handler);
+    },
+  };
+}
+
+function before(promise: Promise<unknown>, deadline: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Loads the config, starts the pipeline (taking over in-process loggers), serves the
+ * server section's app, and runs until SIGINT or SIGTERM. Then it stops accepting requests
+ * (in-flight ones finish, so every acknowledged record is queued), drains every sink until
+ * the `--drain-timeout` deadline (default 10s) and exits 0. SIGHUP makes the pipeline
+ * reopen its files, when it supports that.
+ *
+ * @example Usage
+ * ```ts
+ * import run from "./run.ts";
+ * console.assert(run.usage?.startsWith("run --config FILE"));
+ * ```
+ */
+const run: Command = {
+  name: "run",
+  summary: "Run a config's pipeline and server until SIGINT or SIGTERM, then drain",
+  usage: "run --config FILE [--drain-timeout 10s]",
+  async run(args) {
+    const { values } = parseFlags(args, {
+      config: { type: "string", short: "c" },
+      "drain-timeout": { type: "string" },
+    });
+    const file = requireConfig(values);
+    const drainText = values["drain-timeout"] ?? "10s";
+    const drainMs = parseDuration(drainText);
+    if (drainMs === undefined) {
+      throw new UsageError(
+        `Invalid --drain-timeout "${String(drainText)}"; expected a duration such as 500ms or 10s`,
+      );
+    }
+    const pipeline = await configure(file, { env: processEnv() });
+    const signals = listen(pipeline);
+    try {
+      const server = pipeline.config.server;
+      let http: Deno.HttpServer<Deno.NetAddr> | undefined;
+      if (server) {
+        try {
+          http = serve(createApp(pipeline), {
+            hostname: server.hostname,
+            port: server.port,
+            log: pipeline.log,
+            authenticated: server.token !== undefined,
+          });
+        } catch (error) {
+          await shutdown(drainMs);
+          throw new Error(
+            `Cannot listen on ${server.hostname}:${server.port}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+      }
+      const name = await signals.stopped;
+      const deadline = Date.now() + drainMs;
+      pipeline.log.info(`${name}: draining (deadline ${drainMs} ms)`);
+      // Stop taking requests first: in-flight ones finish and their records are queued.
+      if (http) await before(http.shutdown(), deadline);
+      await shutdown(Math.max(0, deadline - Date.now()));
+      pipeline.log.info("Stopped");
+      return 0;
+    } finally {
+      signals.remove();
+    }
+  },
+};
+
+export default run;

@@ -1,0 +1,134 @@
+/**
+ * The `sluice` command line: `run`, `check`, `schema`, `permissions` and the rest.
+ *
+ * ```sh
+ * deno run -A jsr:@sluice/sluice/cli check --config sluice.yaml
+ * ```
+ *
+ * Each command is a module in `src/cli/commands/` exporting a {@linkcode Command} as its
+ * default; adding one is its file and one line in {@linkcode commands}.
+ *
+ * @module
+ */
+
+// Module plugins import the public API; having it loaded means they need no read permission for it.
+import "../../mod.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { ConfigError } from "../config/config_error.ts";
+import { closest } from "../schema/closest.ts";
+import type { Command } from "./command.ts";
+import check from "./commands/check.ts";
+import permissions from "./commands/permissions.ts";
+import run from "./commands/run.ts";
+import { UsageError } from "./usage_error.ts";
+
+export type { Command } from "./command.ts";
+
+/** Sluice's version (from deno.json). */
+export const VERSION: string = denoJson.version;
+
+/** Every command, in the order `--help` lists them. */
+export const commands: readonly Command[] = [
+  run,
+  check,
+  permissions,
+];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    `sluice ${VERSION}: a logging toolkit and log agent`,
+    "",
+    "Usage: sluice <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Options:",
+    "  --help, -h     Show this help (or a command's: sluice <command> --help)",
+    "  --version, -V  Show the version",
+  ].join("\n");
+}
+
+function usageOf(command: Command): string {
+  return `Usage: sluice ${command.usage ?? command.name}`;
+}
+
+/**
+ * Reports an error the way the CLI promises: one clear message per problem, never a stack
+ * trace. Returns the exit code: 2 for a bad config or bad arguments, 1 otherwise.
+ */
+function report(error: unknown, command: Command): number {
+  if (error instanceof ConfigError) {
+    for (const line of error.message.split("\n")) console.error(line);
+    const n = error.problems.length;
+    console.error(`${n} problem${n === 1 ? "" : "s"} found`);
+    return 2;
+  }
+  if (error instanceof UsageError) {
+    console.error(`sluice ${command.name}: ${error.message}`);
+    console.error(usageOf(command));
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`sluice ${command.name}: ${message}`);
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    console.error(
+      "hint: `sluice permissions --config FILE` prints the deno flags a config needs",
+    );
+  }
+  return 1;
+}
+
+/**
+ * Runs the CLI with `args` (without the program name) and resolves to the exit code.
+ *
+ * @example Print the version
+ * ```ts
+ * import { main } from "./main.ts";
+ * console.assert((await main(["--version"])) === 0);
+ * ```
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === "--help" || name === "-h" || name === "help") {
+    console.log(help());
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    console.log(`sluice ${VERSION}`);
+    return 0;
+  }
+  if (name === undefined) {
+    console.error(help());
+    return 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    const hint = closest(name, commands.map((c) => c.name));
+    console.error(
+      `sluice: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ""}; ` +
+        "see sluice --help",
+    );
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(`${command.summary}\n\n${usageOf(command)}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    return report(error, command);
+  }
+}
+
+if (import.meta.main) {
+  // A stray rejection in a plugin is reported, never a crash with a stack trace.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    const reason = event.reason;
+    console.error(`sluice: unhandled error: ${reason instanceof Error ? reason.message : reason}`);
+  });
+  Deno.exit(await main(Deno.args));
+}

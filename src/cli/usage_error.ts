@@ -1,0 +1,24 @@
+/**
+ * The error a command throws for bad arguments.
+ *
+ * @module
+ */
+
+/**
+ * Wrong or missing command-line arguments: `main` prints the message and the command's
+ * usage and exits with code 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./usage_error.ts";
+ * const error = new UsageError("Missing --config FILE");
+ * console.assert(error.name === "UsageError");
+ * ```
+ */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
