@@ -26,6 +26,7 @@ import {
 } from "./report.ts";
 import type { Mode, PeerReport } from "./peers/common.ts";
 import { MESSAGE } from "./peers/common.ts";
+import { type Check, verifyOutput } from "./verify.ts";
 
 interface Job {
   /** Unique key. */
@@ -38,14 +39,6 @@ interface Job {
   n: number;
   label: string;
   kind: "sluice" | "peer";
-}
-
-interface Check {
-  lines: number;
-  distinct: number;
-  duplicates: number;
-  malformed: number;
-  bytes: number;
 }
 
 interface Outcome {
@@ -110,74 +103,13 @@ async function runJob(job: Job, n = job.n): Promise<Outcome> {
     const lastLine = stdout.split("\n").at(-1) ?? "";
     const report = JSON.parse(lastLine) as PeerReport;
     if (job.mode === "disabled") return { report, late: 0 };
-    const check = await verify(out, job.mode, n);
+    const check = await verifyOutput(out, job.mode, n);
     return { report, check, late: check.bytes - report.bytesAtDone };
   } catch (error) {
     return { late: 0, error: `${error instanceof Error ? error.message : error}: ${stderr}` };
   } finally {
     await Deno.remove(out).catch(() => {});
   }
-}
-
-/**
- * Reads every line back: a line counts only when it carries the message and all four
- * fields; ids must be distinct and in range.
- */
-async function verify(path: string, mode: Mode, n: number): Promise<Check> {
-  const bytes = await Deno.readFile(path);
-  const text = new TextDecoder().decode(bytes);
-  const seen = new Uint8Array(n);
-  let lines = 0;
-  let distinct = 0;
-  let duplicates = 0;
-  let malformed = 0;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    const line = text.slice(start, end);
-    start = end + 1;
-    if (line.length === 0) continue;
-    lines++;
-    const id = mode === "json" ? jsonId(line) : textId(line);
-    if (id === undefined || id < 0 || id >= n || !Number.isInteger(id)) {
-      malformed++;
-      continue;
-    }
-    if (seen[id]) duplicates++;
-    else {
-      seen[id] = 1;
-      distinct++;
-    }
-  }
-  return { lines, distinct, duplicates, malformed, bytes: bytes.length };
-}
-
-function jsonId(line: string): number | undefined {
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  // LogTape nests fields under "properties"; pino calls the message "msg".
-  const fields =
-    (typeof record.properties === "object" && record.properties !== null
-      ? record.properties
-      : record) as Record<string, unknown>;
-  const message = record.message ?? record.msg;
-  if (message !== MESSAGE) return undefined;
-  if (fields.user !== "ada" || fields.path !== "/api/orders" || fields.status !== 200) {
-    return undefined;
-  }
-  return typeof fields.id === "number" ? fields.id : undefined;
-}
-
-const TEXT_LINE = /request handled id=(\d+) user="?ada"? path="?\/api\/orders"? status=200\b/;
-
-function textId(line: string): number | undefined {
-  const match = TEXT_LINE.exec(line);
-  return match ? Number(match[1]) : undefined;
 }
 
 function rate(outcome: Outcome, n: number): number {
