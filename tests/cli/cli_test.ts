@@ -1,0 +1,276 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import denoJson from "../../deno.json" with { type: "json" };
+import { runCli, startSluice } from "../helpers/sluice_process.ts";
+
+const FAILING_SINK = fileURLToPath(new URL("../helpers/failing_sink.ts", import.meta.url));
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_cli_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function post(url: string, body: string): Promise<Response> {
+  return await fetch(url, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/x-ndjson" },
+  });
+}
+
+Deno.test("sluice check prints ok and exits 0 for a valid config", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/sluice.yaml`,
+      "sources:\n  app: { type: logger }\nsinks:\n  out: { type: file, path: logs/app.log }\n",
+    );
+    const result = await runCli(["check", "--config", `${dir}/sluice.yaml`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "ok");
+    assert.equal(result.stderr, "");
+    // check opens nothing: the sink's directory was not created.
+    await assert.rejects(Deno.stat(`${dir}/logs`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("sluice check exits 2 with every problem at file:line:col and no stack trace", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/bad.yaml`;
+    await Deno.writeTextFile(
+      file,
+      [
+        "sources:",
+        "  app: { type: logger }",
+        "sinks:",
+        "  out: { type: fil, path: a.log }",
+        "  con: { type: console, inputs: [ap], levle: info }",
+        "",
+      ].join("\n"),
+    );
+    const result = await runCli(["check", "--config", file]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    assert.deepEqual(result.stderr.trim().split("\n"), [
+      `${file}:4:16: sinks.out.type: Unknown sink type "fil" (did you mean "file"?)`,
+      `${file}:5:34: sinks.con.inputs[0]: Unknown input "ap" (did you mean "app"?)`,
+      `${file}:5:39: sinks.con.levle: Unknown key "levle" (did you mean "level"?)`,
+      "3 problems found",
+    ]);
+    assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
+  });
+});
+
+Deno.test("sluice check exits 2 with one message for a missing file or invalid YAML", async () => {
+  await withTempDir(async (dir) => {
+    const missing = await runCli(["check", "--config", `${dir}/nope.yaml`]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.yaml: Cannot read config: file not found/);
+    await Deno.writeTextFile(`${dir}/broken.yaml`, "sinks:\n  out: { type: memory\n");
+    const broken = await runCli(["check", "--config", `${dir}/broken.yaml`]);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /broken\.yaml:\d+:\d+: Invalid YAML/);
+    assert.doesNotMatch(missing.stderr + broken.stderr, /^\s+at /m);
+  });
+});
+
+Deno.test("sluice --version, --help, a bad flag and an unknown command", async () => {
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout.trim(), `sluice ${denoJson.version}`);
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const name of ["run", "check", "permissions"]) {
+    assert.match(help.stdout, new RegExp(`^  ${name} `, "m"));
+  }
+  const flag = await runCli(["check", "--confg", "x.yaml"]);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /^sluice check: .*--confg/);
+  assert.match(flag.stderr, /Usage: sluice check --config FILE/);
+  const missing = await runCli(["run"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /Missing --config FILE/);
+  const unknown = await runCli(["chek"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "chek" \(did you mean "check"\?\)/);
+});
+
+Deno.test("sluice run serves health, ready, metrics and ingest; posted records are in the file after SIGTERM", async () => {
+  await withTempDir(async (dir) => {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "server: { listen: 127.0.0.1:0 }",
+        "sources:",
+        "  ingest: { type: http, path: /ingest }",
+        "sinks:",
+        "  file: { type: file, path: logs/app.log, format: json }",
+        "  errors: { type: file, path: logs/errors.log, level: error, format: json }",
+        "",
+      ].join("\n"),
+    );
+    const sluice = await startSluice(config);
+    let stopped = false;
+    try {
+      const health = await fetch(`${sluice.url}/health`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: "ok" });
+      const ready = await fetch(`${sluice.url}/ready`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { status: "ready" });
+
+      const lines = Array.from(
+        { length: 50 },
+        (_, i) =>
+          JSON.stringify({ level: i % 10 === 0 ? "error" : "info", message: `m${i}`, id: i }),
+      );
+      const ingest = await post(`${sluice.url}/ingest`, lines.join("\n") + "\n");
+      assert.equal(ingest.status, 200);
+      assert.deepEqual(await ingest.json(), { accepted: 50 });
+      const bad = await post(`${sluice.url}/ingest`, '{"message":"fine"}\nnot json\n');
+      assert.equal(bad.status, 400);
+      await bad.body?.cancel();
+
+      const metrics = await fetch(`${sluice.url}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+      const text = await metrics.text();
+      assert.match(text, /^sluice_records_in_total\{component="ingest",kind="source"\} 51$/m);
+      assert.match(
+        text,
+        /^sluice_records_rejected_total\{component="ingest",reason="[a-z_]+"\} 1$/m,
+      );
+      assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="200"\} 1$/m);
+      assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="400"\} 1$/m);
+
+      const result = await sluice.stop("SIGTERM");
+      stopped = true;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /SIGTERM: draining/);
+      const all = (await Deno.readTextFile(`${dir}/logs/app.log`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.deepEqual(
+        all.map((r) => r.message),
+        [...lines.map((_, i) => `m${i}`), "fine"],
+      );
+      assert.equal(all[7].id, 7);
+      const errors = (await Deno.readTextFile(`${dir}/logs/errors.log`)).trim().split("\n");
+      assert.equal(errors.length, 5);
+    } finally {
+      if (!stopped) await sluice.stop("SIGKILL");
+    }
+  });
+});
+
+Deno.test("sluice run drains on SIGINT too and exits 0", async () => {
+  await withTempDir(async (dir) => {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "server: { listen: 127.0.0.1:0 }\nsources:\n  ingest: { type: http }\nsinks:\n  file: { type: file, path: out.log }\n",
+    );
+    const sluice = await startSluice(config);
+    const res = await post(`${sluice.url}/ingest`, '{"message":"before SIGINT"}\n');
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    const result = await sluice.stop("SIGINT");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(await Deno.readTextFile(`${dir}/out.log`), /before SIGINT/);
+  });
+});
+
+Deno.test("sluice run refuses a bad config with exit 2 and starts nothing", async () => {
+  await withTempDir(async (dir) => {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "sources:\n  ingest: { type: http }\nsinks:\n  file: { type: file, path: out.log }\n",
+    );
+    const result = await runCli(["run", "--config", config]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /sources\.ingest\.type: .*no server section/);
+    assert.doesNotMatch(result.stderr, /^\s+at /m);
+  });
+});
+
+Deno.test("sluice permissions prints exactly the flags deno task start runs config/sluice.yaml with", async () => {
+  const result = await runCli(["permissions", "--config", "config/sluice.yaml"], { cwd: REPO });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, "", "every built-in in the default config declares its permissions");
+  const flags = result.stdout.trim();
+  assert.match(
+    flags,
+    /^--allow-read=\S+ --allow-write=\S+ --allow-net=127\.0\.0\.1:9600 --allow-env=\S+$/,
+  );
+  assert.equal(
+    denoJson.tasks.start,
+    `deno run ${flags} src/cli/main.ts run --config config/sluice.yaml`,
+  );
+});
+
+Deno.test("sluice run works under exactly the flags sluice permissions prints, module plugin included", async () => {
+  await withTempDir(async (dir) => {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok}' }",
+        "sources:",
+        "  ingest: { type: http }",
+        "sinks:",
+        "  file: { type: file, path: '${SLUICE_TEST_DIR:-out}/app.log', format: json }",
+        `  broken: { module: ${FAILING_SINK}, message: disk on fire }`,
+        "",
+      ].join("\n"),
+    );
+    const printed = await runCli(["permissions", "--config", "sluice.yaml"], { cwd: dir });
+    assert.equal(printed.code, 0, printed.stderr);
+    const flags = printed.stdout.trim().split(" ");
+    assert.ok(flags.includes("--allow-net=127.0.0.1"), printed.stdout);
+    assert.ok(flags.some((f) => /^--allow-write=.*\bout\b/.test(f)), printed.stdout);
+    assert.ok(flags.some((f) => f.startsWith("--allow-read=") && f.includes(FAILING_SINK)));
+    assert.ok(flags.some((f) => /^--allow-env=.*SLUICE_TEST_DIR.*SLUICE_TEST_TOKEN/.test(f)));
+
+    const sluice = await startSluice("sluice.yaml", {
+      flags,
+      cwd: dir,
+      extraArgs: ["--drain-timeout", "500ms"], // the failing sink never drains
+    });
+    let stopped = false;
+    try {
+      const auth = { authorization: "Bearer tok" };
+      const res = await fetch(`${sluice.url}/ingest`, {
+        method: "POST",
+        body: '{"message":"least privilege"}\n',
+        headers: auth,
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      // The module sink's writes throw: /ready names it (after its first failed write).
+      let ready: Response | undefined;
+      for (let i = 0; i < 100; i++) {
+        ready = await fetch(`${sluice.url}/ready`);
+        if (ready.status === 503) break;
+        await ready.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(ready!.status, 503);
+      const body = await ready!.json();
+      assert.equal(body.components[0].id, "broken");
+      assert.match(body.components[0].problem, /disk on fire/);
+      const result = await sluice.stop("SIGTERM");
+      stopped = true;
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /Requires \w+ access/);
+      assert.match(await Deno.readTextFile(`${dir}/out/app.log`), /least privilege/);
+    } finally {
+      if (!stopped) await sluice.stop("SIGKILL");
+    }
+  });
+});

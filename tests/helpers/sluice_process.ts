@@ -1,0 +1,127 @@
+/**
+ * Runs the Sluice CLI as a subprocess for end-to-end tests.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** The CLI's entry point. */
+export const CLI_MAIN: string = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+/** The repository's deno.json (import map and lock). */
+export const DENO_JSON: string = fileURLToPath(new URL("../../deno.json", import.meta.url));
+
+/** What a finished CLI process left. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Everything on stdout. */
+  stdout: string;
+  /** Everything on stderr. */
+  stderr: string;
+}
+
+/** Runs `sluice <args>` to completion with `-A` (or the given permission flags). */
+export async function runCli(
+  args: readonly string[],
+  options: { flags?: readonly string[]; cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--config=${DENO_JSON}`,
+      ...options.flags ?? ["-A"],
+      CLI_MAIN,
+      ...args,
+    ],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** A running `sluice run`. */
+export interface RunningSluice {
+  /** The server's base URL, such as `http://127.0.0.1:41234`. */
+  url: string;
+  /** stderr so far. */
+  stderr(): string;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<CliResult>;
+}
+
+/**
+ * Starts `sluice run --config FILE` and resolves once its server listens (the port is read
+ * from its "Server listening on" notice, so configs may use port 0).
+ */
+export async function startSluice(
+  config: string,
+  options: { flags?: readonly string[]; cwd?: string; extraArgs?: readonly string[] } = {},
+): Promise<RunningSluice> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--config=${DENO_JSON}`,
+      ...options.flags ?? ["-A"],
+      CLI_MAIN,
+      "run",
+      "--config",
+      config,
+      ...options.extraArgs ?? [],
+    ],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const decoder = new TextDecoder();
+  let stderr = "";
+  let stdout = "";
+  let onText: (() => void) | undefined;
+  const readAll = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+    for await (const chunk of stream) {
+      add(decoder.decode(chunk, { stream: true }));
+      onText?.();
+    }
+  };
+  const reading = Promise.all([
+    readAll(child.stderr, (t) => stderr += t),
+    readAll(child.stdout, (t) => stdout += t),
+  ]);
+  const status = child.status;
+  let exited = false;
+  status.then(() => {
+    exited = true;
+    onText?.();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    onText = () => {
+      const match = /Server listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+      else if (exited) reject(new Error(`sluice run exited before listening:\n${stderr}`));
+    };
+    onText();
+  });
+  onText = undefined;
+  return {
+    url,
+    stderr: () => stderr,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      if (!exited) child.kill(signal);
+      const { code } = await status;
+      await reading;
+      return { code, stdout, stderr };
+    },
+  };
+}
