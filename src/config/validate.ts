@@ -119,7 +119,8 @@ export const sinkFrameworkSchema = s.object({
   ),
 });
 
-const processorFrameworkSchema = s.object({
+/** A processor's framework keys. */
+export const processorFrameworkSchema = s.object({
   inputs: s.array(s.string({ minLength: 1 }), { single: true, minItems: 1 }).describe(
     "Sources or processors it reads.",
   ),

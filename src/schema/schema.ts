@@ -574,7 +574,7 @@ export const s = {
     new ConvertSchema(parseBytes, "a size such as 10MiB, 512KiB or 1000", {
       anyOf: [{ type: "integer", minimum: 0 }, {
         type: "string",
-        pattern: "^\\s*\\d+(\\.\\d+)?\\s*[A-Za-z]*\\s*$",
+        pattern: "^\\s*\\d+(\\.\\d+)?\\s*([bB]|[kKmMgG]([iI]?[bB])?)?\\s*$",
       }],
     }),
   /** A duration in milliseconds: a number or a string such as 200ms, 30s, 10m, 2h, 14d. */
@@ -582,7 +582,7 @@ export const s = {
     new ConvertSchema(parseDuration, "a duration such as 200ms, 30s, 10m or 14d", {
       anyOf: [{ type: "number", minimum: 0 }, {
         type: "string",
-        pattern: "^(\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|w))+\\s*$",
+        pattern: "^(\\s*\\d+(\\.\\d+)?\\s*([mM][sS]|[sSmMhHdDwW]))+\\s*$",
       }],
     }),
   /** A level name (trace … critical) or number. */
