@@ -71,3 +71,8 @@ export function pythonCryptography(): Peer {
   const debian = findPeer("/usr/bin/python3", args, install);
   return debian.available ? debian : findPeer("python3", args, install);
 }
+
+/** Prometheus's `promtool` (Debian package `prometheus`), for `promtool check metrics`. */
+export function promtool(): Peer {
+  return findPeer("promtool", ["--version"], "install it with: apt-get install -y prometheus");
+}
