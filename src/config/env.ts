@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Issue, Path } from "../schema/schema.ts";
+import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
 
 const PATTERN = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?/g;
 
@@ -59,7 +59,7 @@ export function expandEnv(
   if (Array.isArray(value)) {
     return value.map((item, i) => expandEnv(item, env, [...path, i], issues));
   }
-  if (typeof value === "object" && value !== null) {
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       out[key] = expandEnv(item, env, [...path, key], issues);

@@ -70,6 +70,9 @@ export function buildJsonSchema(registry: Registry = new Registry(builtins)): Js
       "A Sluice pipeline: sources, processors and sinks wired by `inputs`, the server, and logger levels.",
     type: "object",
     additionalProperties: false,
+    patternProperties: {
+      "^x-": { description: "Your own key, ignored by Sluice: a home for YAML anchors." },
+    },
     properties: {
       server: {
         description:

@@ -109,7 +109,12 @@ export async function parseConfigText(
   options: LoadOptions = {},
 ): Promise<LoadedConfig> {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const baseDir = options.baseDir ?? dirname(resolve(file));
   const syntax = doc.errors[0];
   if (syntax) {
@@ -170,6 +175,11 @@ function describeYamlError(
         message: `Duplicate key "${key}"; a key may appear only once in a mapping`,
       };
     }
+    case "MULTIPLE_DOCS":
+      return {
+        offset,
+        message: "Invalid YAML: a config is a single document; remove this `---` and what follows",
+      };
     case "TAB_AS_INDENT":
       return { offset, message: "Invalid YAML: a tab is used for indentation; indent with spaces" };
     case "MISSING_CHAR": {

@@ -30,7 +30,7 @@ import type {
   SinkConfig,
 } from "./types.ts";
 
-/** Top-level sections of a config. */
+/** Top-level sections of a config (besides `x-` keys, which are the user's own). */
 export const SECTIONS = [
   "server",
   "loggers",
@@ -167,7 +167,8 @@ export function validateConfig(
     return undefined;
   }
   for (const key of Object.keys(raw)) {
-    if ((SECTIONS as readonly string[]).includes(key)) continue;
+    // `x-` keys are the user's own (a home for YAML anchors), as in Compose files.
+    if ((SECTIONS as readonly string[]).includes(key) || key.startsWith("x-")) continue;
     issues.push(unknownName("top-level key", key, [key], SECTIONS, true));
   }
 

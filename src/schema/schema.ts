@@ -112,6 +112,7 @@ export abstract class Schema<T> {
 export function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
+  if (value instanceof Uint8Array) return "binary data";
   switch (typeof value) {
     case "string":
       return JSON.stringify(value.length > 60 ? value.slice(0, 57) + "..." : value);

@@ -98,6 +98,7 @@ Deno.test("json_schema: shorthands, module plugins, nulls and ${VAR} references 
     },
     { loggers: { "": "INFO", "a.b": { level: "debug", propagate: false } } },
     { processors: { p: { module: "./p.ts", inputs: ["app"] } } },
+    { "x-defaults": { type: "memory", level: "info" }, sinks: { a: { type: "memory" } } },
   ];
   for (const doc of docs) assert.equal(errorsOf(doc), "", JSON.stringify(doc));
 });

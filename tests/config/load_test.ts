@@ -167,6 +167,23 @@ Deno.test("files: relative paths resolve against the config file's directory, no
   });
 });
 
+Deno.test("files: x- keys hold YAML anchors, and << merges them into components", async () => {
+  const { config } = await parseConfigText(
+    [
+      "x-defaults: &defaults { type: memory, level: info, max_records: 10 }",
+      "sinks:",
+      "  a: *defaults",
+      "  b: { <<: *defaults, max_records: 20 }",
+    ].join("\n"),
+    "anchors.yaml",
+    { env: {} },
+  );
+  assert.deepEqual(
+    Object.values(config.sinks).map((sink) => [sink.type, sink.level, sink.options.max_records]),
+    [["memory", 20, 10], ["memory", 20, 20]],
+  );
+});
+
 Deno.test("files: a missing file and an empty file", async () => {
   await withTempDir(async (dir) => {
     const missing = join(dir, "nope.yaml");
