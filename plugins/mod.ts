@@ -17,6 +17,8 @@ import stdinSource from "./sources/stdin.ts";
 import httpSource from "./sources/http.ts";
 import filterProcessor from "./processors/filter.ts";
 import fieldsProcessor from "./processors/fields.ts";
+import redactProcessor from "./processors/redact.ts";
+import encryptedFormatter from "./formatters/encrypted.ts";
 
 /**
  * Every built-in plugin definition.
@@ -33,9 +35,11 @@ export const builtins: readonly PluginDefinition[] = [
   httpSource,
   filterProcessor,
   fieldsProcessor,
+  redactProcessor,
   textFormatter,
   jsonFormatter,
   logfmtFormatter,
+  encryptedFormatter,
   consoleSink,
   fileSink,
   memorySink,

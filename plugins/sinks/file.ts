@@ -6,6 +6,7 @@
 
 import { dirname, resolve } from "node:path";
 import type { LogRecord } from "../../src/core/record.ts";
+import { chainOptionSchema, chainPermissions, openFileChain } from "../../src/crypto/chain.ts";
 import { encodeBatch } from "../../src/io/encode_batch.ts";
 import { WatchedFile } from "../../src/io/watched_file.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
@@ -35,15 +36,18 @@ export default definePlugin({
     path: s.string({ minLength: 1 }).describe("The file; relative to the config file's directory."),
     format: s.formatter().default({ type: "json", options: {} }).describe("The formatter."),
     fsync: s.boolean().default(false).describe("fsync on flush and shutdown."),
+    chain: chainOptionSchema(),
   }),
   permissions: (options, context) => {
     // Reads too: the file is stat-ed to notice outside moves (logrotate) and reopened.
     const dir = dirname(resolve(context.baseDir, options.path));
-    return { read: [dir], write: [dir] };
+    return chainPermissions(options.chain, { read: [dir], write: [dir] });
   },
   create(options, context) {
     const path = resolve(context.baseDir, options.path);
-    const format = context.createFormatter(options.format);
+    const chain = openFileChain(options.chain, path, context);
+    const inner = context.createFormatter(options.format);
+    const format = chain ? chain.wrap(inner) : inner;
     const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
     try {
       Deno.mkdirSync(dirname(path), { recursive: true });
@@ -75,7 +79,14 @@ export default definePlugin({
       );
     };
     const writeSync = (records: readonly LogRecord[]) => {
-      file.write(encodeBatch(records, format, onFormatError, true));
+      // A chain starts afresh in a file that was moved away or truncated from outside.
+      if (chain && file.maybeCheck() !== undefined) chain.resync();
+      try {
+        file.write(encodeBatch(records, format, onFormatError, true));
+      } catch (error) {
+        chain?.resync();
+        throw error;
+      }
     };
     return {
       writeSync,
@@ -85,6 +96,7 @@ export default definePlugin({
       },
       reopen() {
         file.reopen();
+        chain?.resync();
       },
       [Symbol.asyncDispose]() {
         try {

@@ -18,8 +18,11 @@ import { ConfigError } from "../config/config_error.ts";
 import { closest } from "../schema/closest.ts";
 import type { Command } from "./command.ts";
 import check from "./commands/check.ts";
+import decrypt from "./commands/decrypt.ts";
+import keygen from "./commands/keygen.ts";
 import permissions from "./commands/permissions.ts";
 import run from "./commands/run.ts";
+import verify from "./commands/verify.ts";
 import { UsageError } from "./usage_error.ts";
 
 export type { Command } from "./command.ts";
@@ -32,6 +35,9 @@ export const commands: readonly Command[] = [
   run,
   check,
   permissions,
+  keygen,
+  decrypt,
+  verify,
 ];
 
 function help(): string {

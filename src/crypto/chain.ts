@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { resolve } from "node:path";
 import { PluginError } from "../plugin/plugin_error.ts";
-import type { Formatter, PluginContext } from "../plugin/types.ts";
+import type { Formatter, PluginContext, PluginPermissions } from "../plugin/types.ts";
 import { s, type Schema } from "../schema/schema.ts";
 import { decodeBase64Url, encodeBase64Url, envNameSchema, loadSecret } from "./keys.ts";
 
@@ -391,4 +391,27 @@ export function openFileChain(
   };
   resync();
   return { chain, wrap: (format) => chain.wrap(format), resync };
+}
+
+/**
+ * Adds what a sink's `chain:` option needs to the sink's own Deno permissions: the
+ * secret's environment variable or file. (The sink already reads its own file's tail.)
+ *
+ * @example `chain: true`
+ * ```ts
+ * import { chainPermissions } from "./chain.ts";
+ * const needs = chainPermissions(true, { read: ["logs"], write: ["logs"] });
+ * console.assert(needs.env?.[0] === "SLUICE_CHAIN_KEY" && needs.write?.[0] === "logs");
+ * ```
+ */
+export function chainPermissions(
+  option: ChainOption | undefined,
+  own: PluginPermissions,
+): PluginPermissions {
+  if (option === undefined || option === false) return own;
+  if (option !== true && option.key_file !== undefined) {
+    return { ...own, read: [...(own.read ?? []), option.key_file] };
+  }
+  const name = option === true ? CHAIN_KEY_ENV : option.key_env ?? CHAIN_KEY_ENV;
+  return { ...own, env: [...(own.env ?? []), name] };
 }

@@ -12,7 +12,8 @@ import { TokenError } from "./token_error.ts";
 /**
  * Reads a file (or stdin for `-`) line by line, without the line endings. A gzip file
  * (recognised by its magic bytes, whatever its name) is decompressed on the fly.
- * A last line without a newline is yielded too.
+ * A last line without a newline is yielded too. A `\r` before a newline is dropped unless
+ * `keepCarriageReturns` (verification needs every byte).
  *
  * @example Read a file's lines
  * ```ts
@@ -25,7 +26,11 @@ import { TokenError } from "./token_error.ts";
  * console.assert(lines.join() === "a,b");
  * ```
  */
-export async function* readLines(path: string): AsyncGenerator<string> {
+export async function* readLines(
+  path: string,
+  options: { keepCarriageReturns?: boolean } = {},
+): AsyncGenerator<string> {
+  const strip = !options.keepCarriageReturns;
   let stream: ReadableStream<Uint8Array>;
   if (path === "-") stream = Deno.stdin.readable;
   else {
@@ -63,7 +68,7 @@ export async function* readLines(path: string): AsyncGenerator<string> {
       rest += chunk;
       let start = 0;
       for (let nl = rest.indexOf("\n"); nl >= 0; nl = rest.indexOf("\n", start)) {
-        const end = nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        const end = strip && nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
         yield rest.slice(start, end);
         start = nl + 1;
       }
@@ -73,7 +78,7 @@ export async function* readLines(path: string): AsyncGenerator<string> {
     // Ends the underlying file stream when the consumer stops early.
     await text.cancel().catch(() => {});
   }
-  if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  if (rest !== "") yield strip && rest.endsWith("\r") ? rest.slice(0, -1) : rest;
 }
 
 /**

@@ -1,0 +1,106 @@
+/**
+ * The `encrypted` formatter: another formatter's line, encrypted into one token per line
+ * (Fernet, compatible with Python's `cryptography`, or AES-256-GCM with key ids).
+ *
+ * @module
+ */
+
+import { AesGcm } from "../../src/crypto/aes_gcm.ts";
+import { Fernet } from "../../src/crypto/fernet.ts";
+import { envNameSchema, loadKeys } from "../../src/crypto/keys.ts";
+import type { LogRecord } from "../../src/core/record.ts";
+import { definePlugin } from "../../src/plugin/define_plugin.ts";
+import { PluginError } from "../../src/plugin/plugin_error.ts";
+import { s } from "../../src/schema/schema.ts";
+
+/**
+ * Encrypts each line of an inner formatter (json by default). With `algorithm: fernet`
+ * every line is a Fernet token that Python's `Fernet(key).decrypt(line)` (or
+ * `MultiFernet`) reads; with `aes-256-gcm` a line is `gcm1.<key id>.<data>`.
+ * `sluice decrypt` reads both.
+ *
+ * Keys are 32 bytes in Fernet's format (44 characters of URL-safe base64, made by
+ * `sluice keygen`), comma-separated: the first encrypts, all decrypt, so a new key goes
+ * first and old ones stay until their files are gone. They come from an environment
+ * variable (`keys_env`) or a file (`key_file`). A key written into the YAML (`keys:`,
+ * including `keys: ${VAR}`, which is expanded before Sluice sees it) is refused unless
+ * `allow_inline_key: true`. Keys never appear in errors, metrics or logs.
+ *
+ * @example YAML
+ * ```ts
+ * const yaml = `
+ * sinks:
+ *   secure:
+ *     type: file
+ *     path: logs/secure.log
+ *     format:
+ *       type: encrypted
+ *       algorithm: fernet            # or aes-256-gcm
+ *       keys_env: SLUICE_LOG_KEYS    # comma-separated; the first encrypts, all decrypt
+ *       inner: json
+ * `;
+ * console.assert(yaml.includes("type: encrypted"));
+ * ```
+ */
+export default definePlugin({
+  kind: "formatter",
+  type: "encrypted",
+  description:
+    "Another formatter's line encrypted as one token per line: Fernet (Python-compatible) or AES-256-GCM.",
+  options: s.object({
+    algorithm: s.enum(["fernet", "aes-256-gcm"] as const).default("fernet").describe(
+      "fernet (Python cryptography's Fernet tokens) or aes-256-gcm (key id and version bound as associated data).",
+    ),
+    keys_env: envNameSchema().optional().describe(
+      "The environment variable holding the comma-separated keys (first encrypts, all decrypt).",
+    ),
+    key_file: s.string({ minLength: 1 }).optional().describe(
+      "A file holding the keys, one per line or comma-separated; relative to the config file.",
+    ),
+    keys: s.string({ minLength: 1 }).optional().describe(
+      "Keys written in the config; refused unless allow_inline_key is true.",
+    ),
+    allow_inline_key: s.boolean().default(false).describe(
+      "Accept keys written in the config (they leak through version control and backups).",
+    ),
+    inner: s.formatter().default({ type: "json", options: {} }).describe(
+      "The formatter whose output is encrypted.",
+    ),
+  }),
+  permissions: (options) => ({
+    ...(options.keys_env !== undefined ? { env: [options.keys_env] } : {}),
+    ...(options.key_file !== undefined ? { read: [options.key_file] } : {}),
+  }),
+  create(options, context) {
+    let keys: Uint8Array[];
+    try {
+      keys = loadKeys({
+        keys: options.keys,
+        keysEnv: options.keys_env,
+        keyFile: options.key_file,
+        allowInline: options.allow_inline_key,
+      }, {
+        baseDir: context.baseDir,
+        warn: (message) => context.log.warnOnce(`key-file:${context.id}`, message),
+      });
+    } catch (error) {
+      throw new PluginError(
+        `Cannot create the encrypted formatter of "${context.id}": ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const inner = context.createFormatter(options.inner);
+    const cipher = options.algorithm === "fernet" ? new Fernet(keys) : new AesGcm(keys);
+    for (const key of keys) key.fill(0);
+    const encrypted = context.counter(
+      "records_encrypted_total",
+      "Records an encrypted formatter encrypted.",
+      { algorithm: options.algorithm },
+    );
+    return (record: LogRecord): string => {
+      const line = cipher.encrypt(inner(record));
+      encrypted.inc();
+      return line;
+    };
+  },
+});

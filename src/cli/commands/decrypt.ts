@@ -1,0 +1,135 @@
+/**
+ * `sluice decrypt`: streams the plain records of encrypted log files to stdout.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { Command } from "../command.ts";
+import { decryptFiles, Keyring } from "../../crypto/decrypt_stream.ts";
+import { loadKeys } from "../../crypto/keys.ts";
+
+/** Where the command writes and how it reads the environment (the process's by default). */
+export interface DecryptIo {
+  /** Receives plaintext records, one per line. */
+  stdout?: (bytes: Uint8Array) => Promise<void> | void;
+  /** Receives diagnostics. */
+  stderr?: (text: string) => void;
+  /** Reads an environment variable. */
+  getEnv?: (name: string) => string | undefined;
+}
+
+const DEFAULT_ENV = "SLUICE_LOG_KEYS";
+
+const USAGE = `Usage: sluice decrypt [--keys-env VAR | --key-file PATH] FILE...
+
+Decrypts files written by the encrypted formatter (Fernet tokens or AES-256-GCM lines,
+plain or gzip-compressed rotations; "-" reads stdin) and writes the plain records to
+stdout, one per line. A line that cannot be decrypted (altered, truncated, or written with
+a key not given) is reported on stderr as FILE:LINE: reason, and decryption goes on; the
+exit code is 1 if any line failed.
+
+  --keys-env VAR    environment variable holding the comma-separated keys (default ${DEFAULT_ENV})
+  --key-file PATH   file holding the keys instead
+`;
+
+const encoder = new TextEncoder();
+
+/**
+ * The `decrypt` command.
+ *
+ * @example Usage errors exit with 2
+ * ```ts
+ * import decrypt from "./decrypt.ts";
+ * let err = "";
+ * const code = await decrypt.run([], { stderr: (text) => (err += text) });
+ * console.assert(code === 2 && err.includes("Usage"));
+ * ```
+ */
+const decrypt = {
+  name: "decrypt",
+  usage: "decrypt [--keys-env VAR | --key-file PATH] FILE...",
+  summary: "Decrypt encrypted log files (also .gz rotations) to stdout",
+  async run(args: string[], io: DecryptIo = {}): Promise<number> {
+    const stdout = io.stdout ?? ((bytes: Uint8Array) => writeAll(Deno.stdout, bytes));
+    const stderr = io.stderr ?? ((text: string) => void writeAllSync(Deno.stderr, text));
+    let values: {
+      "keys-env"?: string | undefined;
+      "key-file"?: string | undefined;
+      help?: boolean | undefined;
+    };
+    let files: string[];
+    try {
+      ({ values, positionals: files } = parseArgs({
+        args,
+        options: {
+          "keys-env": { type: "string" },
+          "key-file": { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: true,
+      }));
+    } catch (error) {
+      stderr(`sluice decrypt: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (values.help) {
+      await stdout(encoder.encode(USAGE));
+      return 0;
+    }
+    if (files.length === 0) {
+      stderr(`sluice decrypt: no file given\n\n${USAGE}`);
+      return 2;
+    }
+    let keyring: Keyring;
+    try {
+      const keys = loadKeys({
+        keysEnv: values["key-file"] === undefined
+          ? values["keys-env"] ?? DEFAULT_ENV
+          : values["keys-env"],
+        keyFile: values["key-file"],
+      }, {
+        baseDir: Deno.cwd(),
+        names: { keys: "keys", keysEnv: "--keys-env", keyFile: "--key-file", allowInline: "" },
+        ...(io.getEnv ? { getEnv: io.getEnv } : {}),
+      });
+      keyring = new Keyring(keys);
+    } catch (error) {
+      stderr(`sluice decrypt: ${(error as Error).message}\n`);
+      return 2;
+    }
+    let broken = false;
+    const summary = await decryptFiles(files, keyring, async (bytes) => {
+      if (broken) return;
+      try {
+        await stdout(bytes);
+      } catch (error) {
+        if (error instanceof Deno.errors.BrokenPipe) broken = true;
+        else throw error;
+      }
+    }, (failure) => stderr(`${failure.file}:${failure.line}: ${failure.reason}\n`));
+    if (summary.failed > 0) {
+      stderr(
+        `sluice decrypt: ${summary.failed} line(s) could not be decrypted, ${summary.decrypted} decrypted\n`,
+      );
+      return 1;
+    }
+    return 0;
+  },
+} satisfies Command;
+
+export default decrypt;
+
+async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array) {
+  let offset = 0;
+  while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
+}
+
+function writeAllSync(writer: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
+}
+
+if (import.meta.main) Deno.exit(await decrypt.run(Deno.args));

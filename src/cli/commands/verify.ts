@@ -1,0 +1,125 @@
+/**
+ * `sluice verify`: checks the HMAC chain of files written by a sink with `chain: true`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { Command } from "../command.ts";
+import { CHAIN_KEY_ENV, verifyChain } from "../../crypto/chain.ts";
+import { readLines } from "../../crypto/decrypt_stream.ts";
+import { loadSecret } from "../../crypto/keys.ts";
+
+/** Where the command writes and how it reads the environment (the process's by default). */
+export interface VerifyIo {
+  /** Receives one result line per intact file. */
+  stdout?: (text: string) => void;
+  /** Receives the first broken line of each broken file. */
+  stderr?: (text: string) => void;
+  /** Reads an environment variable. */
+  getEnv?: (name: string) => string | undefined;
+}
+
+const USAGE = `Usage: sluice verify [--key-env VAR | --key-file PATH] FILE...
+
+Verifies files written by a sink with chain: true (plain or gzip-compressed). Each file's
+chain starts at its first line. For an intact file it prints "FILE: ok, N records"; for a
+broken one it prints FILE:LINE: reason for the first record that was edited, deleted,
+inserted or moved, and the exit code is 1. Deleting the last lines of a file cannot be
+detected by a chain.
+
+  --key-env VAR     environment variable holding the chain secret (default ${CHAIN_KEY_ENV})
+  --key-file PATH   file holding the secret instead
+`;
+
+const encoder = new TextEncoder();
+
+/**
+ * The `verify` command.
+ *
+ * @example Usage errors exit with 2
+ * ```ts
+ * import verify from "./verify.ts";
+ * let err = "";
+ * const code = await verify.run([], { stderr: (text) => (err += text) });
+ * console.assert(code === 2 && err.includes("Usage"));
+ * ```
+ */
+const verify = {
+  name: "verify",
+  usage: "verify [--key-env VAR | --key-file PATH] FILE...",
+  summary: "Verify the HMAC chain of files written with chain: true",
+  async run(args: string[], io: VerifyIo = {}): Promise<number> {
+    const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, text));
+    const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, text));
+    let values: {
+      "key-env"?: string | undefined;
+      "key-file"?: string | undefined;
+      help?: boolean | undefined;
+    };
+    let files: string[];
+    try {
+      ({ values, positionals: files } = parseArgs({
+        args,
+        options: {
+          "key-env": { type: "string" },
+          "key-file": { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: true,
+      }));
+    } catch (error) {
+      stderr(`sluice verify: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (values.help) {
+      stdout(USAGE);
+      return 0;
+    }
+    if (files.length === 0) {
+      stderr(`sluice verify: no file given\n\n${USAGE}`);
+      return 2;
+    }
+    let secret: Uint8Array;
+    try {
+      secret = loadSecret({
+        keysEnv: values["key-file"] === undefined
+          ? values["key-env"] ?? CHAIN_KEY_ENV
+          : values["key-env"],
+        keyFile: values["key-file"],
+      }, {
+        baseDir: Deno.cwd(),
+        names: { keys: "key", keysEnv: "--key-env", keyFile: "--key-file", allowInline: "" },
+        ...(io.getEnv ? { getEnv: io.getEnv } : {}),
+      });
+    } catch (error) {
+      stderr(`sluice verify: ${(error as Error).message}\n`);
+      return 2;
+    }
+    let failed = false;
+    for (const file of files) {
+      try {
+        const report = await verifyChain(readLines(file, { keepCarriageReturns: true }), secret);
+        if (report.broken) {
+          failed = true;
+          stderr(`${file}:${report.broken.line}: ${report.broken.reason}\n`);
+        } else stdout(`${file}: ok, ${report.records} records\n`);
+      } catch (error) {
+        failed = true;
+        stderr(`${file}:0: cannot read file: ${(error as Error).message}\n`);
+      }
+    }
+    return failed ? 1 : 0;
+  },
+} satisfies Command;
+
+export default verify;
+
+function writeAllSync(writer: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
+}
+
+if (import.meta.main) Deno.exit(await verify.run(Deno.args));

@@ -1,0 +1,130 @@
+/**
+ * Field paths with wildcards (`password`, `*.token`, `card.number`, `users.*.email`,
+ * `**.secret`), compiled once into a matcher that walks nested objects and arrays.
+ *
+ * @module
+ */
+
+type Segment =
+  | { kind: "exact"; name: string }
+  | { kind: "any" }
+  | { kind: "deep" }
+  | { kind: "glob"; re: RegExp };
+
+/** A position in one path: path index and segment index, packed into a number. */
+type State = number;
+
+const SHIFT = 1024;
+
+/**
+ * Checks a field path's syntax; returns why it is invalid, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { fieldPathProblem } from "./field_paths.ts";
+ * console.assert(fieldPathProblem("card.number") === undefined && fieldPathProblem("a..b") !== undefined);
+ * ```
+ */
+export function fieldPathProblem(path: string): string | undefined {
+  if (path.trim() === "") return "the path is empty";
+  const segments = path.split(".");
+  if (segments.some((segment) => segment === "")) return "a path segment is empty";
+  if (segments.length >= SHIFT) return "the path is too long";
+  if (segments.every((segment) => segment === "**")) return "the path matches every field";
+  return undefined;
+}
+
+/**
+ * Matches keys against field paths while a walker descends into a value.
+ *
+ * Syntax: segments are separated by dots and compared without regard to case. `*`
+ * matches any one key or array index, `**` any number of levels (including none), and a
+ * `*` inside a segment is a wildcard (`*_token`). A path of one segment (`password`)
+ * matches that key at any depth; a longer path starts at the record's fields. Arrays are
+ * crossed transparently too, so `users.password` reaches every user's password.
+ *
+ * @example Walk one level
+ * ```ts
+ * import { FieldMatcher } from "./field_paths.ts";
+ * const matcher = new FieldMatcher(["card.number", "password"]);
+ * const card = matcher.step(matcher.start, "card");
+ * console.assert(!card.matched && matcher.step(card.next, "Number").matched);
+ * console.assert(matcher.step(card.next, "password").matched);
+ * ```
+ */
+export class FieldMatcher {
+  readonly #paths: Segment[][];
+  /** The states at the fields' root. */
+  readonly start: readonly State[];
+  /** The original paths, by index. */
+  readonly paths: readonly string[];
+
+  /** Compiles the paths (check them with {@linkcode fieldPathProblem} first). */
+  constructor(paths: readonly string[]) {
+    this.paths = paths;
+    this.#paths = paths.map((path) => {
+      const segments = path.split(".").map(compileSegment);
+      return segments.length === 1 ? [{ kind: "deep" } as Segment, ...segments] : segments;
+    });
+    const start: State[] = [];
+    for (let p = 0; p < this.#paths.length; p++) this.#add(start, p, 0);
+    this.start = start;
+  }
+
+  /** Whether there are any paths at all. */
+  get empty(): boolean {
+    return this.#paths.length === 0;
+  }
+
+  /**
+   * Moves past one key (or array index). `matched` is the first path that ends here
+   * (the value at this key is to be redacted); `next` are the states for its children.
+   */
+  step(
+    states: readonly State[],
+    key: string | number,
+  ): { next: State[]; matched: boolean; path: number } {
+    const next: State[] = [];
+    let matched = -1;
+    const isIndex = typeof key === "number";
+    const lower = isIndex ? String(key) : key.toLowerCase();
+    for (let k = 0; k < states.length; k++) {
+      const state = states[k]!;
+      const p = Math.floor(state / SHIFT);
+      const i = state % SHIFT;
+      const path = this.#paths[p]!;
+      const segment = path[i]!;
+      if (segment.kind === "deep") {
+        if (!next.includes(state)) next.push(state);
+        continue;
+      }
+      const hit = segment.kind === "any" ||
+        (segment.kind === "exact" && segment.name === lower) ||
+        (segment.kind === "glob" && !isIndex && segment.re.test(lower));
+      if (!hit) continue;
+      if (i + 1 === path.length) {
+        if (matched < 0) matched = p;
+      } else if (this.#add(next, p, i + 1) && matched < 0) matched = p;
+    }
+    return { next, matched: matched >= 0, path: matched };
+  }
+
+  /** Adds a state and, through `**`, the states it reaches without consuming a key. */
+  #add(states: State[], p: number, i: number): boolean {
+    const path = this.#paths[p]!;
+    if (i === path.length) return true;
+    const state = p * SHIFT + i;
+    if (!states.includes(state)) states.push(state);
+    return path[i]!.kind === "deep" ? this.#add(states, p, i + 1) : false;
+  }
+}
+
+function compileSegment(text: string): Segment {
+  if (text === "**") return { kind: "deep" };
+  if (text === "*") return { kind: "any" };
+  const lower = text.toLowerCase();
+  if (!lower.includes("*")) return { kind: "exact", name: lower };
+  const source = lower.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return { kind: "glob", re: new RegExp(`^${source}$`) };
+}
