@@ -49,7 +49,12 @@ const RUNS = value("runs", quick ? 1 : 3);
 const FLOOD_FACTOR = 3;
 const COLD_RUNS = value("cold-runs", quick ? 2 : 5);
 const STALL_MS = 30_000;
-const CLI = join(ROOT, "src", "cli", "main.ts");
+/**
+ * `--root DIR` runs Sluice from another checkout (a scratch copy with a proposed change), so a
+ * change can be measured side by side with the same harness.
+ */
+const SLUICE_ROOT = argv.includes("--root") ? argv[argv.indexOf("--root") + 1]! : ROOT;
+const CLI = join(SLUICE_ROOT, "src", "cli", "main.ts");
 const RSYSLOGD = "/usr/sbin/rsyslogd";
 
 const tempDir = await Deno.makeTempDir({ prefix: "sluice_pipeline_" });
@@ -244,9 +249,12 @@ async function waitForLines(path: string, n: number): Promise<{ t?: number; line
 // ---------------------------------------------------------------------------------------------
 // The input: the same NDJSON bytes for every receiver.
 
+const INPUT_EPOCH = Date.UTC(2026, 0, 1);
+
+/** Line `i`: ten lines share each millisecond, as a busy service's burst would. */
 function inputLine(i: number): string {
   return JSON.stringify({
-    time: "2026-01-01T00:00:00.000Z",
+    time: new Date(INPUT_EPOCH + Math.floor(i / 10)).toISOString(),
     level: "info",
     logger: "bench",
     message: MESSAGE,
@@ -796,11 +804,12 @@ const section = `
 ${machineDescription()}
 Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}. ${
   quick ? "**Quick mode: small N, one run; not a result.**" : ""
-}
+}${SLUICE_ROOT === ROOT ? "" : ` **Sluice run from ${SLUICE_ROOT}, not this checkout.**`}
 
 Workload: ${formatInt(N)} NDJSON lines (${formatInt(inputBytes)} bytes, ${
   (inputBytes / N).toFixed(0)
-} bytes/line: \`time\`, \`level\`, \`logger\`, \`message\` and four fields), identical bytes
+} bytes/line: \`time\` (ISO 8601, ten lines per millisecond), \`level\`, \`logger\`, \`message\` and
+four fields), identical bytes
 for every receiver. TCP: one connection, written in 1 MiB chunks by a separate Deno process.
 rsyslog ${rsyslogAvailable ? "" : "(not installed on this machine) "}runs in the foreground
 (\`rsyslogd -n -f <conf>\`) with its own config: \`imtcp\` on a loopback port into \`omfile\`

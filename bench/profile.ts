@@ -1,7 +1,9 @@
 /**
  * Profiles a peer workload with V8's sampling profiler (`deno run --cpu-prof`) and prints
  * the hot spots as Markdown: self time by function, and inclusive time of the engine's own
- * functions. `deno run -A bench/profile.ts [--n 1000000] [--mode json|text] [--script sluice.ts]`
+ * functions. `deno run -A bench/profile.ts [--n 1000000] [--mode json|text] [--script sluice.ts]`,
+ * or `--profile FILE.cpuprofile` to summarize a profile taken elsewhere (such as
+ * `deno run --cpu-prof --cpu-prof-dir=DIR src/cli/main.ts run --config FILE`).
  *
  * @module
  */
@@ -37,6 +39,14 @@ const n = option("n", "1000000");
 const mode = option("mode", "json");
 const script = option("script", "sluice.ts");
 const top = Number(option("top", "25"));
+
+const existing = argv.includes("--profile") ? option("profile", "") : "";
+if (existing) {
+  // Summarize a .cpuprofile written elsewhere (e.g. `sluice run` under --cpu-prof).
+  const profile = JSON.parse(await Deno.readTextFile(existing)) as CpuProfile;
+  console.log(summarize(profile, existing, "n/a"));
+  Deno.exit(0);
+}
 
 const dir = await Deno.makeTempDir({ prefix: "sluice_profile_" });
 try {
@@ -112,7 +122,7 @@ function summarize(profile: CpuProfile, what: string, report: string): string {
   const rows = (map: Map<string, number>, filter: (name: string) => boolean) =>
     [...map].filter(([name]) => filter(name)).sort((a, b) => b[1] - a[1]).slice(0, top)
       .map(([name, t]) => `| \`${name}\` | ${ms(t)} | ${pct(t)} |`).join("\n");
-  const ours = (name: string) => / (src|plugins|bench)\//.test(name);
+  const ours = (name: string) => /(^| |\/)(src|plugins|bench)\//.test(name);
   return `Profile of \`${what}\` (child report: ${report}); ${profile.samples.length} samples, ${
     ms(total)
   } ms sampled.
