@@ -23,6 +23,7 @@ import keygen from "./commands/keygen.ts";
 import permissions from "./commands/permissions.ts";
 import run from "./commands/run.ts";
 import verify from "./commands/verify.ts";
+import schema from "./commands/schema.ts";
 import { UsageError } from "./usage_error.ts";
 
 export type { Command } from "./command.ts";
@@ -34,6 +35,7 @@ export const VERSION: string = denoJson.version;
 export const commands: readonly Command[] = [
   run,
   check,
+  schema,
   permissions,
   keygen,
   decrypt,

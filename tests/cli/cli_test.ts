@@ -84,7 +84,7 @@ Deno.test("sluice --version, --help, a bad flag and an unknown command", async (
   assert.equal(version.stdout.trim(), `sluice ${denoJson.version}`);
   const help = await runCli(["--help"]);
   assert.equal(help.code, 0);
-  for (const name of ["run", "check", "permissions"]) {
+  for (const name of ["run", "check", "schema", "permissions"]) {
     assert.match(help.stdout, new RegExp(`^  ${name} `, "m"));
   }
   const flag = await runCli(["check", "--confg", "x.yaml"]);
@@ -273,4 +273,14 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
       if (!stopped) await sluice.stop("SIGKILL");
     }
   });
+});
+
+Deno.test("sluice schema prints the config's JSON Schema with every built-in sink type", async () => {
+  const result = await runCli(["schema"]);
+  assert.equal(result.code, 0, result.stderr);
+  const schema = JSON.parse(result.stdout);
+  assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
+  const sinks = JSON.stringify(schema.$defs.sink);
+  for (const type of ["console", "file", "memory"]) assert.ok(sinks.includes(`"const":"${type}"`));
+  assert.ok(JSON.stringify(schema).includes("rate_limit"), "the server section is described");
 });

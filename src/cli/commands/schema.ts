@@ -1,0 +1,37 @@
+/**
+ * `sluice schema`: the config's JSON Schema, for editors.
+ *
+ * @module
+ */
+
+import { buildJsonSchema } from "../../config/json_schema.ts";
+import type { Command } from "../command.ts";
+import { parseFlags } from "../parse_flags.ts";
+
+/**
+ * Prints the JSON Schema of the whole config (every built-in plugin's options, the server,
+ * loggers and framework keys), built from the plugins' option schemas:
+ *
+ * ```sh
+ * deno run -A src/cli/main.ts schema > sluice.schema.json
+ * # then, first line of sluice.yaml: # yaml-language-server: $schema=sluice.schema.json
+ * ```
+ *
+ * @example Usage
+ * ```ts
+ * import schema from "./schema.ts";
+ * console.assert(schema.usage === "schema");
+ * ```
+ */
+const schema: Command = {
+  name: "schema",
+  summary: "Print the JSON Schema of the config, for editor completion",
+  usage: "schema",
+  run(args) {
+    parseFlags(args, {});
+    console.log(JSON.stringify(buildJsonSchema(), null, 2));
+    return Promise.resolve(0);
+  },
+};
+
+export default schema;
