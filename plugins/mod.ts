@@ -13,6 +13,7 @@ import fileSink from "./sinks/file.ts";
 import memorySink from "./sinks/memory.ts";
 import rotatingFileSink from "./sinks/rotating_file.ts";
 import loggerSource from "./sources/logger.ts";
+import fileSource from "./sources/file.ts";
 import stdinSource from "./sources/stdin.ts";
 import httpSource from "./sources/http.ts";
 import filterProcessor from "./processors/filter.ts";
@@ -31,6 +32,7 @@ import encryptedFormatter from "./formatters/encrypted.ts";
  */
 export const builtins: readonly PluginDefinition[] = [
   loggerSource,
+  fileSource,
   stdinSource,
   httpSource,
   filterProcessor,
