@@ -1,0 +1,82 @@
+/**
+ * A/B of the in-process workload between checkouts: runs `bench/peers/sluice.ts` from each
+ * root in turn (alternating, so machine noise is shared), verifies every output line, and
+ * prints the median records/s and peak RSS per root. Used to measure a proposed engine change
+ * on a scratch copy before it is applied.
+ *
+ * `deno run -A bench/ab.ts --roots /work/main,/tmp/scratch [--mode json|text] [--n 1000000] [--runs 5]`
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { formatInt, formatMiB, loadAverage, median } from "./report.ts";
+import type { PeerReport } from "./peers/common.ts";
+import { verifyOutput } from "./verify.ts";
+
+const argv = Deno.args;
+const option = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : argv[i + 1]!;
+};
+const roots = option("roots", "").split(",").filter(Boolean);
+if (roots.length < 2) throw new Error("Give at least two checkouts: --roots A,B");
+const mode = option("mode", "json") as "json" | "text";
+const n = Number(option("n", "1000000"));
+const runs = Number(option("runs", "5"));
+
+const dir = await Deno.makeTempDir({ prefix: "sluice_ab_" });
+const results = new Map<string, { rate: number; rss: number }[]>(roots.map((r) => [r, []]));
+console.log(`A/B ${mode}, n=${n}, runs=${runs}, load ${loadAverage()}`);
+try {
+  for (let run = 0; run < runs; run++) {
+    const order = run % 2 === 0 ? roots : [...roots].reverse();
+    for (const root of order) {
+      const out = join(dir, "out.log");
+      await Deno.writeFile(out, new Uint8Array());
+      const result = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          join(root, "bench", "peers", "sluice.ts"),
+          "--mode",
+          mode,
+          "--n",
+          String(n),
+          "--out",
+          out,
+        ],
+        cwd: root,
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      if (!result.success) throw new Error(`${root} failed with exit code ${result.code}`);
+      const report = JSON.parse(
+        new TextDecoder().decode(result.stdout).trim().split("\n").at(-1)!,
+      ) as PeerReport;
+      const check = await verifyOutput(out, mode, n);
+      if (check.distinct !== n || check.malformed || check.duplicates) {
+        throw new Error(`${root} lost or garbled records: ${JSON.stringify(check)}`);
+      }
+      const rate = n / (report.elapsedMs / 1000);
+      results.get(root)!.push({ rate, rss: report.peakRss });
+      console.log(
+        `  run ${run + 1} ${root}: ${formatInt(rate)} rec/s, ${formatMiB(report.peakRss)}`,
+      );
+    }
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+const base = median(results.get(roots[0]!)!.map((r) => r.rate));
+for (const root of roots) {
+  const list = results.get(root)!;
+  const rate = median(list.map((r) => r.rate));
+  console.log(
+    `${root}: median ${formatInt(rate)} rec/s (${(rate / base).toFixed(2)}x ${
+      roots[0]
+    }), peak RSS median ${formatMiB(median(list.map((r) => r.rss)))}`,
+  );
+}
+console.log(`load after: ${loadAverage()}`);
