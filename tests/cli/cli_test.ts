@@ -284,3 +284,44 @@ Deno.test("sluice schema prints the config's JSON Schema with every built-in sin
   for (const type of ["console", "file", "memory"]) assert.ok(sinks.includes(`"const":"${type}"`));
   assert.ok(JSON.stringify(schema).includes("rate_limit"), "the server section is described");
 });
+
+Deno.test("SIGHUP makes sluice run reopen its files: records after a move go to a new file", async () => {
+  await withTempDir(async (dir) => {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      "server: { listen: 127.0.0.1:0 }\nsources:\n  ingest: { type: http }\n" +
+        "sinks:\n  file: { type: file, path: app.log }\n",
+    );
+    const sluice = await startSluice(config);
+    let stopped = false;
+    const waitFor = async (done: () => Promise<boolean> | boolean) => {
+      for (let i = 0; i < 500 && !(await done()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const read = (name: string) => Deno.readTextFile(`${dir}/${name}`).catch(() => "");
+    try {
+      const first = await post(`${sluice.url}/ingest`, '{"message":"before rotation"}\n');
+      assert.equal(first.status, 200);
+      await first.body?.cancel();
+      await waitFor(async () => (await read("app.log")).includes("before rotation"));
+      // Rotate the file away like logrotate, then tell sluice.
+      await Deno.rename(`${dir}/app.log`, `${dir}/app.log.1`);
+      sluice.signal("SIGHUP");
+      await waitFor(() => sluice.stderr().includes("SIGHUP: reopening files"));
+      const second = await post(`${sluice.url}/ingest`, '{"message":"after rotation"}\n');
+      assert.equal(second.status, 200);
+      await second.body?.cancel();
+      const result = await sluice.stop("SIGTERM");
+      stopped = true;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /SIGHUP: reopening files/);
+      assert.match(await read("app.log.1"), /before rotation/);
+      assert.doesNotMatch(await read("app.log.1"), /after rotation/);
+      assert.match(await read("app.log"), /after rotation/);
+    } finally {
+      if (!stopped) await sluice.stop("SIGKILL");
+    }
+  });
+});

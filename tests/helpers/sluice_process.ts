@@ -55,6 +55,8 @@ export interface RunningSluice {
   url: string;
   /** stderr so far. */
   stderr(): string;
+  /** Sends a signal without waiting (SIGHUP …). */
+  signal(signal: Deno.Signal): void;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: Deno.Signal): Promise<CliResult>;
 }
@@ -117,6 +119,7 @@ export async function startSluice(
   return {
     url,
     stderr: () => stderr,
+    signal: (signal) => child.kill(signal),
     async stop(signal: Deno.Signal = "SIGTERM") {
       if (!exited) child.kill(signal);
       const { code } = await status;

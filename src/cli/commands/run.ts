@@ -15,6 +15,8 @@ import { processEnv } from "../process_env.ts";
 import { UsageError } from "../usage_error.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** A second SIGINT this long after the first exits without draining. */
+const FORCE_AFTER_MS = 1000;
 
 /** A pipeline that may reopen its files (rotation by an outside tool such as logrotate). */
 interface Reopenable {
@@ -23,21 +25,28 @@ interface Reopenable {
 
 /**
  * Listens for SIGINT and SIGTERM (resolving with the first one's name) and SIGHUP (which
- * asks the pipeline to reopen its files). A second stop signal while draining exits at
- * once with code 130. `remove()` takes the listeners away.
+ * asks the pipeline to reopen its files). A second SIGINT (a second Ctrl-C, more than a
+ * second after the first) while draining exits at once with code 130. `remove()` takes the
+ * listeners away.
  */
 function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void } {
   const added: [Deno.Signal, () => void][] = [];
-  let stopping = false;
+  let stoppingSince = 0;
   const stopped = new Promise<string>((resolve) => {
     for (const name of STOP_SIGNALS) {
       added.push([name, () => {
-        if (stopping) {
-          pipeline.log.info(`${name} again: exiting without waiting for the drain`);
+        if (!stoppingSince) {
+          stoppingSince = Date.now();
+          resolve(name);
+          return;
+        }
+        // Wrappers (npx, deno task, a terminal's process group) may deliver one signal twice:
+        // only a later Ctrl-C means "stop now". A repeated SIGTERM never skips the drain.
+        if (name === "SIGINT" && Date.now() - stoppingSince > FORCE_AFTER_MS) {
+          pipeline.log.info("SIGINT again: exiting without waiting for the drain");
           Deno.exit(130);
         }
-        stopping = true;
-        resolve(name);
+        pipeline.log.info(`${name}: already draining`);
       }]);
     }
   });
