@@ -35,12 +35,12 @@ export async function startPipeline(
 
 /** Waits until `done()` is true, polling, or throws after `timeoutMs` with `what` in the message. */
 export async function waitFor(
-  done: () => boolean,
+  done: () => boolean | Promise<boolean>,
   what: () => string,
   timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -1,0 +1,129 @@
+/**
+ * The `udp` sink: one formatted record per datagram.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../../src/core/record.ts";
+import { addressSchema, formatAddress } from "../../src/io/address.ts";
+import { openUdp, type UdpSocket } from "../../src/io/udp_socket.ts";
+import { definePlugin } from "../../src/plugin/define_plugin.ts";
+import { s } from "../../src/schema/schema.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Sends each record as one datagram (no trailing newline), as syslog over UDP (RFC 5426)
+ * and most UDP log receivers expect. A record longer than `max_datagram_bytes` is truncated
+ * at a UTF-8 character boundary (`oversize: truncate`, counted in
+ * `sluice_records_truncated_total`) or dropped (`oversize: drop`, counted in
+ * `sluice_records_dropped_total{reason="oversize"}`). The default limit, 8 KiB, is rsyslog's
+ * default message size; RFC 5426 receivers must accept 480 bytes and should accept 2048.
+ * UDP has no delivery guarantee and no back-pressure: a receiver that is down or slow loses
+ * datagrams without telling. Use the `tcp` sink when every record matters.
+ *
+ * @example YAML
+ * ```ts
+ * const yaml = `
+ * sinks:
+ *   syslog_udp:
+ *     type: udp
+ *     address: 127.0.0.1:514
+ *     format: { type: syslog, rfc: 5424, app_name: payments }
+ * `;
+ * console.assert(yaml.includes("type: udp"));
+ * ```
+ */
+export default definePlugin({
+  kind: "sink",
+  type: "udp",
+  description: "One formatted record per UDP datagram; oversized records truncated or dropped.",
+  options: s.object({
+    address: addressSchema().describe("host:port of the receiver."),
+    format: s.formatter().default({ type: "json", options: {} }).describe("The formatter."),
+    max_datagram_bytes: s.integer({ min: 64, max: 65_507 }).default(8192).describe(
+      "Largest datagram payload.",
+    ),
+    oversize: s.enum(["truncate", "drop"] as const).default("truncate").describe(
+      "What happens to a record over max_datagram_bytes.",
+    ),
+  }),
+  permissions(options) {
+    return { net: [formatAddress(options.address)] };
+  },
+  create(options, context) {
+    const format = context.createFormatter(options.format);
+    const max = options.max_datagram_bytes;
+    const truncated = context.counter(
+      "records_truncated_total",
+      "Records a sink cut to fit its size limit.",
+    );
+    const dropped = context.counter(
+      "records_dropped_total",
+      "Records dropped, by component and reason.",
+      { reason: "oversize" },
+    );
+    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const target = options.address;
+    const family = target.hostname.includes(":") ? "::" : "0.0.0.0";
+    let socket: UdpSocket | undefined;
+    /** Records of a batch that failed midway which were already sent: skipped on the retry. */
+    const sent = new WeakSet<LogRecord>();
+    return {
+      async write(records: readonly LogRecord[]) {
+        socket ??= await openUdp({ hostname: family, port: 0 });
+        for (let i = 0; i < records.length; i++) {
+          const record = records[i]!;
+          if (sent.has(record)) continue;
+          let line: string | Uint8Array;
+          try {
+            line = format(record);
+          } catch (error) {
+            formatErrors.inc();
+            context.log.warnOnce(
+              `format:${context.id}`,
+              `Formatter of sink "${context.id}" failed; record skipped`,
+              error,
+            );
+            continue;
+          }
+          let bytes = typeof line === "string" ? encoder.encode(line) : line;
+          if (bytes.length > max) {
+            if (options.oversize === "drop") {
+              dropped.inc();
+              context.log.warnOnce(
+                `oversize:${context.id}`,
+                `Sink "${context.id}" dropped a record of ${bytes.length} bytes (max_datagram_bytes is ${max})`,
+              );
+              continue;
+            }
+            bytes = bytes.subarray(0, utf8Boundary(bytes, max));
+            truncated.inc();
+          }
+          try {
+            await socket.send(bytes, target);
+          } catch (error) {
+            for (let j = 0; j < i; j++) sent.add(records[j]!);
+            throw new Error(
+              `Cannot send to udp ${formatAddress(target)} for sink "${context.id}": ${
+                error instanceof Error ? error.message : String(error)
+              }`,
+              { cause: error },
+            );
+          }
+        }
+      },
+      async [Symbol.asyncDispose]() {
+        await socket?.close();
+        socket = undefined;
+      },
+    };
+  },
+});
+
+/** The largest cut at or below `max` that does not split a UTF-8 sequence. */
+function utf8Boundary(bytes: Uint8Array, max: number): number {
+  let cut = max;
+  while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+  return cut;
+}
