@@ -101,7 +101,7 @@ export default definePlugin({
         const app = tag ?? appOf(record.logger, 32);
         let out = pri[severityOfLevel(record.level)]! + bsdTime(record.time) + " " + hostname +
           " " +
-          (app === "-" ? "" : app + "[" + procid + "]: ") + record.message;
+          app + "[" + procid + "]: " + record.message;
         if (withFields) {
           const pairs = formatLogfmtPairs(record.fields);
           if (pairs) out += " " + pairs;

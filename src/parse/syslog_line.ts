@@ -122,12 +122,14 @@ const RFC3339 =
 const BSD_TIME =
   /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?/;
 const TAG = /^([^\s:\[\]]{1,128})(?:\[([^\]\s]{0,128})\])?:(?: |$)/;
+const BARE_TAG = /^([^\s:\[\]]{1,48}) /;
 
 /**
  * Parses one syslog message. It accepts RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID
  * SD MSG`), RFC 3164 (`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`), an RFC 3339 timestamp in
  * the 3164 layout (rsyslog's forwarding format), and bare `<PRI>MSG` or `<PRI>TAG: MSG`
- * (Python's `SysLogHandler`). A 3164 timestamp has no year or zone: it is read as local time
+ * (Python's `SysLogHandler`). After a timestamp and host, a TAG ends at a colon, `[pid]:` or
+ * a space, as rsyslog reads it (`<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!` has TAG `Use`). A 3164 timestamp has no year or zone: it is read as local time
  * in the year that puts it at most a week after `now`. Throws a {@linkcode ParseError} (`invalid_syslog`)
  * when there is no valid `<PRI>` or the structured data is malformed.
  *
@@ -298,9 +300,17 @@ function parseLegacy(rest: string, out: SyslogMessage, now: number): string {
   }
   const tag = TAG.exec(rest);
   if (tag) {
-    out.appName = tag[1]!;
+    if (tag[1] !== "-") out.appName = tag[1]!;
     if (tag[2] !== undefined && tag[2] !== "") out.procId = tag[2];
     rest = rest.slice(tag[0].length);
+  } else if (stamped) {
+    // After a timestamp and host, the TAG may end at a space instead of a colon: rsyslog reads
+    // it that way and writes it that way (RSYSLOG_ForwardFormat of an RFC 5424 message).
+    const bare = BARE_TAG.exec(rest);
+    if (bare) {
+      out.appName = bare[1]!;
+      rest = rest.slice(bare[0].length);
+    }
   }
   return rest;
 }

@@ -72,10 +72,11 @@ Deno.test("syslog_line parses RFC 3164 lines with and without a TAG, and with a 
     new Date(2023, 9, 11, 22, 14, 15).getTime(),
     "October read in June is last year's",
   );
+  // As rsyslog reads it: after the host, a TAG may end at a space.
   const b = parseSyslogLine("<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!", NOW);
   assert.equal(b.hostname, "10.0.0.99");
-  assert.equal(b.appName, undefined);
-  assert.equal(b.message, "Use the BFG!");
+  assert.equal(b.appName, "Use");
+  assert.equal(b.message, "the BFG!");
   assert.equal(b.time, new Date(2024, 1, 5, 17, 32, 18).getTime());
   const c = parseSyslogLine("<30>Jun 15 11:00:00 sshd[812]: Accepted publickey", NOW);
   assert.equal(c.hostname, undefined, "a TAG right after the timestamp is not a host");
@@ -84,6 +85,9 @@ Deno.test("syslog_line parses RFC 3164 lines with and without a TAG, and with a 
 });
 
 Deno.test("syslog_line reads rsyslog's forwarding format and util-linux logger's RFC 5424 output", () => {
+  const bare = parseSyslogLine("<13>2024-05-06T07:08:09.123+02:00 vm billing payment 0", NOW);
+  assert.equal(bare.appName, "billing", "RSYSLOG_ForwardFormat of an RFC 5424 message: no colon");
+  assert.equal(bare.message, "payment 0");
   const fwd = parseSyslogLine(
     "<13>2024-05-06T07:08:09.123456+02:00 web-1 app[99]: payment done\n",
     NOW,
