@@ -11,7 +11,7 @@ import { envNameSchema, loadSecret } from "../../src/crypto/keys.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import type { Counter } from "../../src/plugin/types.ts";
-import { FieldMatcher, fieldPathProblem } from "../../src/redact/field_paths.ts";
+import { FieldMatcher, fieldPathProblem, type StateSet } from "../../src/redact/field_paths.ts";
 import {
   BUILTIN_PATTERN_NAMES,
   type BuiltinPatternName,
@@ -141,7 +141,7 @@ const MAX_DEPTH = 64;
  *   `hash`: `[hmac:<32 hex>]`, HMAC-SHA256 with a secret (`hash_key_env`/`hash_key_file`),
  *   so equal values stay joinable across records without being readable.
  *
- * Every redaction is counted in `sluice_redactions_total{rule=…}`.
+ * Every redaction is counted in `sluice_redactions_total{kind="field"|"pattern",rule=…}`.
  *
  * @example YAML
  * ```ts
@@ -219,10 +219,12 @@ export default definePlugin({
       mode: options.mode,
       mask: options.mask,
       secret,
-      counter: (rule) =>
-        context.counter("redactions_total", "Secrets the redact processor replaced, by rule.", {
-          rule,
-        }),
+      counter: (kind, rule) =>
+        context.counter(
+          "redactions_total",
+          "Secrets the redact processor replaced, by kind (field or pattern) and rule.",
+          { kind, rule },
+        ),
     });
   },
 });
@@ -239,8 +241,8 @@ export interface RedactorOptions {
   mask: string;
   /** The HMAC secret in hash mode. */
   secret?: Uint8Array | undefined;
-  /** A counter per rule (a field path or a pattern name). */
-  counter?: (rule: string) => Counter;
+  /** A counter per rule: a field path (`kind` "field") or a pattern name ("pattern"). */
+  counter?: (kind: "field" | "pattern", rule: string) => Counter;
 }
 
 /**
@@ -261,10 +263,11 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
   const custom = options.patterns.filter((p): p is CustomPattern => typeof p !== "string");
   const scan = builtin.length + custom.length > 0 ? compilePatterns(builtin, custom) : undefined;
   const counters = new Map<string, Counter>();
-  const count = (rule: string) => {
+  const count = (kind: "field" | "pattern", rule: string) => {
     if (!options.counter) return;
-    let counter = counters.get(rule);
-    if (!counter) counters.set(rule, counter = options.counter(rule));
+    const key = kind + "\0" + rule;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, counter = options.counter(kind, rule));
     counter.inc();
   };
   const mode = options.mode;
@@ -274,7 +277,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     return `[hmac:${digest.slice(0, 32)}]`;
   };
   const replaceText = (match: string, pattern: string): string => {
-    count(pattern);
+    count("pattern", pattern);
     if (mode === "mask") return options.mask;
     if (mode === "remove") return "";
     return hash(pattern === "credit_card" ? match.replace(/[ -]/g, "") : match);
@@ -283,16 +286,15 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     ? (value: string) => value
     : (value: string) => scan(value, replaceText);
   const fieldValue = (value: unknown, rule: string): unknown => {
-    count(rule);
+    count("field", rule);
     if (mode === "remove") return REMOVE;
     if (mode === "mask") return options.mask;
     return hash(typeof value === "string" ? value : stringify(value));
   };
-  const noStates: readonly number[] = [];
 
   const value = (
     input: unknown,
-    states: readonly number[],
+    states: StateSet,
     depth: number,
     seen: object[],
   ): unknown => {
@@ -319,7 +321,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     if (input === null) return input;
     if (ArrayBuffer.isView(input) || input instanceof Map || input instanceof Set) return input;
     if (depth >= MAX_DEPTH) {
-      count("too_deep");
+      count("field", "too_deep");
       return mode === "remove" ? REMOVE : options.mask;
     }
     if (seen.includes(input)) return "[Circular]";
@@ -341,18 +343,14 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     }
   };
 
-  const array = (input: unknown[], states: readonly number[], depth: number, seen: object[]) => {
+  const array = (input: unknown[], states: StateSet, depth: number, seen: object[]) => {
     let out: unknown[] | undefined;
     for (let i = 0; i < input.length; i++) {
       const item = input[i];
       let next: unknown;
-      const step = states.length > 0 ? matcher.step(states, i) : undefined;
+      const step = states.empty ? undefined : matcher.element(states, i);
       if (step?.matched) next = fieldValue(item, matcher.paths[step.path]!);
-      else {
-        // Arrays are crossed transparently: an element sees its array's states too.
-        const inner = step && step.next.length > 0 ? merge(states, step.next) : states;
-        next = value(item, inner, depth + 1, seen);
-      }
+      else next = value(item, step ? step.next : states, depth + 1, seen);
       if (out === undefined) {
         if (next === item) continue;
         out = input.slice(0, i);
@@ -364,7 +362,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
 
   const object = (
     input: Record<string, unknown>,
-    states: readonly number[],
+    states: StateSet,
     depth: number,
     seen: object[],
   ) => {
@@ -374,9 +372,9 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
       const key = keys[i]!;
       const item = input[key];
       let next: unknown;
-      const step = states.length > 0 ? matcher.step(states, key) : undefined;
+      const step = states.empty ? undefined : matcher.step(states, key);
       if (step?.matched) next = fieldValue(item, matcher.paths[step.path]!);
-      else next = value(item, step ? step.next : noStates, depth + 1, seen);
+      else next = value(item, step ? step.next : states, depth + 1, seen);
       let name = key;
       if (scan !== undefined) {
         name = text(key);
@@ -416,7 +414,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     return out;
   };
 
-  const start = matcher.empty ? noStates : matcher.start;
+  const start = matcher.start;
   return (record: LogRecord): LogRecord => {
     const message = text(record.message);
     const fields = value(record.fields, start, 0, []) as Record<string, unknown> | typeof REMOVE;
@@ -432,12 +430,6 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     if (err !== undefined) out.error = err;
     return out;
   };
-}
-
-function merge(a: readonly number[], b: readonly number[]): number[] {
-  const out = [...a];
-  for (const state of b) if (!out.includes(state)) out.push(state);
-  return out;
 }
 
 function define(target: Record<string, unknown>, key: string, value: unknown): void {

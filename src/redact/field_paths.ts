@@ -34,6 +34,36 @@ export function fieldPathProblem(path: string): string | undefined {
   return undefined;
 }
 
+/** Where a walk stands: the set of positions in the paths. Interned: equal sets are one object. */
+export interface StateSet {
+  /** No path can match below this point. */
+  readonly empty: boolean;
+}
+
+/** The outcome of moving past one key or index. */
+export interface Step {
+  /** Whether a path ends here: the value at this key is to be redacted. */
+  readonly matched: boolean;
+  /** The first path that ends here (an index into `paths`), or -1. */
+  readonly path: number;
+  /** Where the walk stands for the value's children. */
+  readonly next: StateSet;
+}
+
+class States implements StateSet {
+  readonly empty: boolean;
+  /** Steps already computed from this set, by key (bounded). */
+  readonly keys = new Map<string, Step>();
+  /** Steps into array elements, by index (bounded). */
+  readonly indices = new Map<number, Step>();
+  constructor(readonly list: readonly State[]) {
+    this.empty = list.length === 0;
+  }
+}
+
+/** Most cached steps per state set: keys with unbounded variety are computed, not kept. */
+const CACHE_LIMIT = 4096;
+
 /**
  * Matches keys against field paths while a walker descends into a value.
  *
@@ -42,6 +72,8 @@ export function fieldPathProblem(path: string): string | undefined {
  * `*` inside a segment is a wildcard (`*_token`). A path of one segment (`password`)
  * matches that key at any depth; a longer path starts at the record's fields. Arrays are
  * crossed transparently too, so `users.password` reaches every user's password.
+ * Steps are memoized per state set and key, so a walk over records of one shape costs a
+ * map lookup per key.
  *
  * @example Walk one level
  * ```ts
@@ -54,8 +86,9 @@ export function fieldPathProblem(path: string): string | undefined {
  */
 export class FieldMatcher {
   readonly #paths: Segment[][];
-  /** The states at the fields' root. */
-  readonly start: readonly State[];
+  readonly #interned = new Map<string, States>();
+  /** Where a walk starts: at the record's fields. */
+  readonly start: StateSet;
   /** The original paths, by index. */
   readonly paths: readonly string[];
 
@@ -68,7 +101,7 @@ export class FieldMatcher {
     });
     const start: State[] = [];
     for (let p = 0; p < this.#paths.length; p++) this.#add(start, p, 0);
-    this.start = start;
+    this.start = this.#intern(start);
   }
 
   /** Whether there are any paths at all. */
@@ -76,18 +109,35 @@ export class FieldMatcher {
     return this.#paths.length === 0;
   }
 
+  /** Moves past one key of an object. */
+  step(set: StateSet, key: string): Step {
+    const states = set as States;
+    const known = states.keys.get(key);
+    if (known !== undefined) return known;
+    const step = this.#compute(states.list, key.toLowerCase(), false);
+    if (states.keys.size < CACHE_LIMIT) states.keys.set(key, step);
+    return step;
+  }
+
   /**
-   * Moves past one key (or array index). `matched` is the first path that ends here
-   * (the value at this key is to be redacted); `next` are the states for its children.
+   * Moves into element `index` of an array: `*` and the index itself match it, and the
+   * element also keeps the array's own states (arrays are crossed transparently).
    */
-  step(
-    states: readonly State[],
-    key: string | number,
-  ): { next: State[]; matched: boolean; path: number } {
+  element(set: StateSet, index: number): Step {
+    const states = set as States;
+    const known = states.indices.get(index);
+    if (known !== undefined) return known;
+    const moved = this.#compute(states.list, String(index), true);
+    const list = [...states.list];
+    for (const state of (moved.next as States).list) if (!list.includes(state)) list.push(state);
+    const step: Step = { matched: moved.matched, path: moved.path, next: this.#intern(list) };
+    if (states.indices.size < CACHE_LIMIT) states.indices.set(index, step);
+    return step;
+  }
+
+  #compute(states: readonly State[], lower: string, isIndex: boolean): Step {
     const next: State[] = [];
     let matched = -1;
-    const isIndex = typeof key === "number";
-    const lower = isIndex ? String(key) : key.toLowerCase();
     for (let k = 0; k < states.length; k++) {
       const state = states[k]!;
       const p = Math.floor(state / SHIFT);
@@ -95,7 +145,8 @@ export class FieldMatcher {
       const path = this.#paths[p]!;
       const segment = path[i]!;
       if (segment.kind === "deep") {
-        if (!next.includes(state)) next.push(state);
+        // `**` consumes this key and stays; what follows it may match the next key.
+        if (this.#add(next, p, i) && matched < 0) matched = p;
         continue;
       }
       const hit = segment.kind === "any" ||
@@ -106,7 +157,15 @@ export class FieldMatcher {
         if (matched < 0) matched = p;
       } else if (this.#add(next, p, i + 1) && matched < 0) matched = p;
     }
-    return { next, matched: matched >= 0, path: matched };
+    return { matched: matched >= 0, path: matched, next: this.#intern(next) };
+  }
+
+  #intern(list: State[]): States {
+    list.sort((a, b) => a - b);
+    const id = list.join(",");
+    let set = this.#interned.get(id);
+    if (set === undefined) this.#interned.set(id, set = new States(list));
+    return set;
   }
 
   /** Adds a state and, through `**`, the states it reaches without consuming a key. */

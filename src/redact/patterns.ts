@@ -29,16 +29,11 @@ export interface BuiltinPattern {
 }
 
 /**
- * The built-in patterns, in the order they are tried at each position. Each starts with
- * a literal or a narrow character class, so a scan is linear and skips most positions.
+ * The built-in patterns. Each starts with a literal or a narrow character class of its own
+ * (a digit, `@`, `eyJ`, `B`, `A`, `://`), so one combined scan is linear, skips most
+ * positions, and no two patterns compete for the same start.
  */
 export const BUILTIN_PATTERNS: Readonly<Record<BuiltinPatternName, BuiltinPattern>> = {
-  url_password: {
-    source: String
-      .raw`://(?<=\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://)[^\s:/?#@]{0,256}:[^\s/?#@]+(?=@)`,
-    description: "The password in a URL's user information (scheme://user:password@host).",
-    example: { text: "postgres://app:s3cr3t@db:5432/app", secret: "s3cr3t" },
-  },
   credit_card: {
     source: String.raw`(?<!\d)\d(?:[ \-]?\d){12,}(?!\d)`,
     description:
@@ -75,12 +70,18 @@ export const BUILTIN_PATTERNS: Readonly<Record<BuiltinPatternName, BuiltinPatter
     description: "Email addresses.",
     example: { text: "mail ada@example.com now", secret: "ada@example.com" },
   },
+  url_password: {
+    source: String
+      .raw`://(?<=\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://)[^\s:/?#@]{0,256}:[^\s/?#@]+(?=@)`,
+    description: "The password in a URL's user information (scheme://user:password@host).",
+    example: { text: "postgres://app:s3cr3t@db:5432/app", secret: "s3cr3t" },
+  },
 };
 
 /** Characters of an email's local part (the match starts at `@` and extends left over them). */
 const LOCAL_PART = /[\w.%+\-]/;
 
-/** The names of the built-in patterns, in scan order. */
+/** The names of the built-in patterns. */
 export const BUILTIN_PATTERN_NAMES: readonly BuiltinPatternName[] = Object.keys(
   BUILTIN_PATTERNS,
 ) as BuiltinPatternName[];
@@ -203,10 +204,16 @@ export function compilePatterns(
           if (replacement === m[0]) continue;
           break;
         }
-        case "url_password":
-          start = text.indexOf(":", start + 3) + 1;
-          replacement = replace(text.slice(start, end), name);
+        case "url_password": {
+          // The user part is scanned like any text (it cannot hold another "://").
+          const user = text.indexOf(":", start + 3) + 1;
+          const resume = re.lastIndex;
+          out += text.slice(last, start) + builtins(text.slice(start, user), replace);
+          re.lastIndex = resume;
+          last = start = user;
+          replacement = replace(text.slice(user, end), name);
           break;
+        }
         case "bearer_token":
           start += 6;
           while (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9) start++;
