@@ -145,18 +145,18 @@ Deno.test("chain: openFileChain reads the secret from the environment and warns 
       baseDir: dir,
       log: { warnOnce: (_key: string, message: string) => warnings.push(message), info() {} },
     };
-    Deno.env.set("SLUICE_CHAIN_KEY", "0123456789abcdef0123456789abcdef");
+    Deno.env.set("CHAIN_UNIT_TEST_KEY", "0123456789abcdef0123456789abcdef");
     try {
-      const chain = openFileChain(true, "app.log", context)!;
+      const chain = openFileChain({ key_env: "CHAIN_UNIT_TEST_KEY" }, "app.log", context)!;
       assert.ok(chain);
       assert.deepEqual(chain.chain.previous, GENESIS);
       assert.match(warnings[0]!, /already ends with a line that has no chain MAC/);
     } finally {
-      Deno.env.delete("SLUICE_CHAIN_KEY");
+      Deno.env.delete("CHAIN_UNIT_TEST_KEY");
     }
     assert.throws(
-      () => openFileChain(true, "app.log", context),
-      /Cannot open sink "out": chain secret: Environment variable "SLUICE_CHAIN_KEY" is not set/,
+      () => openFileChain({ key_env: "CHAIN_UNIT_TEST_KEY" }, "app.log", context),
+      /Cannot open sink "out": chain secret: Environment variable "CHAIN_UNIT_TEST_KEY" is not set/,
     );
     assert.equal(openFileChain(false, "app.log", context), undefined);
   } finally {

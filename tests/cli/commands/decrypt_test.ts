@@ -182,9 +182,9 @@ Deno.test("sluice decrypt: usage and key problems exit 2 with a message and no k
   const noFile = await runCli(["decrypt"], { env: { SLUICE_LOG_KEYS: generateKey() } });
   assert.equal(noFile.code, 2);
   assert.match(noFile.stderr, /no file given/);
-  const noKey = await runCli(["decrypt", "x.log"]);
+  const noKey = await runCli(["decrypt", "--keys-env", "DECRYPT_TEST_UNSET", "x.log"]);
   assert.equal(noKey.code, 2);
-  assert.match(noKey.stderr, /Environment variable "SLUICE_LOG_KEYS" is not set or is empty/);
+  assert.match(noKey.stderr, /Environment variable "DECRYPT_TEST_UNSET" is not set or is empty/);
   const short = generateKey().slice(0, 20);
   const bad = await runCli(["decrypt", "x.log"], { env: { SLUICE_LOG_KEYS: short } });
   assert.equal(bad.code, 2);

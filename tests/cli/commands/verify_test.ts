@@ -6,16 +6,16 @@ const SECRET = "verify test secret, long enough!";
 
 /** Writes `count` chained JSON records through a real pipeline and returns the lines. */
 async function writeChained(path: string, count: number): Promise<string[]> {
-  Deno.env.set("SLUICE_CHAIN_KEY", SECRET);
+  Deno.env.set("VERIFY_TEST_CHAIN_KEY", SECRET);
   try {
     await configure({
       sources: { app: { type: "logger" } },
-      sinks: { out: { type: "file", path, chain: true } },
+      sinks: { out: { type: "file", path, chain: { key_env: "VERIFY_TEST_CHAIN_KEY" } } },
     });
     for (let i = 0; i < count; i++) getLogger("audit").info(`event ${i}`, { i });
     await shutdown();
   } finally {
-    Deno.env.delete("SLUICE_CHAIN_KEY");
+    Deno.env.delete("VERIFY_TEST_CHAIN_KEY");
   }
   return (await Deno.readTextFile(path)).trimEnd().split("\n");
 }
@@ -110,9 +110,9 @@ Deno.test("sluice verify: --key-file reads the secret from a file; usage errors 
     const none = await runCli(["verify"], { env: { SLUICE_CHAIN_KEY: SECRET } });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no file given/);
-    const noKey = await runCli(["verify", `${dir}/app.log`]);
+    const noKey = await runCli(["verify", "--key-env", "VERIFY_TEST_UNSET", `${dir}/app.log`]);
     assert.equal(noKey.code, 2);
-    assert.match(noKey.stderr, /"SLUICE_CHAIN_KEY" is not set/);
+    assert.match(noKey.stderr, /"VERIFY_TEST_UNSET" is not set/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -47,8 +47,8 @@ Deno.test({
       const key = generateKey();
       const path = `${dir}/secure.log`;
       await withEnv(
-        { SLUICE_TEST_KEYS: key },
-        () => logEncrypted(path, { keys_env: "SLUICE_TEST_KEYS", inner: "json" }, 0, 1000),
+        { ENCRYPTED_TEST_KEYS: key },
+        () => logEncrypted(path, { keys_env: "ENCRYPTED_TEST_KEYS", inner: "json" }, 0, 1000),
       );
       const lines = (await Deno.readTextFile(path)).trimEnd().split("\n");
       assert.equal(lines.length, 1000);
@@ -86,12 +86,12 @@ Deno.test({
       const [oldKey, newKey] = [generateKey(), generateKey()];
       const path = `${dir}/secure.log`;
       await withEnv(
-        { SLUICE_TEST_KEYS: oldKey },
-        () => logEncrypted(path, { keys_env: "SLUICE_TEST_KEYS" }, 0, 500),
+        { ENCRYPTED_TEST_KEYS: oldKey },
+        () => logEncrypted(path, { keys_env: "ENCRYPTED_TEST_KEYS" }, 0, 500),
       );
       await withEnv(
-        { SLUICE_TEST_KEYS: `${newKey},${oldKey}` },
-        () => logEncrypted(path, { keys_env: "SLUICE_TEST_KEYS" }, 500, 500),
+        { ENCRYPTED_TEST_KEYS: `${newKey},${oldKey}` },
+        () => logEncrypted(path, { keys_env: "ENCRYPTED_TEST_KEYS" }, 500, 500),
       );
       const out = await runPython(
         python.command,
@@ -128,7 +128,7 @@ Deno.test("encrypted: aes-256-gcm writes one line per record, even a multi-line 
   try {
     const key = generateKey();
     const path = `${dir}/secure.log`;
-    await withEnv({ SLUICE_TEST_KEYS: key }, async () => {
+    await withEnv({ ENCRYPTED_TEST_KEYS: key }, async () => {
       await configure({
         sources: { app: { type: "logger" } },
         sinks: {
@@ -138,7 +138,7 @@ Deno.test("encrypted: aes-256-gcm writes one line per record, even a multi-line 
             format: {
               type: "encrypted",
               algorithm: "aes-256-gcm",
-              keys_env: "SLUICE_TEST_KEYS",
+              keys_env: "ENCRYPTED_TEST_KEYS",
               inner: { type: "text", pattern: "{level} {message}" },
             },
           },
@@ -175,12 +175,12 @@ sinks:
     path: secure.log
     format:
       type: encrypted
-      keys: \${SLUICE_TEST_KEYS}
+      keys: \${ENCRYPTED_TEST_KEYS}
 `;
   const dir = await Deno.makeTempDir();
   try {
     const loaded = await parseConfigText(yaml, `${dir}/sluice.yaml`, {
-      env: { SLUICE_TEST_KEYS: key },
+      env: { ENCRYPTED_TEST_KEYS: key },
     });
     let message = "";
     try {
@@ -209,11 +209,11 @@ sinks:
     path: secure.log
     format:
       type: encrypted
-      keys_env: \${SLUICE_TEST_KEYS}
+      keys_env: \${ENCRYPTED_TEST_KEYS}
 `;
   let message = "";
   try {
-    await parseConfigText(yaml, "sluice.yaml", { env: { SLUICE_TEST_KEYS: key } });
+    await parseConfigText(yaml, "sluice.yaml", { env: { ENCRYPTED_TEST_KEYS: key } });
     assert.fail("expected a config error");
   } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
@@ -252,14 +252,14 @@ Deno.test("encrypted: records_encrypted_total counts in /metrics, and no key app
   const dir = await Deno.makeTempDir();
   try {
     const key = generateKey();
-    await withEnv({ SLUICE_TEST_KEYS: key }, async () => {
+    await withEnv({ ENCRYPTED_TEST_KEYS: key }, async () => {
       const pipeline = await configure({
         sources: { app: { type: "logger" } },
         sinks: {
           secure: {
             type: "file",
             path: `${dir}/secure.log`,
-            format: { type: "encrypted", keys_env: "SLUICE_TEST_KEYS" },
+            format: { type: "encrypted", keys_env: "ENCRYPTED_TEST_KEYS" },
           },
         },
       });

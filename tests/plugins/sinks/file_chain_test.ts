@@ -113,17 +113,17 @@ Deno.test("file sink chain over encrypted lines: the chain verifies without keys
   try {
     const path = `${dir}/secure.log`;
     const key = generateKey();
-    Deno.env.set("SLUICE_TEST_KEYS", key);
+    Deno.env.set("FILE_CHAIN_TEST_KEYS", key);
     try {
       await withChainKey(async () => {
         await configure(fileSink(path, {
-          format: { type: "encrypted", algorithm: "aes-256-gcm", keys_env: "SLUICE_TEST_KEYS" },
+          format: { type: "encrypted", algorithm: "aes-256-gcm", keys_env: "FILE_CHAIN_TEST_KEYS" },
         }));
         for (let i = 0; i < 20; i++) getLogger("app").info(`secret ${i}`);
         await shutdown();
       });
     } finally {
-      Deno.env.delete("SLUICE_TEST_KEYS");
+      Deno.env.delete("FILE_CHAIN_TEST_KEYS");
     }
     assert.deepEqual(await verifyFile(path), { records: 20, lines: 20 });
     const keyring = new Keyring([decodeKey(key, "key")]);
@@ -144,8 +144,8 @@ Deno.test("file sink chain: a missing secret stops the sink from starting, namin
   const dir = await Deno.makeTempDir();
   try {
     await assert.rejects(
-      () => configure(fileSink(`${dir}/app.log`)),
-      /Cannot open sink "out": chain secret: Environment variable "SLUICE_CHAIN_KEY" is not set/,
+      () => configure(fileSink(`${dir}/app.log`, { chain: { key_env: "FILE_CHAIN_UNSET" } })),
+      /Cannot open sink "out": chain secret: Environment variable "FILE_CHAIN_UNSET" is not set/,
     );
     let message = "";
     try {
