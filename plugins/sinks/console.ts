@@ -74,8 +74,12 @@ export default definePlugin({
     const color = options.color === "always" ||
       (options.color === "auto" && stream.isTerminal() && !Deno.env.get("NO_COLOR"));
     const format = color ? colorize(plain) : plain;
-    const writeSync = (records: readonly LogRecord[]) =>
-      writeAllSync(stream, encodeBatch(records, format, undefined, true));
+    const bytesWritten = context.counter("bytes_written_total", "Bytes a sink wrote.");
+    const writeSync = (records: readonly LogRecord[]) => {
+      const bytes = encodeBatch(records, format, undefined, true);
+      writeAllSync(stream, bytes);
+      bytesWritten.inc(bytes.length);
+    };
     return { writeSync, write: writeSync, [Symbol.asyncDispose]: () => Promise.resolve() };
   },
 });

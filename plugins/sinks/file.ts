@@ -49,6 +49,7 @@ export default definePlugin({
     const inner = context.createFormatter(options.format);
     const format = chain ? chain.wrap(inner) : inner;
     const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const bytesWritten = context.counter("bytes_written_total", "Bytes a sink wrote.");
     try {
       Deno.mkdirSync(dirname(path), { recursive: true });
     } catch (error) {
@@ -82,7 +83,9 @@ export default definePlugin({
       // A chain starts afresh in a file that was moved away or truncated from outside.
       if (chain && file.maybeCheck() !== undefined) chain.resync();
       try {
-        file.write(encodeBatch(records, format, onFormatError, true));
+        const bytes = encodeBatch(records, format, onFormatError, true);
+        file.write(bytes);
+        bytesWritten.inc(bytes.length);
       } catch (error) {
         chain?.resync();
         throw error;

@@ -23,3 +23,26 @@ Deno.test("conservation: 1,000,000 records through a logger into a file sink are
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("file sink counts the bytes it wrote in /metrics", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/app.log`;
+    const pipeline = await configure({
+      sources: { app: { type: "logger" } },
+      sinks: { file: { type: "file", path, format: "logfmt" } },
+    });
+    for (let i = 0; i < 100; i++) getLogger("bytes").info("record", { i });
+    await pipeline.flush();
+    const size = (await Deno.stat(path)).size;
+    assert.ok(size > 0);
+    assert.equal(pipeline.metrics.sum("bytes_written_total", { component: "file" }), size);
+    assert.match(
+      pipeline.metrics.render(),
+      new RegExp(`sluice_bytes_written_total\\{component="file"\\} ${size}`),
+    );
+    await shutdown();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
