@@ -259,6 +259,16 @@ class Connection {
       attempt.then((late) => late.close(), () => {});
       throw error;
     });
+    if (tls) {
+      // Verify the peer now, so that a certificate problem is a failed connection, not a
+      // connection that fails on its first write.
+      try {
+        await (conn as Deno.TlsConn).handshake();
+      } catch (error) {
+        conn.close();
+        throw error;
+      }
+    }
     if (this.#closed) {
       conn.close();
       throw new Error("sink closed");
