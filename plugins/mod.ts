@@ -20,6 +20,14 @@ import filterProcessor from "./processors/filter.ts";
 import fieldsProcessor from "./processors/fields.ts";
 import redactProcessor from "./processors/redact.ts";
 import encryptedFormatter from "./formatters/encrypted.ts";
+import syslogFormatter from "./formatters/syslog.ts";
+import tcpSink from "./sinks/tcp.ts";
+import udpSink from "./sinks/udp.ts";
+import httpSink from "./sinks/http.ts";
+import tcpSource from "./sources/tcp.ts";
+import udpSource from "./sources/udp.ts";
+import syslogSource from "./sources/syslog.ts";
+import pythonSource from "./sources/python.ts";
 
 /**
  * Every built-in plugin definition.
@@ -46,4 +54,12 @@ export const builtins: readonly PluginDefinition[] = [
   fileSink,
   memorySink,
   rotatingFileSink,
+  syslogFormatter,
+  tcpSink,
+  udpSink,
+  httpSink,
+  tcpSource,
+  udpSource,
+  syslogSource,
+  pythonSource,
 ] as PluginDefinition[];
