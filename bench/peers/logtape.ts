@@ -15,7 +15,7 @@
 import * as logtape from "npm:@logtape/logtape@2.4.2";
 // deno-lint-ignore no-import-prefix
 import { getFileSink, getStreamFileSink } from "npm:@logtape/file@2.3.10";
-import { fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
+import { bestRound, fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
 
 const args = parseArgs(Deno.args);
 const { configure, dispose, getLogger, getStreamSink, getTextFormatter, jsonLinesFormatter } =
@@ -57,12 +57,11 @@ await configure({
 const log = getLogger(["bench"]);
 
 if (args.mode === "disabled") {
-  for (let i = 0; i < 1_000_000; i++) log.debug(MESSAGE, { id: i });
-  const start = performance.now();
-  for (let i = 0; i < args.n; i++) log.debug(MESSAGE, { id: i });
-  const elapsed = performance.now() - start;
+  const ns = bestRound(args.n, (calls) => {
+    for (let i = 0; i < calls; i++) log.debug(MESSAGE, { id: i });
+  });
   await dispose();
-  report(elapsed, "");
+  report(ns * args.n / 1e6, "", ns);
 } else {
   const template = args.mode === "text"
     ? MESSAGE + " id={id} user={user} path={path} status={status}"

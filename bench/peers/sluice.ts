@@ -6,7 +6,7 @@
  */
 
 import { configure, flush, getLogger, shutdown } from "../../mod.ts";
-import { fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
+import { bestRound, fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
 
 const args = parseArgs(Deno.args);
 const log = getLogger("bench");
@@ -17,12 +17,11 @@ if (args.mode === "disabled") {
     sources: { app: { type: "logger" } },
     sinks: { file: { type: "file", path: args.out || "/dev/null", format: "json" } },
   });
-  for (let i = 0; i < 1_000_000; i++) log.debug(MESSAGE, { id: i });
-  const start = performance.now();
-  for (let i = 0; i < args.n; i++) log.debug(MESSAGE, { id: i });
-  const elapsed = performance.now() - start;
+  const ns = bestRound(args.n, (calls) => {
+    for (let i = 0; i < calls; i++) log.debug(MESSAGE, { id: i });
+  });
   await shutdown();
-  report(elapsed, "");
+  report(ns * args.n / 1e6, "", ns);
 } else {
   await configure({
     loggers: { "": "info" },
