@@ -208,10 +208,12 @@ export class TcpIngest implements AsyncDisposable {
     const options = this.#options;
     const context = this.#context;
     const parse = options.parse;
+    const parseText = parse.text;
     const decoder = new FrameDecoder({
       mode: options.framing,
       maxFrameBytes: options.maxFrameBytes,
       nulDelimiter: options.nulDelimiter,
+      ...(parseText && parse.decoder ? { textDecoder: parse.decoder } : {}),
     });
     const rate = options.rateLimit;
     let tokens = rate;
@@ -232,19 +234,22 @@ export class TcpIngest implements AsyncDisposable {
       }
       rejects.set(reason, (rejects.get(reason) ?? 0) + 1);
     };
+    /** Takes a token for one record; false (and counted) when the connection is over its rate. */
+    const admit = (): boolean => {
+      if (tokens < 1) {
+        tokens = Math.min(rate, tokens + (now - refilled) * rate / 1000);
+        refilled = now;
+        if (tokens < 1) {
+          limited++;
+          return false;
+        }
+      }
+      tokens--;
+      return true;
+    };
     const handler: FrameHandler = {
       frame(bytes) {
-        if (rate > 0) {
-          if (tokens < 1) {
-            tokens = Math.min(rate, tokens + (now - refilled) * rate / 1000);
-            refilled = now;
-            if (tokens < 1) {
-              limited++;
-              return;
-            }
-          }
-          tokens--;
-        }
+        if (rate > 0 && !admit()) return;
         try {
           batch.push(parse(bytes, now));
         } catch (error) {
@@ -257,6 +262,17 @@ export class TcpIngest implements AsyncDisposable {
         if (isFatal) fatal = true;
       },
     };
+    if (parseText) {
+      handler.line = (line) => {
+        if (rate > 0 && !admit()) return;
+        try {
+          batch.push(parseText(line, now));
+        } catch (error) {
+          if (error instanceof ParseError) count(error.reason, error.message);
+          else count("parse_error", error instanceof Error ? error.message : String(error));
+        }
+      };
+    }
     const flushCounts = () => {
       if (rejects.size > 0) {
         for (const [reason, n] of rejects) context.reject(reason, n);

@@ -25,8 +25,19 @@ export interface FrameParserOptions {
   metadata?: boolean;
 }
 
-/** Parses one frame; throws a {@linkcode ParseError} whose `reason` the source counts. */
-export type FrameParser = (bytes: Uint8Array, now: number) => LogRecord;
+/**
+ * Parses one frame; throws a {@linkcode ParseError} whose `reason` the source counts. A
+ * parser of text frames also offers `text` (the same parse from an already decoded line) and
+ * the `decoder` it decodes with, so that a stream's lines can be decoded a chunk at a time.
+ */
+export interface FrameParser {
+  /** Parses a frame's bytes. */
+  (bytes: Uint8Array, now: number): LogRecord;
+  /** Parses a frame already decoded with `decoder`. */
+  text?: (line: string, now: number) => LogRecord;
+  /** The decoder `text` expects its input from. */
+  decoder?: TextDecoder;
+}
 
 /**
  * Compiles a frame parser. Text is decoded as UTF-8 (rejecting invalid input by default), a
@@ -61,12 +72,15 @@ export function createFrameParser(options: FrameParserOptions): FrameParser {
       throw new ParseError("Invalid UTF-8 in frame", "invalid_utf8");
     }
   };
+  let text: (line: string, now: number) => LogRecord;
   switch (options.format) {
     case "json":
-      return (bytes, now) => parseJsonLine(decode(bytes), now);
+      text = parseJsonLine;
+      break;
     case "text": {
       const logger = options.logger ?? "";
-      return (bytes, now) => ({ time: now, level: 20, logger, message: decode(bytes), fields: {} });
+      text = (line, now) => ({ time: now, level: 20, logger, message: line, fields: {} });
+      break;
     }
     case "syslog": {
       const recordOptions = {
@@ -75,11 +89,15 @@ export function createFrameParser(options: FrameParserOptions): FrameParser {
         json: true,
         now: 0,
       };
-      return (bytes, now) => {
-        const message = parseSyslogLine(decode(bytes), now);
+      text = (line, now) => {
+        const message = parseSyslogLine(line, now);
         recordOptions.now = now;
         return recordFromSyslog(message, recordOptions);
       };
     }
   }
+  const parse: FrameParser = (bytes, now) => text(decode(bytes), now);
+  parse.text = text;
+  parse.decoder = decoder;
+  return parse;
 }

@@ -133,3 +133,63 @@ Deno.test("framing length_prefixed reads 4-byte big-endian lengths, rejects empt
     assert.deepEqual(out.rejects, ["empty_frame", "frame_too_large", "truncated_frame"]);
   }
 });
+
+Deno.test("framing newline text path gives the same lines and rejections as the byte path at every split", () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pieces: (string | number[])[] = [
+    "plain",
+    "ünï ✓",
+    "😀",
+    "\r",
+    "\n",
+    "\n",
+    "\0",
+    "x".repeat(40),
+    [0xff],
+    [0xc3, 0x28],
+    "{}",
+  ];
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  for (let round = 0; round < 300; round++) {
+    const parts: number[] = [];
+    const count = 1 + Math.floor(random() * 30);
+    for (let i = 0; i < count; i++) {
+      const piece = pieces[Math.floor(random() * pieces.length)]!;
+      parts.push(...(typeof piece === "string" ? encoder.encode(piece) : piece));
+    }
+    const bytes = new Uint8Array(parts);
+    const nul = round % 2 === 0;
+    const run = (text: boolean, step: number) => {
+      const out: string[] = [];
+      const handler = {
+        frame: (b: Uint8Array) => {
+          try {
+            out.push(fatal.decode(b));
+          } catch {
+            out.push("<invalid>");
+          }
+        },
+        reject: (reason: string) => out.push(`<${reason}>`),
+        ...(text ? { line: (t: string) => out.push(t) } : {}),
+      };
+      const d = new FrameDecoder({
+        mode: "newline",
+        maxFrameBytes: 32,
+        nulDelimiter: nul,
+        ...(text ? { textDecoder: fatal } : {}),
+      });
+      for (let i = 0; i < bytes.length; i += step) d.push(bytes.subarray(i, i + step), handler);
+      d.end(handler);
+      return out;
+    };
+    const expected = run(false, bytes.length || 1);
+    for (const step of [1, 3, 7, 64]) {
+      assert.deepEqual(run(true, step), expected, `round ${round}, step ${step}`);
+      assert.deepEqual(run(false, step), expected, `round ${round}, byte path, step ${step}`);
+    }
+  }
+});
