@@ -86,6 +86,9 @@ export default definePlugin({
     ),
     bom: s.boolean().default(false).describe("Start MSG with a UTF-8 BOM (RFC 5424 MSG-UTF8)."),
   }),
+  permissions(options) {
+    return options.hostname === undefined ? { sys: ["hostname"] } : {};
+  },
   create(options) {
     const facility = options.facility;
     const pri: string[] = [];

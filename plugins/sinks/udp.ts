@@ -49,7 +49,9 @@ export default definePlugin({
     ),
   }),
   permissions(options) {
-    return { net: [formatAddress(options.address)] };
+    // The socket binds an ephemeral port on the wildcard address of the target's family.
+    const local = options.address.hostname.includes(":") ? "[::]" : "0.0.0.0";
+    return { net: [formatAddress(options.address), local] };
   },
   create(options, context) {
     const format = context.createFormatter(options.format);
