@@ -27,7 +27,9 @@ import { s } from "../../src/schema/schema.ts";
  * `msg` (already merged with `args` by the handler) the message, `created` the time,
  * `exc_text` the error; where the call was made goes to `fields.python`; every other
  * attribute (the `extra={...}` of the call) becomes a field with its Python type kept (bytes
- * as text).
+ * as text). A value that is not plain data — a `datetime`, a `Decimal`, an object, and under
+ * `SocketHandler`'s protocol 1 also `bytes` and sets — is pickled with those same opcodes, so
+ * such a record is rejected as `unsafe_pickle` too: log those values as strings.
  *
  * Python side:
  * `logging.getLogger().addHandler(logging.handlers.SocketHandler("127.0.0.1", 9020))`.

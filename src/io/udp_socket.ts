@@ -68,7 +68,9 @@ function openDeno(bind: Address, onMessage?: (data: Uint8Array) => void): UdpSoc
           [data] = await conn.receive(buffer);
         } catch {
           if (closed) return;
-          // A transient error (an ICMP error surfacing on the socket): keep receiving.
+          // A transient error (an ICMP error surfacing on the socket): keep receiving, without
+          // spinning if it repeats.
+          await new Promise((resolve) => setTimeout(resolve, 10));
           continue;
         }
         onMessage(data);
