@@ -159,56 +159,73 @@ export function parseSyslogLine(line: string, now: number): SyslogMessage {
     version: 0,
     message: "",
   };
-  let rest = line.slice(close + 1);
-  if (/^[1-9]\d? /.test(rest)) {
-    const parsed = parse5424(rest.slice(rest.indexOf(" ") + 1), out);
-    if (parsed) {
-      out.version = Number(rest.slice(0, rest.indexOf(" ")));
+  // RFC 5424: a one- or two-digit VERSION and a space right after PRI.
+  const v0 = line.charCodeAt(close + 1) - 48;
+  if (v0 >= 1 && v0 <= 9) {
+    const v1 = line.charCodeAt(close + 2);
+    const versionEnd = v1 === 32
+      ? close + 2
+      : v1 >= 48 && v1 <= 57 && line.charCodeAt(close + 3) === 32
+      ? close + 3
+      : -1;
+    if (versionEnd !== -1 && parse5424(line, versionEnd + 1, out)) {
+      out.version = versionEnd === close + 2 ? v0 : v0 * 10 + (v1 - 48);
       return out;
     }
   }
-  rest = parseLegacy(rest, out, now);
+  const rest = parseLegacy(line.slice(close + 1), out, now);
   out.message = cleanMessage(rest);
   return out;
 }
 
-/** Parses the part after `<PRI>VERSION SP`; returns false when it is not RFC 5424 after all. */
-function parse5424(text: string, out: SyslogMessage): boolean {
-  const fields = text.split(" ", 5);
-  if (fields.length < 5) return false;
-  const [stamp, hostname, appName, procId, msgId] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+/**
+ * Parses the header after `<PRI>VERSION SP` (from `start`), the structured data and the
+ * message; returns false (leaving `out` untouched) when it is not RFC 5424 after all.
+ */
+function parse5424(line: string, start: number, out: SyslogMessage): boolean {
+  const s1 = line.indexOf(" ", start);
+  const s2 = s1 === -1 ? -1 : line.indexOf(" ", s1 + 1);
+  const s3 = s2 === -1 ? -1 : line.indexOf(" ", s2 + 1);
+  const s4 = s3 === -1 ? -1 : line.indexOf(" ", s3 + 1);
+  if (s4 === -1) return false;
+  let s5 = line.indexOf(" ", s4 + 1);
+  if (s5 === -1) s5 = line.length;
   let time: number | undefined;
-  if (stamp !== "-") {
-    time = parseRfc3339(stamp);
+  if (!(s1 === start + 1 && line.charCodeAt(start) === 45)) {
+    time = parseRfc3339(line, start, s1);
     if (time === undefined) return false;
-    out.time = time;
   }
-  if (hostname !== "-") out.hostname = hostname;
-  if (appName !== "-") out.appName = appName;
-  if (procId !== "-") out.procId = procId;
-  if (msgId !== "-") out.msgId = msgId;
-  let pos = stamp.length + hostname.length + appName.length + procId.length + msgId.length + 5;
-  if (pos > text.length) {
+  if (time !== undefined) out.time = time;
+  const hostname = field(line, s1 + 1, s2);
+  const appName = field(line, s2 + 1, s3);
+  const procId = field(line, s3 + 1, s4);
+  const msgId = field(line, s4 + 1, s5);
+  if (hostname !== undefined) out.hostname = hostname;
+  if (appName !== undefined) out.appName = appName;
+  if (procId !== undefined) out.procId = procId;
+  if (msgId !== undefined) out.msgId = msgId;
+  let pos = s5 + 1;
+  if (pos > line.length) {
     // The header ended without structured data: tolerate it.
     out.message = "";
     return true;
   }
-  if (text.charCodeAt(pos) === 45 /* - */) pos++;
-  else if (text.charCodeAt(pos) === 91 /* [ */) pos = parseStructuredData(text, pos, out);
+  const c = line.charCodeAt(pos);
+  if (c === 45 /* - */) pos++;
+  else if (c === 91 /* [ */) pos = parseStructuredData(line, pos, out);
   else {
     // No SD at all (some senders skip it): the rest is the message.
-    out.message = cleanMessage(text.slice(pos));
+    out.message = cleanMessage(line.slice(pos));
     return true;
   }
-  if (text.charCodeAt(pos) === 32) pos++;
-  out.message = cleanMessage(text.slice(pos));
+  if (line.charCodeAt(pos) === 32) pos++;
+  out.message = cleanMessage(line.slice(pos));
   return true;
+}
+
+/** A header field between `start` and `end`; `-` (the nil value) is `undefined`. */
+function field(line: string, start: number, end: number): string | undefined {
+  return end === start + 1 && line.charCodeAt(start) === 45 ? undefined : line.slice(start, end);
 }
 
 function parseStructuredData(text: string, pos: number, out: SyslogMessage): number {
@@ -238,7 +255,7 @@ function parseStructuredData(text: string, pos: number, out: SyslogMessage): num
         throw invalid(`malformed parameter in [${id}]`);
       }
       const name = text.slice(pos, eq);
-      if (name === "" || /[\s\]"]/.test(name)) throw invalid(`malformed parameter in [${id}]`);
+      if (name === "" || !sdName(name)) throw invalid(`malformed parameter in [${id}]`);
       pos = eq + 2;
       let value = "";
       let start = pos;
@@ -273,7 +290,7 @@ function parseLegacy(rest: string, out: SyslogMessage, now: number): string {
   let stamped = false;
   const iso = RFC3339.exec(rest);
   if (iso && rest.charCodeAt(iso[0].length) === 32) {
-    const time = parseRfc3339(iso[0]);
+    const time = parseRfc3339(iso[0], 0, iso[0].length);
     if (time !== undefined) {
       out.time = time;
       rest = rest.slice(iso[0].length + 1);
@@ -334,33 +351,78 @@ function bsdTime(m: RegExpExecArray, month: number, now: number): number {
   return time;
 }
 
-/** Parses an RFC 3339 timestamp with up to nine fraction digits; `undefined` when invalid. */
-function parseRfc3339(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m || m[0].length !== text.length) return undefined;
-  const [, y, mo, d, h, mi, sec, frac, zone] = m;
-  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
-  if (Number.isNaN(time)) return undefined;
-  if (frac) time += Math.floor(Number("0." + frac) * 1000 + 1e-6);
-  if (zone === undefined) {
-    // No zone: local time, as a legacy sender means it.
-    return new Date(
-      Number(y),
-      Number(mo) - 1,
-      Number(d),
-      Number(h),
-      Number(mi),
-      Number(sec),
-      frac ? Math.floor(Number("0." + frac) * 1000 + 1e-6) : 0,
-    ).getTime();
+let cachedMinute = "";
+let cachedMinuteUtc = 0;
+
+/**
+ * Parses the RFC 3339 timestamp `line[start, end)` with up to nine fraction digits;
+ * `undefined` when it is not one. Without a zone it is local time, as a legacy sender means
+ * it. The UTC start of the last minute seen is cached: a burst shares it.
+ */
+function parseRfc3339(line: string, start: number, end: number): number | undefined {
+  if (end - start < 19) return undefined;
+  const d = (i: number) => {
+    const c = line.charCodeAt(start + i) - 48;
+    return c >= 0 && c <= 9 ? c : NaN;
+  };
+  const sep = line.charCodeAt(start + 10);
+  if (
+    line.charCodeAt(start + 4) !== 45 || line.charCodeAt(start + 7) !== 45 ||
+    (sep !== 84 && sep !== 116 && sep !== 32) || line.charCodeAt(start + 13) !== 58 ||
+    line.charCodeAt(start + 16) !== 58
+  ) return undefined;
+  const second = d(17) * 10 + d(18);
+  let pos = start + 19;
+  let ms = 0;
+  if (line.charCodeAt(pos) === 46 /* . */) {
+    pos++;
+    let digits = 0;
+    while (pos < end) {
+      const c = line.charCodeAt(pos) - 48;
+      if (c < 0 || c > 9) break;
+      if (digits < 3) ms = ms * 10 + c;
+      digits++;
+      pos++;
+    }
+    if (digits === 0 || digits > 9) return undefined;
+    for (let i = digits; i < 3; i++) ms *= 10;
   }
-  if (zone !== "Z" && zone !== "z") {
-    const sign = zone[0] === "-" ? -1 : 1;
-    const digits = zone.slice(1).replace(":", "");
-    const offset = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
-    time -= sign * offset * 60_000;
+  let offset: number | undefined; // minutes east of UTC; undefined without a zone
+  if (pos < end) {
+    const z = line.charCodeAt(pos);
+    if ((z === 90 || z === 122) && pos + 1 === end) offset = 0;
+    else if ((z === 43 || z === 45) && (end - pos === 6 || end - pos === 5)) {
+      const colon = end - pos === 6;
+      if (colon && line.charCodeAt(pos + 3) !== 58) return undefined;
+      const h = (line.charCodeAt(pos + 1) - 48) * 10 + line.charCodeAt(pos + 2) - 48;
+      const m = colon
+        ? (line.charCodeAt(pos + 4) - 48) * 10 + line.charCodeAt(pos + 5) - 48
+        : (line.charCodeAt(pos + 3) - 48) * 10 + line.charCodeAt(pos + 4) - 48;
+      if (!(h >= 0 && h < 24 && m >= 0 && m < 60)) return undefined;
+      offset = (z === 45 ? -1 : 1) * (h * 60 + m);
+    } else return undefined;
   }
-  return time;
+  if (Number.isNaN(second) || second > 60) return undefined;
+  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+  const month = d(5) * 10 + d(6);
+  const day = d(8) * 10 + d(9);
+  const hour = d(11) * 10 + d(12);
+  const minute = d(14) * 10 + d(15);
+  if (
+    Number.isNaN(year + month + day + hour + minute) || month < 1 || month > 12 || day < 1 ||
+    day > 31 || hour > 23 || minute > 59
+  ) return undefined;
+  if (offset === undefined) {
+    return new Date(year, month - 1, day, hour, minute, second, ms).getTime();
+  }
+  let base: number;
+  if (line.startsWith(cachedMinute, start) && cachedMinute.length === 16) base = cachedMinuteUtc;
+  else {
+    base = Date.UTC(year, month - 1, day, hour, minute);
+    cachedMinute = line.slice(start, start + 16);
+    cachedMinuteUtc = base;
+  }
+  return base + second * 1000 + ms - offset * 60_000;
 }
 
 function cleanMessage(text: string): string {
@@ -373,6 +435,15 @@ function cleanMessage(text: string): string {
     end--;
   }
   return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
+/** Whether a PARAM-NAME has no space, `]` or `"` (the RFC's other limits are not enforced). */
+function sdName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 32 || c === 93 || c === 34) return false;
+  }
+  return true;
 }
 
 function defineKey<T>(target: Record<string, T>, key: string, value: T): void {

@@ -195,3 +195,31 @@ Deno.test("syslog_line keeps a __proto__ parameter as a plain field", () => {
   assert.equal(Object.getPrototypeOf(record.fields), Object.prototype);
   assert.equal(Object.getOwnPropertyDescriptor(record.fields, "__proto__")?.value, "x");
 });
+
+Deno.test("syslog_line reads RFC 3339 offsets and fractions exactly, and refuses impossible timestamps", () => {
+  const at = (stamp: string) => parseSyslogLine(`<14>1 ${stamp} h a - - - m`, NOW).time;
+  assert.equal(at("2024-02-29T23:59:59.999999Z"), Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+  assert.equal(at("2024-03-01T05:30:00+05:30"), Date.UTC(2024, 2, 1, 0, 0, 0));
+  assert.equal(at("2024-03-01T05:30:00+0530"), Date.UTC(2024, 2, 1, 0, 0, 0));
+  assert.equal(at("2024-03-01T00:00:00.5-01:00"), Date.UTC(2024, 2, 1, 1, 0, 0, 500));
+  assert.equal(at("2024-03-01t00:00:00z"), Date.UTC(2024, 2, 1));
+  assert.equal(
+    at("2024-03-01T12:34:56"),
+    new Date(2024, 2, 1, 12, 34, 56).getTime(),
+    "no zone: local",
+  );
+  // Same minute, cached base: seconds still count.
+  assert.equal(at("2024-03-01T12:34:57Z")! - at("2024-03-01T12:34:01Z")!, 56_000);
+  for (
+    const bad of [
+      "2024-13-01T00:00:00Z",
+      "2024-03-01T24:00:00Z",
+      "2024-03-01T00:00:00.Z",
+      "2024-03-01T00:00:00+25:00",
+      "20240301T000000Z",
+    ]
+  ) {
+    const m = parseSyslogLine(`<14>1 ${bad} h a - - - m`, NOW);
+    assert.equal(m.version, 0, `${bad} is not an RFC 5424 header`);
+  }
+});
