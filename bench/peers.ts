@@ -431,6 +431,8 @@ peer calls fsync except LogTape's getFileSink, which does on every flush (see ca
 | --- | --- | --- |
 ${goals.join("\n")}
 
+Where a goal is not met, the Profile section of this file says what limits it.
+
 ### JSON to a file
 
 ${throughputTable(jsonSummaries)}

@@ -827,6 +827,8 @@ Peak RSS is the receiver's VmHWM. ${RUNS} runs per receiver, rotating order, med
 | --- | --- | --- |
 ${goals.join("\n")}
 
+Where a goal is not met, the Profile section of this file says what limits it.
+
 ### TCP ingest into a file
 
 ${table("tcp")}

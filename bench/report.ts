@@ -45,11 +45,28 @@ export function machineDescription(): string {
     // Not Linux: keep "unknown".
   }
   return [
+    `Code: ${codeVersion()}.`,
     `Machine: ${navigator.hardwareConcurrency} CPUs (nproc), ${model}, ${memory} RAM, ` +
     `${Deno.build.os} ${Deno.build.arch}.`,
     `Runtime: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}, TypeScript ${Deno.version.typescript}).`,
     `Date: ${new Date().toISOString()}.`,
   ].join(" ");
+}
+
+/** The commit measured, and whether the engine had uncommitted changes at the time. */
+export function codeVersion(): string {
+  try {
+    const git = (...args: string[]) =>
+      new TextDecoder().decode(
+        new Deno.Command("git", { args, cwd: ROOT, stdout: "piped", stderr: "null" }).outputSync()
+          .stdout,
+      ).trim();
+    const commit = git("rev-parse", "--short", "HEAD");
+    const dirty = git("status", "--porcelain", "--", "src", "plugins", "mod.ts");
+    return `commit ${commit}${dirty ? " plus uncommitted changes in src/ or plugins/" : ""}`;
+  } catch {
+    return "unknown (no git)";
+  }
 }
 
 /** Formats an integer with thousands separators. */
