@@ -382,29 +382,53 @@ const bestTextPeer = textSummaries.filter((s) => s.job.kind === "peer" && s.vali
 /** Ratios of the runs made in the same round, `a[i] / b[i]`. */
 const perRun = (a: number[], b: number[]) =>
   a.slice(0, b.length).map((x, i) => (x / b[i]!).toFixed(2)).join(" / ");
+/** "met", or "met on the median" when some rounds missed the target, or "not met". */
+const status = (ok: boolean, missed: number, of: number) =>
+  !ok
+    ? "**not met**"
+    : missed
+    ? `**met on the median** (${missed} of ${of} runs below)`
+    : "**met**";
+const below = (a: number[], b: number[], ok: (ratio: number) => boolean) =>
+  a.slice(0, b.length).filter((x, i) => !ok(x / b[i]!)).length;
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const jsonRatio = sluiceJson.rate / pinoAsync.rate;
 const textRatio = sluiceText.rate / pinoAsync.rate;
-const pass = (ok: boolean) => (ok ? "**met**" : "**not met**");
 const goals = [
   `| In-process JSON to a file: >= 2x pino async, peak RSS <= 150 MB, zero lost | ${
     jsonRatio.toFixed(2)
   }x pino async (per run: ${perRun(sluiceJson.rates, pinoAsync.rates)}); peak RSS ${
     MB(sluiceJson.rss)
   } (${formatMiB(sluiceJson.rss)}); lost ${formatInt(sluiceJson.lost)} | ${
-    pass(jsonRatio >= 2 && sluiceJson.rss <= 150e6 && sluiceJson.valid)
+    status(
+      jsonRatio >= 2 && sluiceJson.rss <= 150e6 && sluiceJson.valid,
+      below(sluiceJson.rates, pinoAsync.rates, (r) => r >= 2),
+      pinoAsync.rates.length,
+    )
   } |`,
   `| Text formatter to a file: >= 2x pino plain output | ${textRatio.toFixed(2)}x pino async ` +
   `(per run: ${perRun(sluiceText.rates, pinoAsync.rates)}; pino's plain output is JSON)${
     bestTextPeer
       ? `; ${(sluiceText.rate / bestTextPeer.rate).toFixed(2)}x ${bestTextPeer.job.label}`
       : ""
-  } | ${pass(textRatio >= 2 && sluiceText.valid)} |`,
+  } | ${
+    status(
+      textRatio >= 2 && sluiceText.valid,
+      below(sluiceText.rates, pinoAsync.rates, (r) => r >= 2),
+      pinoAsync.rates.length,
+    )
+  } |`,
   `| A disabled call no slower than pino's | ${sluiceOff.ns.toFixed(2)} ns vs ${
     pinoOff.ns.toFixed(2)
   } ns (${(sluiceOff.ns / pinoOff.ns).toFixed(2)}x; per run: ${
     perRun(sluiceOff.runs, pinoOff.runs)
-  }) | ${pass(sluiceOff.ns <= pinoOff.ns)} |`,
+  }) | ${
+    status(
+      sluiceOff.ns <= pinoOff.ns,
+      below(sluiceOff.runs, pinoOff.runs, (r) => r <= 1),
+      pinoOff.runs.length,
+    )
+  } |`,
 ];
 
 const section = `

@@ -776,15 +776,32 @@ const table = (group: Job["group"]) =>
 const pass = (ok: boolean) => (ok ? "**met**" : "**not met**");
 const jsonRatio = rsyslog ? tcpJson.rate / rsyslog.rate : NaN;
 const rawRatio = rsyslog ? tcpRaw.rate / rsyslog.rate : NaN;
+/** Ratios of the runs made in the same round, `a[i] / b[i]`. */
+const perRun = (a: number[], b: number[]) =>
+  a.slice(0, b.length).map((x, i) => (x / b[i]!).toFixed(2)).join(" / ");
+/** "met", or "met on the median" when some rounds missed the target, or "not met". */
+const status = (ratio: number, a: number[], b: number[], target: number, valid: boolean) => {
+  if (!(ratio >= target) || !valid) return "**not met**";
+  const missed = a.slice(0, b.length).filter((x, i) => x / b[i]! < target).length;
+  return missed ? `**met on the median** (${missed} of ${b.length} runs below)` : "**met**";
+};
 const floodRss = flood.peakRss ?? NaN;
 const floodBounded = Number.isFinite(floodRss) && floodRss <= Math.max(1.5 * tcpJson.rss, 256e6);
 const goals = [
   `| TCP NDJSON parsed into records, JSON to a file: >= 0.5x rsyslog pass-through | ${
-    rsyslog ? `${jsonRatio.toFixed(2)}x rsyslog` : "rsyslog not installed"
-  } | ${pass(jsonRatio >= 0.5 && tcpJson.valid && (rsyslog?.valid ?? false))} |`,
+    rsyslog
+      ? `${jsonRatio.toFixed(2)}x rsyslog (per run: ${perRun(tcpJson.rates, rsyslog.rates)})`
+      : "rsyslog not installed"
+  } | ${
+    status(jsonRatio, tcpJson.rates, rsyslog?.rates ?? [], 0.5, tcpJson.valid && !!rsyslog?.valid)
+  } |`,
   `| Raw-line pass-through: >= 1x rsyslog | ${
-    rsyslog ? `${rawRatio.toFixed(2)}x rsyslog` : "n/a"
-  } | ${pass(rawRatio >= 1 && tcpRaw.valid && (rsyslog?.valid ?? false))} |`,
+    rsyslog
+      ? `${rawRatio.toFixed(2)}x rsyslog (per run: ${perRun(tcpRaw.rates, rsyslog.rates)})`
+      : "n/a"
+  } | ${
+    status(rawRatio, tcpRaw.rates, rsyslog?.rates ?? [], 1, tcpRaw.valid && !!rsyslog?.valid)
+  } |`,
   `| Memory bounded under a sustained flood | ${formatInt(N * FLOOD_FACTOR)} lines: peak RSS ${
     formatMiB(floodRss)
   } vs ${formatMiB(tcpJson.rss)} for ${formatInt(N)}${flood.error ? `; ${flood.error}` : ""}${
