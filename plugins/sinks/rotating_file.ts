@@ -107,9 +107,11 @@ export class RotatingFileSink implements Sink {
     formatErrors: Counter;
     error: (operation: string) => Counter;
     reopens: Counter;
+    bytes: Counter;
   };
 
   readonly #onFormatError = (_record: LogRecord, error: unknown): void => {
+    this.#batchFormatErrors++;
     this.#counters.formatErrors.inc();
     this.#log.warnOnce(
       `format:${this.#id}`,
@@ -127,6 +129,8 @@ export class RotatingFileSink implements Sink {
   #running: Promise<void> | undefined;
   #tempSeq = 0;
   #splitDone = 0;
+  readonly #unlinking = new Set<Promise<void>>();
+  #batchFormatErrors = 0;
   #disposed = false;
   readonly #abort = new AbortController();
 
@@ -154,6 +158,7 @@ export class RotatingFileSink implements Sink {
       compressed: context.counter("files_compressed_total", "Rotated files compressed."),
       formatErrors: context.counter("format_errors_total", "Records a formatter failed on."),
       reopens: context.counter("file_reopens_total", "Times a sink reopened its file."),
+      bytes: context.counter("bytes_written_total", "Bytes a sink wrote."),
       error: (operation) => {
         let counter = errors.get(operation);
         if (!counter) {
@@ -238,13 +243,18 @@ export class RotatingFileSink implements Sink {
     if (first >= records.length) return;
     const batch = first > 0 ? records.slice(first) : records;
     const file = this.#file;
+    this.#batchFormatErrors = 0;
     const bytes = encodeBatch(batch, this.#format, this.#onFormatError, true);
     if (this.#maxBytes <= 0 || file.size + bytes.length <= this.#maxBytes) {
       file.write(bytes);
+      this.#counters.bytes.inc(bytes.length);
       return;
     }
     try {
-      this.#writeSplit(batch, now);
+      // One line per record (no newline inside any, no record skipped): split at newlines.
+      if (this.#batchFormatErrors === 0 && countNewlines(bytes, bytes.length) === batch.length) {
+        this.#writeLines(bytes, now);
+      } else this.#writeSplit(batch, now);
     } catch (error) {
       const done = this.#splitDone;
       if (done > 0) {
@@ -254,6 +264,39 @@ export class RotatingFileSink implements Sink {
           count: first + done,
         };
       }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes an encoded batch of one line per record that crosses `max_bytes`, rotating
+   * between lines: each piece ends at the last newline that fits.
+   */
+  #writeLines(bytes: Uint8Array, now: number): void {
+    const file = this.#file;
+    this.#splitDone = 0;
+    let start = 0;
+    try {
+      while (start < bytes.length) {
+        const room = this.#maxBytes - file.size;
+        let end = -1;
+        if (bytes.length - start <= room) end = bytes.length;
+        else if (room > 0) {
+          const nl = bytes.lastIndexOf(10, start + room - 1);
+          if (nl >= start) end = nl + 1;
+        }
+        if (end < 0) {
+          if (file.size > 0 && this.#rotate(now, false)) continue;
+          // An empty file takes a line longer than max_bytes alone; a failed rotation keeps
+          // writing here rather than losing records.
+          end = file.size > 0 ? bytes.length : bytes.indexOf(10, start) + 1;
+        }
+        file.write(bytes.subarray(start, end));
+        this.#counters.bytes.inc(end - start);
+        start = end;
+      }
+    } catch (error) {
+      this.#splitDone = countNewlines(bytes, start); // records fully written before the failure
       throw error;
     }
   }
@@ -305,6 +348,7 @@ export class RotatingFileSink implements Sink {
       }
       const stop = ends[end - 1]!;
       file.write(bytes.subarray(startByte, stop));
+      this.#counters.bytes.inc(stop - startByte);
       start = end;
       startByte = stop;
       this.#splitDone = start;
@@ -336,12 +380,18 @@ export class RotatingFileSink implements Sink {
     return this.#schedule ? this.#rolloverAt * 1000 : undefined;
   }
 
-  /** Resolves when every queued compression has finished. */
+  /** Resolves when every queued compression and background deletion has finished. */
   async settled(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#running || this.#unlinking.size > 0) {
+      await this.#running;
+      await Promise.all(this.#unlinking);
+    }
   }
 
-  /** Finishes the compression in progress (queued ones resume on the next start) and closes. */
+  /**
+   * Finishes the compression in progress (queued ones resume on the next start) and the
+   * background deletions, and closes.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     this.#disposed = true;
     try {
@@ -350,6 +400,7 @@ export class RotatingFileSink implements Sink {
       this.#file.close();
     }
     await this.#running;
+    await Promise.all(this.#unlinking);
   }
 
   #maintain(now: number): void {
@@ -392,8 +443,9 @@ export class RotatingFileSink implements Sink {
     try {
       file.close();
       if (this.#keep === 0) {
-        Deno.removeSync(this.#path);
-        this.#counters.deleted.inc();
+        const trash = this.#backups.trashPath(++this.#tempSeq);
+        Deno.renameSync(this.#path, trash);
+        this.#unlinkLater(trash);
       } else {
         if (this.#backups.mode === "size") {
           // Make room first: after the shift the oldest kept is number `backups`.
@@ -427,13 +479,27 @@ export class RotatingFileSink implements Sink {
     for (const backup of expired) this.#delete(backup);
   }
 
+  /** Renames a backup out of the way now and unlinks it in the background (off the write path). */
   #delete(backup: Backup): void {
+    const trash = this.#backups.trashPath(++this.#tempSeq);
     try {
-      this.#backups.remove(backup);
-      this.#counters.deleted.inc();
+      this.#backups.remove(backup, trash);
     } catch (error) {
       this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
+      return;
     }
+    this.#unlinkLater(trash);
+  }
+
+  #unlinkLater(path: string): void {
+    const done = Deno.remove(path).then(
+      () => this.#counters.deleted.inc(),
+      (error) => {
+        if (error instanceof Deno.errors.NotFound) this.#counters.deleted.inc();
+        else this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
+      },
+    ).finally(() => this.#unlinking.delete(done));
+    this.#unlinking.add(done);
   }
 
   #enqueue(backup: Backup): void {
@@ -480,6 +546,12 @@ export class RotatingFileSink implements Sink {
     this.#counters.error(operation).inc();
     this.#log.warnOnce(`rotating_file:${this.#id}:${operation}`, message, error);
   }
+}
+
+function countNewlines(bytes: Uint8Array, end: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(10); i >= 0 && i < end; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 function removeQuietly(path: string): void {
@@ -596,6 +668,11 @@ export default definePlugin({
     ),
     fsync: s.boolean().default(false).describe("fsync on flush and shutdown."),
   }),
+  permissions: (options, context) => {
+    // Reads too: the directory is listed for backups and the live file stat-ed for outside moves.
+    const dir = dirname(resolve(context.baseDir, options.path));
+    return { read: [dir], write: [dir] };
+  },
   create(options, context) {
     return new RotatingFileSink(options as RotatingFileOptions, context);
   },

@@ -125,6 +125,14 @@ export default definePlugin({
       'The field that holds the file path; "" for none.',
     ),
   }),
+  permissions: (options, context) => ({
+    // The walk starts at each glob's directory; checkpoints live in data_dir.
+    read: [
+      ...new Set(options.include.map((p) => compileGlob(p, context.baseDir).base)),
+      context.dataDir,
+    ],
+    write: [context.dataDir],
+  }),
   create(options, context) {
     let parse: LineParser;
     try {

@@ -72,7 +72,7 @@ export class BackupSet {
     this.#name = mode === "size"
       ? new RegExp(`^${base}\\.(\\d+)(\\.gz)?$`)
       : new RegExp(`^${base}\\.(${stampPattern})(?:\\.(\\d+))?(\\.gz)?$`);
-    this.#temp = new RegExp(`^\\.${base}\\.compress-\\d+\\.tmp$`);
+    this.#temp = new RegExp(`^\\.${base}\\.(?:compress|delete)-\\d+\\.tmp$`);
   }
 
   /** The rotated files, newest first. */
@@ -97,7 +97,8 @@ export class BackupSet {
 
   /**
    * Reads the directory: finds the rotated files, removes temporary files of an interrupted
-   * compression and plain files whose compressed twin is complete. Returns the paths removed.
+   * compression or deletion and plain files whose compressed twin is complete. Returns the
+   * paths removed.
    */
   discover(): string[] {
     const found = new Map<string, Backup>();
@@ -202,16 +203,26 @@ export class BackupSet {
     return out;
   }
 
-  /** Deletes a backup (a file already gone counts as deleted); rethrows other errors. */
-  remove(backup: Backup): void {
+  /**
+   * Deletes a backup (a file already gone counts as deleted); rethrows other errors. With
+   * `trash`, the file is only renamed to that hidden path (a cheap, synchronous step that
+   * frees its name at once) for the caller to delete in the background.
+   */
+  remove(backup: Backup, trash?: string): void {
     try {
-      Deno.removeSync(this.pathOf(backup));
+      if (trash) Deno.renameSync(this.pathOf(backup), trash);
+      else Deno.removeSync(this.pathOf(backup));
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     backup.removed = true;
     const i = this.#list.indexOf(backup);
     if (i >= 0) this.#list.splice(i, 1);
+  }
+
+  /** A hidden path a file is renamed to before it is deleted in the background. */
+  trashPath(n: number): string {
+    return join(this.#dir, `.${this.#base}.delete-${n}.tmp`);
   }
 
   /**

@@ -215,6 +215,30 @@ Deno.test("rotating_file never writes past max_bytes and puts an oversized recor
   }
 });
 
+Deno.test("rotating_file keeps a multi-line record whole and skips a record its formatter fails on", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const h = harness(dir);
+    h.context.createFormatter = () => (record) => {
+      if (record.message === "bad") throw new Error("cannot format");
+      return record.message;
+    };
+    const sink = new RotatingFileSink(options({ max_bytes: 12, backups: 10 }), h.context);
+    sink.writeSync(records("one", "Error: x\n  at f", "bad", "two\nlines", "end"));
+    await sink[Symbol.asyncDispose]();
+    assert.deepEqual(listing(dir), {
+      "app.log": "end\n",
+      "app.log.1": "two\nlines\n",
+      "app.log.2": "Error: x\n  at f\n",
+      "app.log.3": "one\n",
+    });
+    assert.equal(h.metrics.sum("format_errors_total"), 1);
+    assert.equal(h.warnings.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("rotating_file names backups app.log.<date>.<n> when size and time rotation are combined", async () => {
   const dir = await Deno.makeTempDir();
   try {
