@@ -442,7 +442,13 @@ export class Pipeline implements AsyncDisposable {
       for (const input of processor.inputs) nodes.get(input)?.targets?.push(processors.get(id)!);
     }
     for (const [id, sink] of Object.entries(config.sinks)) {
-      const inputs = sink.inputs.length ? sink.inputs : Object.keys(config.sources);
+      // A sink without inputs takes every source, unless it serves as another sink's fallback.
+      const isFallback = Object.values(config.sinks).some((other) => other.fallback === id);
+      const inputs = sink.inputs.length
+        ? sink.inputs
+        : isFallback
+        ? []
+        : Object.keys(config.sources);
       for (const input of inputs) nodes.get(input)?.targets?.push(this.#sinks.get(id)!);
     }
 

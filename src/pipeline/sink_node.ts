@@ -18,19 +18,32 @@ export interface Target {
 
 /**
  * An error a sink throws for a batch that must not be retried (the peer rejected it);
- * the batch goes to the fallback sink or is counted as dropped with `reason`.
+ * the batch goes to the fallback sink or is counted as dropped with `reason`. When only
+ * part of the batch failed, `records` names that part: the rest counts as delivered.
+ * (Any error a sink throws may carry such a `records` array.)
  */
 export class DeliveryError extends Error {
+  /** The records that were not delivered, when not the whole batch. */
+  records: readonly LogRecord[] | undefined;
   /** Creates the error; `reason` becomes the drop reason label. */
   constructor(
     message: string,
     readonly reason: string,
     readonly retryable = false,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { records?: readonly LogRecord[] },
   ) {
     super(message, options);
     this.name = "DeliveryError";
+    this.records = options?.records;
   }
+}
+
+/** The part of `batch` an error says was not delivered (the whole batch unless it says). */
+function undeliveredOf(error: unknown, batch: LogRecord[]): LogRecord[] {
+  const records = (error as { records?: unknown } | null)?.records;
+  if (!Array.isArray(records)) return batch;
+  const failed = new Set(records);
+  return batch.filter((record) => failed.has(record));
 }
 
 /** What the pipeline reports about a sink (for `/ready`, `/metrics` and tests). */
@@ -113,7 +126,7 @@ export class SinkNode implements Target, SinkStatus {
     this.#maxBytes = options.buffer.max_bytes;
     this.#whenFull = options.buffer.when_full;
     this.#fallbackAfter = options.fallbackAfter;
-    this.#maxWait = options.maxWait ?? 0;
+    this.#maxWait = options.maxWait ?? sink.maxWait ?? 0;
     this.#metrics = options.metrics;
     this.#log = options.log;
     const labels = { component: this.id, kind: "sink" };
@@ -171,10 +184,15 @@ export class SinkNode implements Target, SinkStatus {
     }
     this.#queue.push(record);
     this.#bytes += record.message.length + RECORD_OVERHEAD;
-    if (this.#sync && this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) {
-      this.#drainSync();
-    } else if (this.#timer === undefined && this.#writing === undefined) {
-      this.#schedule(this.#maxWait);
+    if (this.#sync) {
+      if (this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
+      else if (this.#timer === undefined) this.#schedule(this.#maxWait);
+    } else if (this.#writing === undefined) {
+      // A half-full queue does not wait for max_wait: waiting longer would only end in drops.
+      if (this.#queue.length >= this.#maxRecords >> 1 && this.#failingSince === 0) {
+        this.#clearTimer();
+        this.#startAsync();
+      } else if (this.#timer === undefined) this.#schedule(this.#maxWait);
     }
   }
 
@@ -318,7 +336,8 @@ export class SinkNode implements Target, SinkStatus {
     this.#writing = this.#drainAsync().finally(() => {
       this.#writing = undefined;
       if (this.#queue.length > 0 && this.#timer === undefined && !this.#closed) {
-        this.#schedule(this.#failingSince ? this.#backoff : this.#maxWait);
+        const halfFull = this.#queue.length >= this.#maxRecords >> 1;
+        this.#schedule(this.#failingSince ? this.#backoff : halfFull ? 0 : this.#maxWait);
       }
     });
   }
@@ -346,8 +365,10 @@ export class SinkNode implements Target, SinkStatus {
     }
   }
 
-  #failed(batch: LogRecord[], error: unknown): void {
+  #failed(whole: LogRecord[], error: unknown): void {
     this.#errors.value++;
+    const batch = undeliveredOf(error, whole);
+    this.#out.value += whole.length - batch.length;
     this.#lastError = error instanceof Error ? error.message : String(error);
     const now = Date.now();
     if (!this.#failingSince) this.#failingSince = now;

@@ -32,6 +32,11 @@ export interface Sink extends AsyncDisposable {
   writeSync?(records: readonly LogRecord[]): void;
   /** Makes delivered batches durable (for example fsync); called by flush() and shutdown(). */
   flush?(): Promise<void> | void;
+  /**
+   * How long (ms) the pipeline lets records gather before it writes a batch (default 0:
+   * write as soon as the event loop is free). A half-full queue is written at once anyway.
+   */
+  readonly maxWait?: number;
   /** Closes and reopens files after an outside rotation (SIGHUP); optional. */
   reopen?(): void;
 }

@@ -46,3 +46,22 @@ Deno.test("file sink counts the bytes it wrote in /metrics", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a sink used only as a fallback receives no source records directly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await configure({
+      sources: { app: { type: "logger" } },
+      sinks: {
+        main: { type: "file", path: `${dir}/main.log`, fallback: "spill" },
+        spill: { type: "file", path: `${dir}/spill.log` },
+      },
+    });
+    getLogger("fb").info("one");
+    await shutdown();
+    assert.equal((await Deno.readTextFile(`${dir}/main.log`)).trim().split("\n").length, 1);
+    assert.equal(await Deno.readTextFile(`${dir}/spill.log`), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -62,12 +62,19 @@ Deno.test("sink_node with a sync sink blocks (writes in the caller) instead of d
 Deno.test("sink_node drop_newest and drop_oldest count every drop by reason", async () => {
   for (const whenFull of ["drop_newest", "drop_oldest"] as const) {
     const received: LogRecord[] = [];
-    const { node: n, metrics } = node(asyncSink(received), { maxRecords: 5, whenFull });
-    for (let i = 0; i < 12; i++) n.push(rec(i), true);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => release = r);
+    const { node: n, metrics } = node(asyncSink(received, () => gate), { maxRecords: 6, whenFull });
+    // The first three records leave as a batch at half-full; that write then hangs while 12 more arrive.
+    for (let i = 0; i < 15; i++) n.push(rec(i), true);
+    release();
     await n.close(Date.now() + 1000);
     const kept = received.map((r) => Number(r.message));
-    assert.deepEqual(kept, whenFull === "drop_newest" ? [0, 1, 2, 3, 4] : [7, 8, 9, 10, 11]);
-    assert.equal(metrics.sum("records_dropped_total", { reason: "queue_full" }), 7);
+    assert.deepEqual(
+      kept,
+      whenFull === "drop_newest" ? [0, 1, 2, 3, 4, 5, 6, 7, 8] : [0, 1, 2, 9, 10, 11, 12, 13, 14],
+    );
+    assert.equal(metrics.sum("records_dropped_total", { reason: "queue_full" }), 6);
   }
 });
 
@@ -151,4 +158,49 @@ Deno.test("sources wait for space: waitForSpace resolves once the queue drains",
   assert.ok(waited);
   await n.close(Date.now() + 1000);
   assert.equal(received.length, 5);
+});
+
+Deno.test("sink_node counts the delivered part of a partly refused batch and forwards only the rest", async () => {
+  const backup: LogRecord[] = [];
+  const { node: n, metrics } = node(asyncSink([], (batch) => {
+    throw new DeliveryError("2 of 5 refused", "http_400", false, {
+      records: [batch[1]!, batch[3]!],
+    });
+  }));
+  const fallback = new SinkNode(asyncSink(backup), {
+    id: "backup",
+    level: 0,
+    buffer: { max_records: 100, max_bytes: 1 << 30, when_full: "block" },
+    fallbackAfter: 30_000,
+    metrics,
+    log: createInternalLog(metrics, () => {}),
+  });
+  n.fallback = fallback;
+  for (let i = 0; i < 5; i++) n.push(rec(i), false);
+  await n.flush(Date.now() + 1000);
+  await fallback.flush(Date.now() + 1000);
+  assert.deepEqual(backup.map((r) => r.message), ["1", "3"]);
+  assert.equal(metrics.sum("records_out_total", { component: "out" }), 3);
+  await n.close(Date.now() + 100);
+  await fallback.close(Date.now() + 100);
+});
+
+Deno.test("an async sink's max_wait gathers records, but a half-full queue is written at once", async () => {
+  const batches: number[] = [];
+  const sink: Sink = {
+    maxWait: 60_000,
+    write: (batch) => void batches.push(batch.length),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  const { node: n, metrics } = node(sink, { maxRecords: 10, whenFull: "drop_newest" });
+  for (let i = 0; i < 3; i++) n.push(rec(i), true);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(batches, [], "three records wait for max_wait");
+  for (let i = 3; i < 40; i++) {
+    n.push(rec(i), true);
+    await Promise.resolve();
+  }
+  await n.close(Date.now() + 1000);
+  assert.equal(batches.reduce((a, b) => a + b, 0), 40);
+  assert.equal(metrics.sum("records_dropped_total"), 0);
 });
