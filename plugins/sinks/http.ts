@@ -12,7 +12,7 @@ import { lokiPreset } from "../../src/export/loki.ts";
 import { ndjsonPreset } from "../../src/export/ndjson.ts";
 import { otlpPreset } from "../../src/export/otlp.ts";
 import type { HttpPreset } from "../../src/export/preset.ts";
-import { utf8Length } from "../../src/io/encode_frames.ts";
+import { utf8Length } from "../../src/io/utf8_length.ts";
 import { DeliveryError } from "../../src/pipeline/sink_node.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import type { Counter, Sink } from "../../src/plugin/types.ts";

@@ -12,6 +12,7 @@ import { gzipFile } from "../../src/io/gzip_file.ts";
 import { type Backup, BackupSet } from "../../src/io/retention.ts";
 import { parseAtTime, parseWhen, RotationSchedule } from "../../src/io/rotation_schedule.ts";
 import { WatchedFile } from "../../src/io/watched_file.ts";
+import { utf8Length } from "../../src/io/utf8_length.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import type { Counter, Formatter, PluginContext, Sink } from "../../src/plugin/types.ts";
@@ -560,24 +561,6 @@ function removeQuietly(path: string): void {
   } catch {
     // Already gone.
   }
-}
-
-/** The UTF-8 length of a string as TextEncoder encodes it (lone surrogates become U+FFFD). */
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }
 
 function joinLines(lines: readonly (string | Uint8Array | undefined)[]): Uint8Array {

@@ -8,6 +8,7 @@
 
 import { type Checkpoint, type CheckpointStore, hashBytes } from "./checkpoints.ts";
 import { expandGlobs, type Glob } from "./glob.ts";
+import { utf8Length } from "./utf8_length.ts";
 
 /** Lines read from one file, handed to the consumer in order. */
 export interface TailBatch {
@@ -767,21 +768,4 @@ function cutUtf8(bytes: Uint8Array, max: number): number {
   let end = Math.min(max, bytes.length);
   if (end < bytes.length) { while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; }
   return end;
-}
-
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { utf8Length } from "../io/utf8_length.ts";
+
 /** Why a line could not be returned: it was not valid UTF-8 or was longer than allowed. */
 export type LineRejection = "invalid_utf8" | "line_too_long";
 
@@ -166,22 +168,4 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/** The UTF-8 byte length of a string (lone surrogates count as the 3 bytes of U+FFFD). */
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }
