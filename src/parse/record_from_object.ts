@@ -11,7 +11,14 @@ const TIME_KEYS = ["time", "timestamp", "@timestamp", "ts"];
 const LEVEL_KEYS = ["level", "severity", "levelname", "lvl"];
 const LOGGER_KEYS = ["logger", "name", "logger_name"];
 const MESSAGE_KEYS = ["message", "msg"];
-const CONSUMED = new Set([...TIME_KEYS, ...LEVEL_KEYS, ...LOGGER_KEYS, ...MESSAGE_KEYS, "error", "fields"]);
+const CONSUMED = new Set([
+  ...TIME_KEYS,
+  ...LEVEL_KEYS,
+  ...LOGGER_KEYS,
+  ...MESSAGE_KEYS,
+  "error",
+  "fields",
+]);
 
 /** Why an input could not become a record; its `reason` is the rejection label in /metrics. */
 export class ParseError extends Error {
@@ -35,7 +42,9 @@ export class ParseError extends Error {
  * ```
  */
 export function parseTime(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return value < 1e11 ? Math.round(value * 1000) : value;
+  if (typeof value === "number" && Number.isFinite(value)) {
+    return value < 1e11 ? Math.round(value * 1000) : value;
+  }
   if (typeof value === "string" && value !== "") {
     if (/^\d+(\.\d+)?$/.test(value)) return parseTime(Number(value));
     const t = Date.parse(value);
@@ -62,8 +71,12 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
   let level: number | undefined;
   let logger: string | undefined;
   let message: string | undefined;
-  for (const key of TIME_KEYS) if (time === undefined && key in object) time = parseTime(object[key]);
-  for (const key of LEVEL_KEYS) if (level === undefined && key in object) level = parseLevel(object[key]);
+  for (const key of TIME_KEYS) {
+    if (time === undefined && key in object) time = parseTime(object[key]);
+  }
+  for (const key of LEVEL_KEYS) {
+    if (level === undefined && key in object) level = parseLevel(object[key]);
+  }
   for (const key of LOGGER_KEYS) {
     if (logger === undefined && typeof object[key] === "string") logger = object[key] as string;
   }
@@ -72,7 +85,9 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
   }
   const fields: Record<string, unknown> = {};
   const nested = object.fields;
-  if (typeof nested === "object" && nested !== null && !Array.isArray(nested)) Object.assign(fields, nested);
+  if (typeof nested === "object" && nested !== null && !Array.isArray(nested)) {
+    Object.assign(fields, nested);
+  }
   for (const key in object) if (!CONSUMED.has(key)) fields[key] = object[key];
   const record: LogRecord = {
     time: time ?? now,
