@@ -109,8 +109,9 @@ class Stream {
   group: Group | undefined;
   handles: Handle[] = [];
   path = "";
-  /** Mark hash carried over from a saved checkpoint, until a live handle can compute one. */
+  /** The mark of the checkpoint at `savedMarkAt`, kept for when the files no longer hold it. */
   savedMark = "";
+  savedMarkAt = -1;
   lastData = 0;
 
   constructor(readPos = 0) {
@@ -353,6 +354,7 @@ export class FileTailer {
         stream.headLen = saved.head_len;
         stream.headHash = saved.head_hash;
         stream.savedMark = saved.mark_hash;
+        stream.savedMarkAt = stream.readPos;
         return this.#adopt(stream, handle, now);
       }
       // Same inode, other content: truncated and rewritten while we were away (its old
@@ -376,6 +378,7 @@ export class FileTailer {
       stream.headLen = saved.head_len;
       stream.headHash = saved.head_hash;
       stream.savedMark = saved.mark_hash;
+      stream.savedMarkAt = stream.readPos;
       return this.#adopt(stream, handle, now);
     }
     // 3. A new file.
@@ -414,25 +417,40 @@ export class FileTailer {
       mark;
   }
 
+  /**
+   * The hash of the (up to) 256 bytes before the stream's checkpoint, read from a file that
+   * still holds them, else the one remembered for that same checkpoint, else "" (unknown).
+   */
   #markOf(stream: Stream): string {
     const offset = stream.checkpoint;
     if (offset === 0) return "";
+    const fresh = this.#freshMark(stream, offset);
+    if (fresh !== undefined) return fresh;
+    return stream.savedMarkAt === offset ? stream.savedMark : "";
+  }
+
+  #freshMark(stream: Stream, offset: number): string | undefined {
+    const length = Math.min(offset, MARK_BYTES);
     for (const handle of stream.handles) {
-      if (handle.size >= offset) {
-        try {
-          return hashBytes(
-            this.#pread(
-              handle.file,
-              Math.max(0, offset - MARK_BYTES),
-              Math.min(offset, MARK_BYTES),
-            ),
-          );
-        } catch {
-          // Try another handle.
-        }
+      if (handle.size < offset) continue;
+      try {
+        // The size may be stale (truncated since the last refresh): a short read does not count.
+        const bytes = this.#pread(handle.file, offset - length, length);
+        if (bytes.length === length) return hashBytes(bytes);
+      } catch {
+        // Try another handle.
       }
     }
-    return stream.savedMark;
+    return undefined;
+  }
+
+  /** Remembers the mark of the current checkpoint while the bytes are surely there. */
+  #rememberMark(stream: Stream): void {
+    const offset = stream.checkpoint;
+    const fresh = offset === 0 ? "" : this.#freshMark(stream, offset);
+    if (fresh === undefined) return;
+    stream.savedMark = fresh;
+    stream.savedMarkAt = offset;
   }
 
   /** Where the last complete line of the first `size` bytes ends (for `read_from: end`). */
@@ -477,7 +495,7 @@ export class FileTailer {
         break;
       }
       stream.lastData = Date.now();
-      stream.savedMark = this.#markOf(stream); // still known if the file is truncated next
+      this.#rememberMark(stream); // still known if the file is truncated next
       this.#dirty = true;
       if (batch.lines.length === 0) continue;
       // deliver() routes the batch synchronously; the checkpoint already counts it.
@@ -695,6 +713,7 @@ export class FileTailer {
       ) {
         const batch: TailBatch = { path: stream.path, lines: [], truncated: [] };
         this.#complete(stream, batch);
+        this.#rememberMark(stream);
         this.#dirty = true;
         await this.#options.deliver(batch);
       }
@@ -752,6 +771,10 @@ export class FileTailer {
     const entries: Checkpoint[] = [];
     for (const stream of this.#streams) {
       for (const h of stream.handles) entries.push(this.#entry(stream, h.dev, h.ino, h.path, now));
+      // Every file of it was truncated away; its copy may still turn up, after a restart too.
+      if (stream.handles.length === 0) {
+        entries.push(this.#entry(stream, -1, -1, stream.path, now, now));
+      }
     }
     entries.push(...this.#dormant);
     try {

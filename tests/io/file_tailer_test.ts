@@ -135,3 +135,51 @@ Deno.test("FileTailer releases a renamed-away file after reading it to its end",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileTailer reads a copytruncate copy from where the original was left even when it sees the copy first", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/app.log`, numbered(0, 50));
+    // Scanning on every turn, before the truncation of the original is noticed.
+    const { t, lines } = tailer(dir, "app.log*", { scanInterval: 0 });
+    await until("the first lines", () => lines.length === 50);
+    await Deno.writeTextFile(`${dir}/app.log`, numbered(50, 60), { append: true }); // unread yet
+    Deno.copyFileSync(`${dir}/app.log`, `${dir}/app.log.1`);
+    Deno.truncateSync(`${dir}/app.log`, 0);
+    Deno.writeTextFileSync(`${dir}/app.log`, numbered(60, 65).replaceAll("entry", "after"));
+    await until("every line", () => lines.length >= 65);
+    await sleep(200);
+    await t.stop();
+    assert.equal(lines.length, 65);
+    assert.equal(new Set(lines).size, 65);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("FileTailer saves the position of a truncated file whose copy has not been seen yet", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new CheckpointStore(`${dir}/state/tail.json`);
+    await Deno.writeTextFile(`${dir}/app.log`, numbered(0, 50));
+    const first = tailer(dir, "app.log", { checkpoints: store, rotateWait: 60_000 });
+    await until("the first lines", () => first.lines.length === 50);
+    await Deno.writeTextFile(`${dir}/app.log`, numbered(50, 60), { append: true });
+    await until("more lines", () => first.lines.length === 60);
+    // copytruncate, with the copy outside the include pattern for now.
+    Deno.copyFileSync(`${dir}/app.log`, `${dir}/copy.log`);
+    Deno.truncateSync(`${dir}/app.log`, 0);
+    await until("the truncation", () => first.events.includes("truncated app.log"));
+    await first.t.stop();
+    // After a restart the copy shows up under a matching name.
+    Deno.renameSync(`${dir}/copy.log`, `${dir}/app.log.1`);
+    Deno.writeTextFileSync(`${dir}/app.log`, numbered(60, 62).replaceAll("entry", "after"));
+    const second = tailer(dir, "app.log*", { checkpoints: store });
+    await until("the new lines", () => second.lines.length >= 2);
+    await sleep(200);
+    await second.t.stop();
+    assert.deepEqual(second.lines.map((l) => l.split(" ").pop()), ["60", "61"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

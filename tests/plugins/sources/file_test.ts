@@ -46,7 +46,11 @@ function assertExactlyOnce(records: readonly LogRecord[], n: number, prefix = "l
     if (c > 1) repeated.push(prefix + i);
   }
   assert.deepEqual(missing.slice(0, 10), [], `${missing.length} lines missing`);
-  assert.deepEqual(repeated.slice(0, 10), [], `${repeated.length} lines repeated`);
+  assert.deepEqual(
+    repeated.slice(0, 10),
+    [],
+    `${repeated.length} lines repeated: ${repeated[0]} .. ${repeated.at(-1)}`,
+  );
   assert.equal(records.length, n, "no other records");
 }
 
