@@ -86,11 +86,13 @@ export {
   type Issue,
   type JsonSchema,
   type JsonSchemaContext,
+  type ObjectOptions,
   ObjectSchema,
   type ParseContext,
   type Path,
   s,
   Schema,
+  type Secret,
   type Shape,
   type ShapeType,
 } from "./src/schema/schema.ts";

@@ -21,7 +21,7 @@ function yamlBlocks(markdown: string): { line: number; body: string }[] {
 }
 
 const blocks = yamlBlocks(text);
-const env = { SLUICE_TOKEN: "readme-token" };
+const env = { SLUICE_TOKEN: "readme-token", SLUICE_LOG_KEYS: "readme-keys" };
 
 Deno.test("README has YAML examples", () => {
   assert.ok(blocks.length >= 10, `found ${blocks.length} yaml blocks`);

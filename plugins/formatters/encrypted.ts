@@ -22,8 +22,8 @@ import { s } from "../../src/schema/schema.ts";
  * Keys are 32 bytes in Fernet's format (44 characters of URL-safe base64, made by
  * `sluice keygen`), comma-separated: the first encrypts, all decrypt, so a new key goes
  * first and old ones stay until their files are gone. They come from an environment
- * variable (`keys_env`) or a file (`key_file`). A key written into the YAML (`keys:`,
- * including `keys: ${VAR}`, which is expanded before Sluice sees it) is refused unless
+ * variable (`keys: ${VAR}`, or `keys_env: VAR`) or a file (`key_file`). A key written into
+ * the YAML itself (`keys:` holding anything but `${VAR}` references) is refused unless
  * `allow_inline_key: true`. Keys never appear in errors, metrics or logs.
  *
  * @example YAML
@@ -36,7 +36,7 @@ import { s } from "../../src/schema/schema.ts";
  *     format:
  *       type: encrypted
  *       algorithm: fernet            # or aes-256-gcm
- *       keys_env: SLUICE_LOG_KEYS    # comma-separated; the first encrypts, all decrypt
+ *       keys: \${SLUICE_LOG_KEYS}    # comma-separated; the first encrypts, all decrypt
  *       inner: json
  * `;
  * console.assert(yaml.includes("type: encrypted"));
@@ -57,8 +57,8 @@ export default definePlugin({
     key_file: s.string({ minLength: 1 }).optional().describe(
       "A file holding the keys, one per line or comma-separated; relative to the config file.",
     ),
-    keys: s.string({ minLength: 1 }).optional().describe(
-      "Keys written in the config; refused unless allow_inline_key is true.",
+    keys: s.secret().optional().describe(
+      "The keys, as ${VAR} references (comma-separated); a key written here is refused unless allow_inline_key is true.",
     ),
     allow_inline_key: s.boolean().default(false).describe(
       "Accept keys written in the config (they leak through version control and backups).",
@@ -66,6 +66,17 @@ export default definePlugin({
     inner: s.formatter().default({ type: "json", options: {} }).describe(
       "The formatter whose output is encrypted.",
     ),
+  }, {
+    refine(options, path, ctx) {
+      if (options.keys && !options.keys.fromEnvironment && !options.allow_inline_key) {
+        ctx.issues.push({
+          path: [...path, "keys"],
+          message: "A key is written into the config, where it leaks through version control, " +
+            "backups and config dumps; refer to it as ${VAR}, or use keys_env or key_file",
+          hint: "set allow_inline_key: true to accept the risk",
+        });
+      }
+    },
   }),
   permissions: (options) => ({
     ...(options.keys_env !== undefined ? { env: [options.keys_env] } : {}),
@@ -75,10 +86,10 @@ export default definePlugin({
     let keys: Uint8Array[];
     try {
       keys = loadKeys({
-        keys: options.keys,
+        keys: options.keys?.value,
         keysEnv: options.keys_env,
         keyFile: options.key_file,
-        allowInline: options.allow_inline_key,
+        allowInline: options.allow_inline_key || options.keys?.fromEnvironment === true,
       }, {
         baseDir: context.baseDir,
         warn: (message) => context.log.warnOnce(`key-file:${context.id}`, message),

@@ -6,6 +6,14 @@
 
 import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
 
+/** A string made of nothing but `${VAR}` references (no defaults), commas and spaces. */
+const ONLY_REFERENCES = /^[\s,]*(\$\{[A-Za-z_][A-Za-z0-9_]*\}[\s,]*)+$/;
+
+/** The key {@linkcode expandEnv} records a path under in its `fromEnvironment` set. */
+export function pathKey(path: Path): string {
+  return JSON.stringify(path);
+}
+
 const PATTERN = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?/g;
 
 /**
@@ -13,7 +21,8 @@ const PATTERN = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?/
  * (without a default) and each malformed reference as an issue at its path. `${VAR}` is
  * the variable's value (an empty value included); `${VAR:-default}` uses the default when
  * the variable is unset or empty; `$$` is a literal `$`; a `$` before anything else is
- * kept as it is.
+ * kept as it is. Paths whose whole value came from variables are added to
+ * `fromEnvironment` (as {@linkcode pathKey}), so secrets can be told from literals.
  *
  * @example Expand with a default
  * ```ts
@@ -29,9 +38,11 @@ export function expandEnv(
   env: Readonly<Record<string, string | undefined>>,
   path: Path,
   issues: Issue[],
+  fromEnvironment?: Set<string>,
 ): unknown {
   if (typeof value === "string") {
     if (!value.includes("$")) return value;
+    if (fromEnvironment && ONLY_REFERENCES.test(value)) fromEnvironment.add(pathKey(path));
     return value.replace(
       PATTERN,
       (match, name: string | undefined, fallback: string | undefined) => {
@@ -57,12 +68,12 @@ export function expandEnv(
     );
   }
   if (Array.isArray(value)) {
-    return value.map((item, i) => expandEnv(item, env, [...path, i], issues));
+    return value.map((item, i) => expandEnv(item, env, [...path, i], issues, fromEnvironment));
   }
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = expandEnv(item, env, [...path, key], issues);
+      out[key] = expandEnv(item, env, [...path, key], issues, fromEnvironment);
     }
     return out;
   }

@@ -319,11 +319,18 @@ async function validateLoaded(
   options: LoadOptions,
 ): Promise<LoadedConfig> {
   const envIssues: Issue[] = [];
-  const expanded = expandEnv(raw, options.env ?? Deno.env.toObject(), [], envIssues);
+  const fromEnvironment = new Set<string>();
+  const expanded = expandEnv(
+    raw,
+    options.env ?? Deno.env.toObject(),
+    [],
+    envIssues,
+    fromEnvironment,
+  );
   const issues: Issue[] = [];
   const modules = await importModules(expanded, baseDir, issues);
   const registry = new Registry([...builtins, ...(options.plugins ?? [])]);
-  const config = validateConfig(expanded, { registry, modules, baseDir }, issues);
+  const config = validateConfig(expanded, { registry, modules, baseDir, fromEnvironment }, issues);
   if (!config || issues.length > 0 || envIssues.length > 0) {
     // A value with an unexpanded variable fails its own check too: report the variable only.
     const unexpanded = new Set(envIssues.map((issue) => renderPath(issue.path)));

@@ -6,6 +6,7 @@
  */
 
 import { resolve } from "node:path";
+import { pathKey } from "./env.ts";
 import {
   describe,
   type FormatterSpec,
@@ -134,6 +135,8 @@ export interface ValidateOptions {
   modules: ReadonlyMap<string, PluginDefinition>;
   /** The directory relative paths resolve from. */
   baseDir: string;
+  /** Paths (as `pathKey`) whose values came wholly from `${VAR}` references. */
+  fromEnvironment?: ReadonlySet<string>;
 }
 
 /**
@@ -160,6 +163,7 @@ export function validateConfig(
   const ctx: ParseContext = {
     issues,
     resolveFormatter: (value, path, inner) => resolveFormatter(value, path, inner, options),
+    fromEnvironment: (path) => options.fromEnvironment?.has(pathKey(path)) ?? false,
   };
   if (raw === null || raw === undefined) raw = {};
   if (!isPlainObject(raw)) {

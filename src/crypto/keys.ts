@@ -131,9 +131,8 @@ export function readKeyText(source: KeySource, context: KeyContext): string {
     if (!source.allowInline) {
       throw new KeyError(
         `"${names.keys}" holds key material written into the config; a key in a config file leaks ` +
-          `through version control, backups and config dumps (and a \${VAR} there is expanded ` +
-          `before Sluice sees it, so it counts as written in). Use ${names.keysEnv}: VAR_NAME ` +
-          `(the variable that holds the keys) or ${names.keyFile}: PATH instead, or set ` +
+          `through version control, backups and config dumps. Refer to it as \${VAR}, or use ` +
+          `${names.keysEnv}: VAR_NAME or ${names.keyFile}: PATH instead, or set ` +
           `${names.allowInline}: true to accept the risk`,
       );
     }

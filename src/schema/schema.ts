@@ -43,6 +43,24 @@ export interface ParseContext {
   issues: Issue[];
   /** Resolves a `format:` value to a validated formatter; set by the config validator. */
   resolveFormatter?: (value: unknown, path: Path, ctx: ParseContext) => FormatterSpec | undefined;
+  /** Whether the value at `path` came wholly from `${VAR}` references; set by the config loader. */
+  fromEnvironment?: (path: Path) => boolean;
+}
+
+/** A secret option's value and where it came from. */
+export interface Secret {
+  /** The secret text. */
+  value: string;
+  /** True when the config held only `${VAR}` references there, not the secret itself. */
+  fromEnvironment: boolean;
+}
+
+/** Options of an object schema. */
+export interface ObjectOptions<S extends Shape> {
+  /** Keys accepted without parsing (handled elsewhere). */
+  extraKeys?: readonly string[];
+  /** A check across keys, run after every key parsed; it pushes its own issues. */
+  refine?: (value: ShapeType<S>, path: Path, ctx: ParseContext) => void;
 }
 
 /** What a schema needs to describe itself as JSON Schema. */
@@ -287,6 +305,23 @@ export function parseDuration(value: unknown): number | undefined {
   return Number.isFinite(total) ? total : undefined;
 }
 
+class SecretSchema extends Schema<Secret> {
+  parse(value: unknown, path: Path, ctx: ParseContext): Secret | undefined {
+    // Never echo the value: it may be the secret itself.
+    if (typeof value !== "string" || value === "") {
+      ctx.issues.push({ path, message: "Expected a non-empty string" });
+      return undefined;
+    }
+    return { value, fromEnvironment: ctx.fromEnvironment?.(path) ?? false };
+  }
+  expected(): string {
+    return "a non-empty string";
+  }
+  jsonSchema(ctx: JsonSchemaContext): JsonSchema {
+    return this.decorate({ type: "string", minLength: 1 }, ctx);
+  }
+}
+
 class ConvertSchema<T> extends Schema<T> {
   constructor(
     private readonly convert: (value: unknown) => T | undefined,
@@ -380,16 +415,20 @@ export type ShapeType<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
 
 /** An object schema: known keys only (an unknown key is an issue with a did-you-mean). */
 export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
+  // Stored with the value type erased, so ObjectSchema<S> stays assignable to ObjectSchema<Shape>.
+  private readonly opts: ObjectOptions<Shape>;
   /** Creates the schema from its shape; `extraKeys` are accepted and ignored (handled elsewhere). */
-  constructor(readonly shape: S, private readonly opts: { extraKeys?: readonly string[] } = {}) {
+  constructor(readonly shape: S, opts: ObjectOptions<S> = {}) {
     super();
+    this.opts = opts as ObjectOptions<Shape>;
   }
   /**
    * A copy that also accepts `keys` (and names them in unknown-key messages) without
    * parsing them: the config validator uses it for the framework keys of a component.
    */
   accepting(keys: readonly string[]): ObjectSchema<S> {
-    const copy = new ObjectSchema(this.shape, {
+    const copy = new ObjectSchema<S>(this.shape, {
+      ...(this.opts as ObjectOptions<S>),
       extraKeys: [...(this.opts.extraKeys ?? []), ...keys],
     });
     copy.description = this.description;
@@ -430,6 +469,8 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
       const parsed = schema.parse(raw, [...path, key], ctx);
       if (parsed !== undefined) out[key] = parsed;
     }
+    if (ctx.issues.length !== before) return undefined;
+    this.opts.refine?.(out as ShapeType<Shape>, path, ctx);
     return ctx.issues.length === before ? out as ShapeType<S> : undefined;
   }
   /** "a mapping". */
@@ -606,10 +647,13 @@ export const s = {
   /** A mapping from any key to values of one schema. */
   map: <T>(value: Schema<T>): Schema<Record<string, T>> => new MapSchema(value),
   /** A mapping with known keys only. */
-  object: <S extends Shape>(
-    shape: S,
-    opts: { extraKeys?: readonly string[] } = {},
-  ): ObjectSchema<S> => new ObjectSchema(shape, opts),
+  object: <S extends Shape>(shape: S, opts: ObjectOptions<S> = {}): ObjectSchema<S> =>
+    new ObjectSchema(shape, opts),
+  /**
+   * A secret string (a key): the parsed value says whether the config held the secret
+   * itself or only `${VAR}` references to it, so plugins can refuse secrets written in.
+   */
+  secret: (): Schema<Secret> => new SecretSchema(),
   /** The first of several schemas that accepts the value. */
   union: <T>(...options: Schema<T>[]): Schema<T> => new UnionSchema(options),
   /** Any value, unchecked (for pass-through data such as field values). */

@@ -6,11 +6,15 @@ import {
   ConfigError,
   configure,
   getLogger,
+  type Issue,
   loadConfig,
   memoryRecords,
   parseConfigText,
+  type Path,
+  s,
   shutdown,
 } from "../../mod.ts";
+import { expandEnv, pathKey } from "../../src/config/env.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
 
@@ -320,4 +324,25 @@ export default definePlugin({
     );
     assert.equal(loaded.formatters({ type: "json", options: {} })?.type, "json");
   });
+});
+
+Deno.test("a secret option knows whether the config held only ${VAR} references or the secret itself", () => {
+  const schema = s.object({ keys: s.secret() });
+  const fromEnvironment = new Set<string>();
+  const issues: Issue[] = [];
+  const raw = {
+    a: { keys: "${K1}, ${K2}" },
+    b: { keys: "literal" },
+    c: { keys: "${K1:-fallback}" },
+  };
+  const expanded = expandEnv(raw, { K1: "one", K2: "two" }, [], issues, fromEnvironment) as Record<
+    string,
+    unknown
+  >;
+  const ctx = { issues, fromEnvironment: (path: Path) => fromEnvironment.has(pathKey(path)) };
+  const parse = (id: string) => schema.parse(expanded[id], [id], ctx)!.keys;
+  assert.deepEqual(parse("a"), { value: "one, two", fromEnvironment: true });
+  assert.deepEqual(parse("b"), { value: "literal", fromEnvironment: false });
+  assert.equal(parse("c").fromEnvironment, false, "a default written in the config is literal");
+  assert.deepEqual(issues, []);
 });
