@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
+import { hmacSha256 } from "../../src/crypto/hmac_sha256.ts";
 import { closest } from "../../src/schema/closest.ts";
 import type { LogRecord, SerializedError } from "../../src/core/record.ts";
 import { envNameSchema, loadSecret } from "../../src/crypto/keys.ts";
@@ -273,7 +273,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
   const mode = options.mode;
   const secret = options.secret;
   const hash = (text: string): string => {
-    const digest = createHmac("sha256", secret!).update(text, "utf8").digest("hex");
+    const digest = hmacSha256(secret!, text).toString("hex");
     return `[hmac:${digest.slice(0, 32)}]`;
   };
   const replaceText = (match: string, pattern: string): string => {

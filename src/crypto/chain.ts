@@ -6,7 +6,8 @@
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { hmacSha256 } from "./hmac_sha256.ts";
 import { resolve } from "node:path";
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { Formatter, PluginContext, PluginPermissions } from "../plugin/types.ts";
@@ -44,7 +45,7 @@ export interface ChainedParts {
  * ```
  */
 export function chainMac(secret: Uint8Array, previous: Uint8Array, content: string): Uint8Array {
-  return createHmac("sha256", secret).update(previous).update(content, "utf8").digest();
+  return hmacSha256(secret, previous, content);
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 
 import { Buffer } from "node:buffer";
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, timingSafeEqual } from "node:crypto";
+import { hmacSha256 } from "./hmac_sha256.ts";
 import { decodeBase64Url, encodeBase64Url } from "./keys.ts";
 import { fillRandom } from "./random_pool.ts";
 import { TokenError } from "./token_error.ts";
@@ -90,7 +91,7 @@ export class Fernet {
     token.set(iv, 9);
     token.set(head, HEADER);
     token.set(tail, HEADER + head.length);
-    const mac = createHmac("sha256", key.signing).update(token.subarray(0, signed)).digest();
+    const mac = hmacSha256(key.signing, token.subarray(0, signed));
     token.set(mac, signed);
     return encodeBase64Url(token, true);
   }
@@ -121,7 +122,7 @@ export class Fernet {
     const mac = bytes.subarray(bytes.length - MAC);
     let key: FernetKey | undefined;
     for (const candidate of this.#keys) {
-      const expected = createHmac("sha256", candidate.signing).update(signed).digest();
+      const expected = hmacSha256(candidate.signing, signed);
       if (timingSafeEqual(expected, mac)) {
         key = candidate;
         break;
