@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, configure, getLogger, PluginError, shutdown } from "../../../mod.ts";
+import { ConfigError, configure, getLogger, shutdown } from "../../../mod.ts";
 import { parseConfigText } from "../../../src/config/load.ts";
 import { Keyring } from "../../../src/crypto/decrypt_stream.ts";
 import { decodeKey, generateKey } from "../../../src/crypto/keys.ts";
