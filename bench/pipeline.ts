@@ -595,7 +595,9 @@ async function attempt(job: Job, n: number): Promise<Outcome> {
 
 /** An error message fit for a table cell: one line, pipes escaped, at most 300 characters. */
 function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, " ").replaceAll("|", "\\|").trim();
+  // deno-lint-ignore no-control-regex
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, "");
+  const flat = plain.replace(/\s+/g, " ").replaceAll("|", "\\|").trim();
   return flat.length > 300 ? flat.slice(0, 297) + "..." : flat;
 }
 
@@ -869,8 +871,14 @@ stdin sources, console and file sinks), from spawning the process until \`GET /r
 
 const panels: Panel[] = [
   {
-    title: `TCP NDJSON into a file, ${formatInt(N)} lines, records/s (longer is better)`,
-    bars: summaries.filter((s) => s.job.group === "tcp").map((s) => ({
+    title: `TCP NDJSON into a file, ${
+      formatInt(N)
+    } lines, records/s (longer is better; the sender alone: ${
+      formatInt(byKey("tcp_sender")?.rate ?? NaN)
+    }/s)`,
+    bars: summaries.filter((s) => s.job.group === "tcp" && !s.job.key.endsWith("_sender")).map((
+      s,
+    ) => ({
       label: s.job.label,
       value: s.rate,
       text: `${formatInt(s.rate)}/s${s.valid ? "" : " - INVALID"}`,
@@ -878,8 +886,12 @@ const panels: Panel[] = [
     })),
   },
   {
-    title: "HTTP NDJSON batches (1,000 per POST), records/s (longer is better)",
-    bars: summaries.filter((s) => s.job.group === "http").map((s) => ({
+    title: `HTTP NDJSON batches (1,000 per POST), records/s (longer is better; the sender alone: ${
+      formatInt(byKey("http_sender")?.rate ?? NaN)
+    }/s)`,
+    bars: summaries.filter((s) => s.job.group === "http" && !s.job.key.endsWith("_sender")).map((
+      s,
+    ) => ({
       label: s.job.label,
       value: s.rate,
       text: `${formatInt(s.rate)}/s${s.valid ? "" : " - INVALID"}`,

@@ -97,6 +97,8 @@ export interface Panel {
   title: string;
   /** The bars, top to bottom. */
   bars: Bar[];
+  /** `log` draws bar lengths as log10(1 + value), for values spanning orders of magnitude. */
+  scale?: "linear" | "log";
 }
 
 const COLORS = { sluice: "#1f77b4", peer: "#9aa5b1", void: "#d9d9d9" } as const;
@@ -125,9 +127,15 @@ export function barChartSvg(title: string, panels: readonly Panel[]): string {
       }</text>`,
     );
     y += 24;
-    const max = Math.max(...panel.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), 1e-9);
+    const measure = panel.scale === "log" ? (v: number) => Math.log10(1 + v) : (v: number) => v;
+    const max = Math.max(
+      ...panel.bars.map((b) => (Number.isFinite(b.value) ? measure(b.value) : 0)),
+      1e-9,
+    );
     for (const bar of panel.bars) {
-      const length = Number.isFinite(bar.value) ? Math.max(1, (bar.value / max) * barArea) : 0;
+      const length = Number.isFinite(bar.value)
+        ? Math.max(1, (measure(bar.value) / max) * barArea)
+        : 0;
       const kind = bar.kind ?? "peer";
       body.push(
         `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end" font-size="12">${
