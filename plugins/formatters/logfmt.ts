@@ -22,6 +22,7 @@ const LEVELS: Record<number, string> = {
 export function logfmtValue(value: unknown): string {
   let text: string;
   if (typeof value === "string") text = value;
+  else if (typeof value === "number" || typeof value === "boolean") return String(value);
   else if (value === null || value === undefined) return value === null ? "null" : "";
   else if (typeof value === "object") {
     try {
@@ -57,6 +58,8 @@ export function formatLogfmtPairs(
   return out;
 }
 
+const safeKeys = new Map<string, string>();
+
 function appendPair(out: string, key: string, value: unknown, depth: number): string {
   if (
     typeof value === "object" && value !== null && !Array.isArray(value) && depth < 4 &&
@@ -72,7 +75,12 @@ function appendPair(out: string, key: string, value: unknown, depth: number): st
     }
     return out;
   }
-  const safeKey = /^[^\s="]+$/.test(key) ? key : key.replace(/[\s="]/g, "_");
+  let safeKey = safeKeys.get(key);
+  if (safeKey === undefined) {
+    safeKey = /^[^\s="]+$/.test(key) ? key : key.replace(/[\s="]/g, "_");
+    // Field names repeat from record to record; a bounded cache spares the regex.
+    if (safeKeys.size < 1024) safeKeys.set(key, safeKey);
+  }
   return (out ? out + " " : "") + safeKey + "=" + logfmtValue(value);
 }
 

@@ -46,12 +46,23 @@ export function parseTime(value: unknown): number | undefined {
     return value < 1e11 ? Math.round(value * 1000) : value;
   }
   if (typeof value === "string" && value !== "") {
-    if (/^\d+(\.\d+)?$/.test(value)) return parseTime(Number(value));
-    const t = Date.parse(value);
-    return Number.isNaN(t) ? undefined : t;
+    // Ingested lines of a burst share their timestamp text: remember the last one.
+    if (value === lastTimeText) return lastTime;
+    let t: number | undefined;
+    if (/^\d+(\.\d+)?$/.test(value)) t = parseTime(Number(value));
+    else {
+      t = Date.parse(value);
+      if (Number.isNaN(t)) t = undefined;
+    }
+    lastTimeText = value;
+    lastTime = t;
+    return t;
   }
   return undefined;
 }
+
+let lastTimeText = "";
+let lastTime: number | undefined;
 
 /**
  * Maps a plain object to a record. Recognised keys: time (`time`, `timestamp`,

@@ -78,10 +78,12 @@ const RETRY_INITIAL = 100;
 const RETRY_MAX = 5_000;
 const RECORD_OVERHEAD = 64;
 /**
- * Sync sinks write once this much is queued, without waiting for the timer: a tight logging
- * loop then works on a cache-sized batch instead of growing the heap to the queue bound.
+ * Sync sinks write once this much is queued, without waiting for the timer. Small batches die
+ * young: with 256 KiB batches (~3,300 records surviving a scavenge) V8 grew its young
+ * generation to the maximum and peak RSS went from 74 to 131 MiB for 1M records
+ * (bench/RESULTS.md), at no gain in throughput.
  */
-const SYNC_BATCH_BYTES = 256 * 1024;
+const SYNC_BATCH_BYTES = 16 * 1024;
 
 /**
  * Queues records for one sink and writes them in batches: synchronously when the sink
