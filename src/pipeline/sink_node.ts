@@ -107,6 +107,12 @@ export class SinkNode implements Target, SinkStatus {
 
   #queue: LogRecord[] = [];
   #bytes = 0;
+  /**
+   * A failed batch waiting to be written again, ahead of the queue. It is kept apart so the
+   * queue keeps its bound while a write is out: a retry never makes room for more.
+   */
+  #retry: LogRecord[] = [];
+  #retryBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
@@ -149,14 +155,14 @@ export class SinkNode implements Target, SinkStatus {
     );
   }
 
-  /** Records waiting in the queue. */
+  /** Records waiting in the queue (a batch waiting to be retried included). */
   get depth(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#retry.length;
   }
 
-  /** Estimated bytes waiting in the queue. */
+  /** Estimated bytes waiting in the queue (a batch waiting to be retried included). */
   get queuedBytes(): number {
-    return this.#bytes;
+    return this.#bytes + this.#retryBytes;
   }
 
   /** Whether the queue is at its bound. */
@@ -215,21 +221,21 @@ export class SinkNode implements Target, SinkStatus {
         await raceDeadline(this.#writing, deadline);
         continue;
       }
-      if (this.#queue.length === 0) break;
+      if (this.depth === 0) break;
       if (this.#sync) this.#drainSync();
       else this.#startAsync();
-      if (this.#failingSince && this.#queue.length > 0) {
+      if (this.#failingSince && this.depth > 0) {
         await sleep(Math.min(this.#backoff, Math.max(0, deadline - Date.now())));
       }
     }
-    const done = this.#queue.length === 0 && this.#writing === undefined;
+    const done = this.depth === 0 && this.#writing === undefined;
     try {
       await this.#sink.flush?.();
     } catch (error) {
       this.#errors.value++;
       this.#log.warnOnce(`sink:${this.id}:flush`, `Cannot flush sink "${this.id}"`, error);
     }
-    if (!done && this.#queue.length === 0) {
+    if (!done && this.depth === 0) {
       // A write is still in flight past the deadline: wait for its outcome anyway is not allowed,
       // so report honestly.
       return false;
@@ -241,7 +247,7 @@ export class SinkNode implements Target, SinkStatus {
   drainAtExit(): number {
     this.#clearTimer();
     if (this.#sync && !this.#failingSince) this.#drainSync();
-    return this.#queue.length;
+    return this.depth;
   }
 
   /** Flushes until `deadline`, counts what is left as dropped, and disposes the sink. */
@@ -249,8 +255,8 @@ export class SinkNode implements Target, SinkStatus {
     await this.flush(deadline);
     this.#closed = true;
     this.#clearTimer();
-    if (this.#queue.length > 0) {
-      const left = this.#queue.length;
+    if (this.depth > 0) {
+      const left = this.depth;
       this.#log.warnOnce(
         `sink:${this.id}:shutdown`,
         `Sink "${this.id}" shut down with ${left} undelivered records`,
@@ -258,6 +264,8 @@ export class SinkNode implements Target, SinkStatus {
       this.#drop("shutdown_timeout", left);
       this.#queue = [];
       this.#bytes = 0;
+      this.#retry = [];
+      this.#retryBytes = 0;
     }
     this.#wake();
     try {
@@ -305,7 +313,14 @@ export class SinkNode implements Target, SinkStatus {
     else this.#startAsync();
   };
 
+  /** The batch to write next: a failed batch first (the queue stays full), else the queue. */
   #take(): LogRecord[] {
+    if (this.#retry.length > 0) {
+      const retry = this.#retry;
+      this.#retry = [];
+      this.#retryBytes = 0;
+      return retry;
+    }
     const batch = this.#queue;
     this.#queue = [];
     this.#bytes = 0;
@@ -321,7 +336,7 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   #drainSync(): void {
-    while (this.#queue.length > 0) {
+    while (this.depth > 0) {
       const batch = this.#take();
       try {
         this.#sink.writeSync!(batch);
@@ -334,10 +349,10 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   #startAsync(): void {
-    if (this.#writing || this.#queue.length === 0) return;
+    if (this.#writing || this.depth === 0) return;
     this.#writing = this.#drainAsync().finally(() => {
       this.#writing = undefined;
-      if (this.#queue.length > 0 && this.#timer === undefined && !this.#closed) {
+      if (this.depth > 0 && this.#timer === undefined && !this.#closed) {
         const halfFull = this.#queue.length >= this.#maxRecords >> 1;
         this.#schedule(this.#failingSince ? this.#backoff : halfFull ? 0 : this.#maxWait);
       }
@@ -345,7 +360,7 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   async #drainAsync(): Promise<void> {
-    while (this.#queue.length > 0) {
+    while (this.depth > 0) {
       const batch = this.#take();
       try {
         await this.#sink.write(batch);
@@ -386,9 +401,10 @@ export class SinkNode implements Target, SinkStatus {
     if (this.fallback && now - this.#failingSince >= this.#fallbackAfter) {
       this.#toFallback(batch);
     } else {
-      // Put the batch back in front, keeping order; the queue may overshoot its bound by it.
-      this.#queue = batch.concat(this.#queue);
-      for (const r of batch) this.#bytes += r.message.length + RECORD_OVERHEAD;
+      // Retry the batch before the queue, keeping order. Putting it back into the queue would
+      // let the queue grow by one bound per failed attempt: it refills while a write is out.
+      this.#retry = this.#retry.length > 0 ? batch.concat(this.#retry) : batch;
+      for (const r of batch) this.#retryBytes += r.message.length + RECORD_OVERHEAD;
     }
     this.#backoff = Math.min(RETRY_MAX, this.#backoff * 2);
     this.#clearTimer();

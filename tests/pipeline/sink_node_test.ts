@@ -204,3 +204,87 @@ Deno.test("an async sink's max_wait gathers records, but a half-full queue is wr
   assert.equal(batches.reduce((a, b) => a + b, 0), 40);
   assert.equal(metrics.sum("records_dropped_total"), 0);
 });
+
+/** An async sink whose writes wait until the test settles them (or succeed at once when `open`). */
+function heldSink() {
+  const calls: { batch: LogRecord[]; settle(error?: Error): void }[] = [];
+  const received: LogRecord[] = [];
+  const state = { open: false };
+  const sink: Sink = {
+    write(batch) {
+      if (state.open) {
+        received.push(...batch);
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        calls.push({
+          batch: [...batch],
+          settle: (error) => {
+            if (error) return reject(error);
+            received.push(...batch);
+            resolve();
+          },
+        });
+      });
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  return { sink, calls, received, state };
+}
+
+async function callNumber(calls: unknown[], n: number) {
+  while (calls.length < n) await new Promise((r) => setTimeout(r, 5));
+}
+
+Deno.test("a failing async sink's queue stays bounded across retries while log calls go on", async () => {
+  const { sink, calls, state } = heldSink();
+  const { node: n, metrics } = node(sink, { maxRecords: 10, whenFull: "drop_newest" });
+  let i = 0;
+  for (let cycle = 1; cycle <= 3; cycle++) {
+    if (cycle === 1) n.push(rec(i++), true);
+    for (let k = 0; cycle === 1 && k < 4; k++) n.push(rec(i++), true);
+    await callNumber(calls, cycle);
+    // While the write is out, the queue fills up again.
+    for (let k = 0; k < 20; k++) n.push(rec(i++), true);
+    calls[cycle - 1]!.settle(new Error("connection refused"));
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(n.depth <= 20, `cycle ${cycle}: ${n.depth} records held with max_records 10`);
+  }
+  state.open = true;
+  assert.ok(await n.flush(Date.now() + 5000));
+  await n.close(Date.now() + 1000);
+  assert.equal(
+    metrics.sum("records_in_total"),
+    metrics.sum("records_out_total") + metrics.sum("records_dropped_total"),
+    "every record is delivered or counted as dropped",
+  );
+});
+
+Deno.test("a source waiting on a failing async sink holds at most two bounds and loses nothing", async () => {
+  const { sink, calls, received, state } = heldSink();
+  const { node: n, metrics } = node(sink, { maxRecords: 10 });
+  let sent = 0;
+  let most = 0;
+  const source = (async () => {
+    while (sent < 200) {
+      n.push(rec(sent++), false);
+      most = Math.max(most, n.depth);
+      if (n.saturated) await n.waitForSpace();
+    }
+  })();
+  for (let cycle = 1; cycle <= 3; cycle++) {
+    await callNumber(calls, cycle);
+    await new Promise((r) => setTimeout(r, 10)); // the source fills the queue meanwhile
+    calls[cycle - 1]!.settle(new Error("connection refused"));
+    await new Promise((r) => setTimeout(r, 0));
+    most = Math.max(most, n.depth);
+  }
+  assert.ok(most <= 20, `${most} records held with max_records 10`);
+  state.open = true;
+  for (const call of calls.slice(3)) call.settle();
+  await source;
+  assert.ok(await n.flush(Date.now() + 5000));
+  await n.close(Date.now() + 1000);
+  assert.deepEqual(received.map((r) => Number(r.message)), [...Array(200).keys()]);
+  assert.equal(metrics.sum("records_dropped_total"), 0);
+});
