@@ -390,6 +390,11 @@ export class SinkNode implements Target, SinkStatus {
     const now = Date.now();
     if (!this.#failingSince) this.#failingSince = now;
     this.#log.warnOnce(`sink:${this.id}:write`, `Cannot write to sink "${this.id}"`, error);
+    if (this.#closed) {
+      // The write was still out when shutdown's deadline passed: nothing will retry it.
+      this.#drop("shutdown_timeout", batch.length);
+      return;
+    }
     if (error instanceof DeliveryError && !error.retryable) {
       if (this.fallback) this.#toFallback(batch);
       else this.#drop(error.reason, batch.length);

@@ -288,3 +288,15 @@ Deno.test("a source waiting on a failing async sink holds at most two bounds and
   assert.deepEqual(received.map((r) => Number(r.message)), [...Array(200).keys()]);
   assert.equal(metrics.sum("records_dropped_total"), 0);
 });
+
+Deno.test("a write still out when shutdown's deadline passes is counted as dropped if it then fails", async () => {
+  const { sink, calls } = heldSink();
+  const { node: n, metrics } = node(sink, { maxRecords: 10 });
+  for (let i = 0; i < 4; i++) n.push(rec(i), false);
+  await n.close(Date.now() + 50);
+  await callNumber(calls, 1);
+  calls[0]!.settle(new Error("closed while sending"));
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(metrics.sum("records_in_total"), 4);
+  assert.equal(metrics.sum("records_dropped_total", { reason: "shutdown_timeout" }), 4);
+});
