@@ -422,7 +422,9 @@ export class SinkNode implements Target, SinkStatus {
       component: this.id,
       fallback: fallback.id,
     }).inc(batch.length);
-    for (const record of batch) fallback.push(record, false);
+    // The hand-off cannot wait for space: the fallback applies its own when_full, so its
+    // queue stays bounded (and every record it cannot take is counted) when it fails too.
+    for (const record of batch) fallback.push(record, true);
   }
 
   #drop(reason: string, n: number): void {

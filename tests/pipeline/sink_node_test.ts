@@ -300,3 +300,43 @@ Deno.test("a write still out when shutdown's deadline passes is counted as dropp
   assert.equal(metrics.sum("records_in_total"), 4);
   assert.equal(metrics.sum("records_dropped_total", { reason: "shutdown_timeout" }), 4);
 });
+
+Deno.test("a failing fallback keeps its own bound: hand-offs beyond it are dropped and counted", async () => {
+  const failing = (): Sink => ({
+    write() {
+      throw new Error("down");
+    },
+    writeSync() {
+      throw new Error("down");
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  });
+  const { node: n, metrics } = node(failing(), {
+    maxRecords: 10,
+    whenFull: "drop_newest",
+    fallbackAfter: 0,
+  });
+  const fallback = new SinkNode(failing(), {
+    id: "backup",
+    level: 0,
+    buffer: { max_records: 10, max_bytes: 1 << 30, when_full: "drop_newest" },
+    fallbackAfter: 30_000,
+    metrics,
+    log: createInternalLog(metrics, () => {}),
+  });
+  n.fallback = fallback;
+  n.push(rec(0), true);
+  await new Promise((r) => setTimeout(r, 20)); // the first write fails: the primary is failing
+  for (let i = 1; i < 1000; i++) n.push(rec(i), true);
+  assert.ok(
+    fallback.depth <= 20,
+    `the fallback holds ${fallback.depth} records with max_records 10`,
+  );
+  await n.close(Date.now() + 50);
+  await fallback.close(Date.now() + 50);
+  const into = (id: string) => metrics.sum("records_in_total", { component: id });
+  const gone = (id: string) => metrics.sum("records_dropped_total", { component: id });
+  assert.equal(into("out"), 1000);
+  assert.equal(into("out"), gone("out") + metrics.sum("records_to_fallback_total"));
+  assert.equal(into("backup"), gone("backup"));
+});
