@@ -75,8 +75,17 @@ export default definePlugin({
       (options.color === "auto" && stream.isTerminal() && !Deno.env.get("NO_COLOR"));
     const format = color ? colorize(plain) : plain;
     const bytesWritten = context.counter("bytes_written_total", "Bytes a sink wrote.");
+    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const onFormatError = (_record: LogRecord, error: unknown) => {
+      formatErrors.inc();
+      context.log.warnOnce(
+        `format:${context.id}`,
+        `Formatter of sink "${context.id}" failed; record skipped`,
+        error,
+      );
+    };
     const writeSync = (records: readonly LogRecord[]) => {
-      const bytes = encodeBatch(records, format, undefined, true);
+      const bytes = encodeBatch(records, format, onFormatError, true);
       writeAllSync(stream, bytes);
       bytesWritten.inc(bytes.length);
     };
