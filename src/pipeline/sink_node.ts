@@ -216,17 +216,23 @@ export class SinkNode implements Target, SinkStatus {
    */
   async flush(deadline: number): Promise<boolean> {
     this.#clearTimer();
+    let tried = false;
     while (Date.now() < deadline) {
       if (this.#writing) {
         await raceDeadline(this.#writing, deadline);
         continue;
       }
       if (this.depth === 0) break;
+      if (tried && this.#failingSince) {
+        // The last attempt failed: wait the backoff (an async write has settled by now, so
+        // retrying at once would hammer the peer in a tight loop until the deadline).
+        tried = false;
+        await sleep(Math.min(this.#backoff, Math.max(0, deadline - Date.now())));
+        continue;
+      }
+      tried = true;
       if (this.#sync) this.#drainSync();
       else this.#startAsync();
-      if (this.#failingSince && this.depth > 0) {
-        await sleep(Math.min(this.#backoff, Math.max(0, deadline - Date.now())));
-      }
     }
     const done = this.depth === 0 && this.#writing === undefined;
     try {

@@ -340,3 +340,17 @@ Deno.test("a failing fallback keeps its own bound: hand-offs beyond it are dropp
   assert.equal(into("out"), gone("out") + metrics.sum("records_to_fallback_total"));
   assert.equal(into("backup"), gone("backup"));
 });
+
+Deno.test("flush() waits the retry backoff between attempts at a failing async sink", async () => {
+  let attempts = 0;
+  const { node: n, metrics } = node(asyncSink([], () => {
+    attempts++;
+    throw new Error("connection refused");
+  }));
+  for (let i = 0; i < 3; i++) n.push(rec(i), false);
+  assert.equal(await n.flush(Date.now() + 500), false);
+  // Backoff doubles from 100 ms: a handful of attempts fit in 500 ms, not thousands.
+  assert.ok(attempts <= 10, `${attempts} attempts in one flush`);
+  assert.equal(metrics.sum("sink_retries_total"), attempts);
+  await n.close(Date.now());
+});
