@@ -19,6 +19,18 @@ import { manager } from "./manager.ts";
 let current: Pipeline | undefined;
 let fallbackNode: SinkNode | undefined;
 const DEFAULT_OWNER = {};
+/**
+ * `configure()` and `shutdown()` run one at a time, in call order. Overlapping calls would
+ * let the pipeline that attached to the loggers first finish last and shut down the one the
+ * loggers point at, dropping every later record.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+
+function inOrder<T>(step: () => Promise<T>): Promise<T> {
+  const run = queue.then(step);
+  queue = run.catch(() => {});
+  return run;
+}
 
 /**
  * The output used before `configure()`: text lines on stderr at INFO, like Python's last
@@ -85,9 +97,16 @@ globalThis.addEventListener("unload", () => {
  * console.assert(memoryRecords("mem").some((r) => r.message === "hello"));
  * ```
  */
-export async function configure(
+export function configure(
   source: string | Record<string, unknown>,
   options: LoadOptions = {},
+): Promise<Pipeline> {
+  return inOrder(() => configureNow(source, options));
+}
+
+async function configureNow(
+  source: string | Record<string, unknown>,
+  options: LoadOptions,
 ): Promise<Pipeline> {
   const loaded = await loadConfig(source, options);
   const next = await Pipeline.create(loaded.config, { formatters: loaded.formatters });
@@ -140,7 +159,11 @@ export async function flush(timeoutMs = 10_000): Promise<boolean> {
  * await shutdown();
  * ```
  */
-export async function shutdown(timeoutMs = 10_000): Promise<void> {
+export function shutdown(timeoutMs = 10_000): Promise<void> {
+  return inOrder(() => shutdownNow(timeoutMs));
+}
+
+async function shutdownNow(timeoutMs: number): Promise<void> {
   const pipeline = current;
   current = undefined;
   if (pipeline) await pipeline.shutdown(timeoutMs);

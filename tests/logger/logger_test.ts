@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { configure, getLogger, Level, memoryRecords, shutdown, withContext } from "../../mod.ts";
+import {
+  configure,
+  definePlugin,
+  getLogger,
+  Level,
+  memoryRecords,
+  s,
+  shutdown,
+  withContext,
+} from "../../mod.ts";
 
 async function withMemory(
   loggers: Record<string, unknown>,
@@ -165,4 +174,36 @@ Deno.test("configure() again hands loggers to the new pipeline without losing or
   assert.equal(ids.length, i);
   assert.equal(new Set(ids).size, i);
   assert.ok(memoryRecords(first).length > 0 && memoryRecords(second).length > 0);
+});
+
+Deno.test("two configure() calls at once: the later call's pipeline gets the loggers and nothing is dropped", async () => {
+  // A source that takes a while to start, so the first call finishes after the second.
+  const slowSource = definePlugin({
+    kind: "source",
+    type: "test_slow_start",
+    description: "Starts after a delay (tests).",
+    options: s.object({}),
+    create: () => ({
+      start: () => new Promise<void>((r) => setTimeout(r, 50)),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    }),
+  });
+  const first = `first-${crypto.randomUUID()}`;
+  const second = `second-${crypto.randomUUID()}`;
+  const a = configure({
+    sources: { app: { type: "logger" }, slow: { type: "test_slow_start" } },
+    sinks: { [first]: { type: "memory", inputs: ["app"] } },
+  }, { plugins: [slowSource] });
+  const b = configure({
+    sources: { app: { type: "logger" } },
+    sinks: { [second]: { type: "memory" } },
+  });
+  const [pipelineA, pipelineB] = await Promise.all([a, b]);
+  getLogger("race").info("after both");
+  await shutdown();
+  assert.equal(memoryRecords(second).length, 1, "the later call wins");
+  assert.equal(memoryRecords(first).length, 0);
+  for (const pipeline of [pipelineA, pipelineB]) {
+    assert.equal(pipeline.metrics.sum("records_dropped_total"), 0);
+  }
 });
