@@ -97,4 +97,5 @@ export {
   type ShapeType,
 } from "./src/schema/schema.ts";
 export { memoryRecords } from "./plugins/sinks/memory.ts";
-export { builtins } from "./plugins/mod.ts";
+export { builtinLoaders, loadBuiltins } from "./plugins/mod.ts";
+export { type PluginLoader, Registry } from "./src/plugin/registry.ts";

@@ -11,16 +11,18 @@
 
 import { join } from "node:path";
 import {
-  builtins,
   configure,
   createRecord,
   flush,
   type Formatter,
   getLogger,
+  loadBuiltins,
   type PluginContext,
   type PluginDefinition,
   shutdown,
 } from "../mod.ts";
+
+const builtins = await loadBuiltins();
 
 const dir = Deno.makeTempDirSync({ prefix: "sluice_core_bench_" });
 const path = join(dir, "app.log");

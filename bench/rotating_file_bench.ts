@@ -9,8 +9,16 @@
  */
 
 import { join } from "node:path";
-import { builtins, createRecord, type LogRecord, type PluginContext, type Sink } from "../mod.ts";
+import {
+  createRecord,
+  loadBuiltins,
+  type LogRecord,
+  type PluginContext,
+  type Sink,
+} from "../mod.ts";
 import type { PluginDefinition } from "../src/plugin/types.ts";
+
+const builtins = await loadBuiltins();
 
 const dir = Deno.makeTempDirSync({ prefix: "sluice_rotating_bench_" });
 

@@ -8,9 +8,9 @@
  */
 
 import {
-  builtins,
   createRecord,
   type Formatter,
+  loadBuiltins,
   type LogRecord,
   type PluginContext,
 } from "../mod.ts";
@@ -18,6 +18,8 @@ import { createRedactor } from "../plugins/processors/redact.ts";
 import { LineChain } from "../src/crypto/chain.ts";
 import { generateKey } from "../src/crypto/keys.ts";
 import { BUILTIN_PATTERN_NAMES } from "../src/redact/patterns.ts";
+
+const builtins = await loadBuiltins();
 
 const KEYS_ENV = "SLUICE_BENCH_KEYS";
 Deno.env.set(KEYS_ENV, generateKey());

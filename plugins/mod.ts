@@ -1,65 +1,59 @@
 /**
- * The built-in plugins. Adding one means its file, its tests, and one line here.
+ * The built-in plugins, loaded on demand: a config loads only the plugins it names, so
+ * start-up does not pay for the rest (crypto, network, rotation…). Adding a built-in
+ * means its file, its tests, and one line here.
  *
  * @module
  */
 
 import type { PluginDefinition } from "../src/plugin/types.ts";
-import jsonFormatter from "./formatters/json.ts";
-import logfmtFormatter from "./formatters/logfmt.ts";
-import textFormatter from "./formatters/text.ts";
-import consoleSink from "./sinks/console.ts";
-import fileSink from "./sinks/file.ts";
-import memorySink from "./sinks/memory.ts";
-import rotatingFileSink from "./sinks/rotating_file.ts";
-import loggerSource from "./sources/logger.ts";
-import fileSource from "./sources/file.ts";
-import stdinSource from "./sources/stdin.ts";
-import httpSource from "./sources/http.ts";
-import filterProcessor from "./processors/filter.ts";
-import fieldsProcessor from "./processors/fields.ts";
-import redactProcessor from "./processors/redact.ts";
-import encryptedFormatter from "./formatters/encrypted.ts";
-import syslogFormatter from "./formatters/syslog.ts";
-import tcpSink from "./sinks/tcp.ts";
-import udpSink from "./sinks/udp.ts";
-import httpSink from "./sinks/http.ts";
-import tcpSource from "./sources/tcp.ts";
-import udpSource from "./sources/udp.ts";
-import syslogSource from "./sources/syslog.ts";
-import pythonSource from "./sources/python.ts";
+import type { PluginLoader } from "../src/plugin/registry.ts";
 
 /**
- * Every built-in plugin definition.
+ * Every built-in plugin: its kind, its type, and how to load it.
  *
- * @example List the built-in sinks
+ * @example Find the built-in sinks without loading them
  * ```ts
- * import { builtins } from "./mod.ts";
- * console.assert(builtins.some((p) => p.kind === "sink" && p.type === "file"));
+ * import { builtinLoaders } from "./mod.ts";
+ * console.assert(builtinLoaders.some(([kind, type]) => kind === "sink" && type === "file"));
  * ```
  */
-export const builtins: readonly PluginDefinition[] = [
-  loggerSource,
-  fileSource,
-  stdinSource,
-  httpSource,
-  filterProcessor,
-  fieldsProcessor,
-  redactProcessor,
-  textFormatter,
-  jsonFormatter,
-  logfmtFormatter,
-  encryptedFormatter,
-  consoleSink,
-  fileSink,
-  memorySink,
-  rotatingFileSink,
-  syslogFormatter,
-  tcpSink,
-  udpSink,
-  httpSink,
-  tcpSource,
-  udpSource,
-  syslogSource,
-  pythonSource,
-] as PluginDefinition[];
+export const builtinLoaders: readonly PluginLoader[] = [
+  ["source", "logger", () => import("./sources/logger.ts")],
+  ["source", "file", () => import("./sources/file.ts")],
+  ["source", "stdin", () => import("./sources/stdin.ts")],
+  ["source", "http", () => import("./sources/http.ts")],
+  ["processor", "filter", () => import("./processors/filter.ts")],
+  ["processor", "fields", () => import("./processors/fields.ts")],
+  ["processor", "redact", () => import("./processors/redact.ts")],
+  ["formatter", "text", () => import("./formatters/text.ts")],
+  ["formatter", "json", () => import("./formatters/json.ts")],
+  ["formatter", "logfmt", () => import("./formatters/logfmt.ts")],
+  ["formatter", "encrypted", () => import("./formatters/encrypted.ts")],
+  ["sink", "console", () => import("./sinks/console.ts")],
+  ["sink", "file", () => import("./sinks/file.ts")],
+  ["sink", "memory", () => import("./sinks/memory.ts")],
+  ["sink", "rotating_file", () => import("./sinks/rotating_file.ts")],
+  ["formatter", "syslog", () => import("./formatters/syslog.ts")],
+  ["sink", "tcp", () => import("./sinks/tcp.ts")],
+  ["sink", "udp", () => import("./sinks/udp.ts")],
+  ["sink", "http", () => import("./sinks/http.ts")],
+  ["source", "tcp", () => import("./sources/tcp.ts")],
+  ["source", "udp", () => import("./sources/udp.ts")],
+  ["source", "syslog", () => import("./sources/syslog.ts")],
+  ["source", "python", () => import("./sources/python.ts")],
+];
+
+/**
+ * Loads every built-in plugin definition (for the JSON Schema, docs and tests).
+ *
+ * @example List the built-in formatters
+ * ```ts
+ * import { loadBuiltins } from "./mod.ts";
+ * const builtins = await loadBuiltins();
+ * console.assert(builtins.some((p) => p.kind === "formatter" && p.type === "json"));
+ * ```
+ */
+export async function loadBuiltins(): Promise<PluginDefinition[]> {
+  return await Promise.all(builtinLoaders.map(async ([, , load]) => (await load()).default));
+}

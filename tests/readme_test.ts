@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { builtins, parseConfigText } from "../mod.ts";
+import { loadBuiltins, parseConfigText } from "../mod.ts";
 
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
 const text = await Deno.readTextFile(README);
@@ -21,6 +21,7 @@ function yamlBlocks(markdown: string): { line: number; body: string }[] {
 }
 
 const blocks = yamlBlocks(text);
+const builtins = await loadBuiltins();
 const env = { SLUICE_TOKEN: "readme-token", SLUICE_LOG_KEYS: "readme-keys" };
 
 Deno.test("README has YAML examples", () => {

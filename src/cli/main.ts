@@ -6,7 +6,8 @@
  * ```
  *
  * Each command is a module in `src/cli/commands/` exporting a {@linkcode Command} as its
- * default; adding one is its file and one line in {@linkcode commands}.
+ * default; adding one is its file and one line in {@linkcode commands}. Commands load on
+ * demand, so `run` does not pay for the crypto the `decrypt` command needs.
  *
  * @module
  */
@@ -17,13 +18,6 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { ConfigError } from "../config/config_error.ts";
 import { closest } from "../schema/closest.ts";
 import type { Command } from "./command.ts";
-import check from "./commands/check.ts";
-import decrypt from "./commands/decrypt.ts";
-import keygen from "./commands/keygen.ts";
-import permissions from "./commands/permissions.ts";
-import run from "./commands/run.ts";
-import verify from "./commands/verify.ts";
-import schema from "./commands/schema.ts";
 import { UsageError } from "./usage_error.ts";
 
 export type { Command } from "./command.ts";
@@ -31,26 +25,29 @@ export type { Command } from "./command.ts";
 /** Sluice's version (from deno.json). */
 export const VERSION: string = denoJson.version;
 
-/** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [
-  run,
-  check,
-  schema,
-  permissions,
-  keygen,
-  decrypt,
-  verify,
-];
+/** Every command by name, in the order `--help` lists them, loaded on demand. */
+export const commands: Readonly<Record<string, () => Promise<{ default: Command }>>> = {
+  run: () => import("./commands/run.ts"),
+  check: () => import("./commands/check.ts"),
+  schema: () => import("./commands/schema.ts"),
+  permissions: () => import("./commands/permissions.ts"),
+  keygen: () => import("./commands/keygen.ts"),
+  decrypt: () => import("./commands/decrypt.ts"),
+  verify: () => import("./commands/verify.ts"),
+};
 
-function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+async function help(): Promise<string> {
+  const loaded = await Promise.all(
+    Object.values(commands).map(async (load) => (await load()).default),
+  );
+  const width = Math.max(...loaded.map((c) => c.name.length));
   return [
     `sluice ${VERSION}: a logging toolkit and log agent`,
     "",
     "Usage: sluice <command> [options]",
     "",
     "Commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Options:",
     "  --help, -h     Show this help (or a command's: sluice <command> --help)",
@@ -100,7 +97,7 @@ function report(error: unknown, command: Command): number {
 export async function main(args: readonly string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === "--help" || name === "-h" || name === "help") {
-    console.log(help());
+    console.log(await help());
     return 0;
   }
   if (name === "--version" || name === "-V") {
@@ -108,18 +105,19 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   if (name === undefined) {
-    console.error(help());
+    console.error(await help());
     return 2;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    const hint = closest(name, commands.map((c) => c.name));
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
+    const hint = closest(name, Object.keys(commands));
     console.error(
       `sluice: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ""}; ` +
         "see sluice --help",
     );
     return 2;
   }
+  const command = (await load()).default;
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(`${command.summary}\n\n${usageOf(command)}`);
     return 0;

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { builtins } from "../../plugins/mod.ts";
 import { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition, PluginKind } from "../plugin/types.ts";
 import type { JsonSchema, JsonSchemaContext } from "../schema/schema.ts";
@@ -33,12 +32,15 @@ const ctx: JsonSchemaContext = { formatter: () => ({ $ref: "#/$defs/formatter" }
  * @example The sink types are the registry's
  * ```ts
  * import { buildJsonSchema } from "./json_schema.ts";
- * const schema = buildJsonSchema() as { $defs: Record<string, { oneOf: unknown[] }> };
+ * import { Registry } from "../plugin/registry.ts";
+ * import { builtinLoaders } from "../../plugins/mod.ts";
+ * const registry = await new Registry([], builtinLoaders).loadAll();
+ * const schema = buildJsonSchema(registry) as { $defs: Record<string, { oneOf: unknown[] }> };
  * const types = JSON.stringify(schema.$defs.sink);
  * console.assert(types.includes('"const":"file"') && types.includes('"module"'));
  * ```
  */
-export function buildJsonSchema(registry: Registry = new Registry(builtins)): JsonSchema {
+export function buildJsonSchema(registry: Registry): JsonSchema {
   const defs: Record<string, JsonSchema> = {};
   for (const kind of ["source", "processor", "sink"] as const) {
     defs[kind] = {

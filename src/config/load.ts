@@ -9,7 +9,10 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { Document, YAMLError } from "yaml";
-import { builtins } from "../../plugins/mod.ts";
+import { builtinLoaders } from "../../plugins/mod.ts";
+import jsonFormatter from "../../plugins/formatters/json.ts";
+import logfmtFormatter from "../../plugins/formatters/logfmt.ts";
+import textFormatter from "../../plugins/formatters/text.ts";
 import type { FormatterLookup } from "../pipeline/pipeline.ts";
 import { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition } from "../plugin/types.ts";
@@ -329,8 +332,18 @@ async function validateLoaded(
   );
   const issues: Issue[] = [];
   const modules = await importModules(expanded, baseDir, issues);
-  const registry = new Registry([...builtins, ...(options.plugins ?? [])]);
-  const config = validateConfig(expanded, { registry, modules, baseDir, fromEnvironment }, issues);
+  // The plain formatters are always there: sinks fall back to them at creation, when nothing
+  // can be loaded any more. A user's plugins come last and win.
+  const core = [jsonFormatter, textFormatter, logfmtFormatter] as PluginDefinition[];
+  const registry = new Registry([...core, ...(options.plugins ?? [])], builtinLoaders);
+  // Built-ins load on demand: validate, import the plugins the config named, validate again.
+  let config: ResolvedConfig | undefined;
+  let passIssues: Issue[];
+  do {
+    passIssues = [];
+    config = validateConfig(expanded, { registry, modules, baseDir, fromEnvironment }, passIssues);
+  } while (await registry.loadWanted());
+  issues.push(...passIssues);
   if (!config || issues.length > 0 || envIssues.length > 0) {
     // A value with an unexpanded variable fails its own check too: report the variable only.
     const unexpanded = new Set(envIssues.map((issue) => renderPath(issue.path)));

@@ -147,11 +147,11 @@ export interface ValidateOptions {
  * ```ts
  * import { validateConfig } from "./validate.ts";
  * import { Registry } from "../plugin/registry.ts";
- * import { builtins } from "../../plugins/mod.ts";
+ * import { loadBuiltins } from "../../plugins/mod.ts";
  * import type { Issue } from "../schema/schema.ts";
  * const issues: Issue[] = [];
  * validateConfig({ sinks: { out: { type: "fil", path: "a.log" } } },
- *   { registry: new Registry(builtins), modules: new Map(), baseDir: "." }, issues);
+ *   { registry: new Registry(await loadBuiltins()), modules: new Map(), baseDir: "." }, issues);
  * console.assert(issues[0]?.hint === 'did you mean "file"?');
  * ```
  */

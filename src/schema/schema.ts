@@ -457,8 +457,19 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
     for (const [key, schema] of Object.entries(this.shape)) {
       const raw = (value as Record<string, unknown>)[key];
       if (raw === undefined || raw === null) {
-        if (schema.defaultValue !== undefined) out[key] = structuredClone(schema.defaultValue);
-        else if (!schema.isOptional && !suggested.has(key)) {
+        if (schema.defaultValue !== undefined) {
+          out[key] = schema instanceof FormatterSchema && ctx.resolveFormatter
+            // A default formatter is resolved like a written one: looked up, options filled.
+            ? schema.parse(
+              {
+                type: (schema.defaultValue as FormatterSpec).type,
+                ...(schema.defaultValue as FormatterSpec).options,
+              },
+              [...path, key],
+              ctx,
+            )
+            : structuredClone(schema.defaultValue);
+        } else if (!schema.isOptional && !suggested.has(key)) {
           ctx.issues.push({
             path: [...path, key],
             message: `Missing required key "${key}" (${schema.expected()})`,

@@ -5,14 +5,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
-import { builtins, definePlugin, loadConfig, type PluginDefinition, s } from "../../mod.ts";
+import { definePlugin, loadBuiltins, loadConfig, type PluginDefinition, s } from "../../mod.ts";
 import { buildJsonSchema } from "../../src/config/json_schema.ts";
 import { Registry } from "../../src/plugin/registry.ts";
 import { type JsonSchema, parseBytes, parseDuration } from "../../src/schema/schema.ts";
 
 const CONFIG_DIR = fileURLToPath(new URL("../../config/", import.meta.url));
+const builtins = await loadBuiltins();
 
-function compile(registry?: Registry) {
+function compile(registry: Registry = new Registry(builtins)) {
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
   ajv.addFormat("regex", (text: string) => {
     try {
@@ -51,7 +52,7 @@ sinks:
 `;
 
 Deno.test("json_schema: it is a valid draft 2020-12 schema that a strict validator compiles", () => {
-  const schema = buildJsonSchema();
+  const schema = buildJsonSchema(new Registry(builtins));
   assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
   assert.equal(typeof validate, "function");
 });

@@ -5,6 +5,8 @@
  */
 
 import { buildJsonSchema } from "../../config/json_schema.ts";
+import { Registry } from "../../plugin/registry.ts";
+import { builtinLoaders } from "../../../plugins/mod.ts";
 import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
 
@@ -27,10 +29,11 @@ const schema: Command = {
   name: "schema",
   summary: "Print the JSON Schema of the config, for editor completion",
   usage: "schema",
-  run(args) {
+  async run(args) {
     parseFlags(args, {});
-    console.log(JSON.stringify(buildJsonSchema(), null, 2));
-    return Promise.resolve(0);
+    const registry = await new Registry([], builtinLoaders).loadAll();
+    console.log(JSON.stringify(buildJsonSchema(registry), null, 2));
+    return 0;
   },
 };
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ConfigError, configure, getLogger, shutdown } from "../../../mod.ts";
-import { builtins } from "../../../plugins/mod.ts";
+import { loadBuiltins } from "../../../plugins/mod.ts";
+
+const builtins = await loadBuiltins();
 import redact, {
   createRedactor,
   type RedactorOptions,
