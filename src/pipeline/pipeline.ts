@@ -66,6 +66,16 @@ class ProcessorNode implements Target {
       this.counters.filtered.value++;
       return;
     }
+    if (typeof out.message !== "string") {
+      // Not a record: sinks would throw on it, up into the caller's log call.
+      this.counters.errors.value++;
+      this.onError(
+        new TypeError(
+          `Processor "${this.id}" returned a value that is not a record (no string message)`,
+        ),
+      );
+      return;
+    }
     this.counters.out.value++;
     const targets = this.targets;
     for (let i = 0; i < targets.length; i++) targets[i]!.push(out, local);
