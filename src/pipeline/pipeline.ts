@@ -312,6 +312,8 @@ export class Pipeline implements AsyncDisposable {
     const deadline = Date.now() + timeoutMs;
     this.#abort.abort();
     for (const entry of this.#sources) {
+      // A failed create() leaves the sources after the failing one uncreated.
+      if (entry.source === undefined) continue;
       try {
         await entry.source[Symbol.asyncDispose]();
       } catch (error) {

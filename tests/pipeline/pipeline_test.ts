@@ -42,3 +42,39 @@ Deno.test("a processor that returns something other than a record is counted as 
     await shutdown();
   }
 });
+
+Deno.test("a source that fails to create is reported once, without warnings about closing sources never created", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mod = new URL("../../mod.ts", import.meta.url).href;
+    const script = `${dir}/script.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { definePlugin, loadConfig, Pipeline, s } from "${mod}";
+       const bad = definePlugin({
+         kind: "source", type: "bad", description: "Fails to create.", options: s.object({}),
+         create() { throw new Error("cannot bind"); },
+       });
+       const { config, formatters } = await loadConfig({
+         sources: { a: { type: "bad" }, b: { type: "bad" } },
+         sinks: { m: { type: "memory" } },
+       }, { plugins: [bad] });
+       await Pipeline.create(config, { formatters }).then(
+         () => console.log("created"),
+         (error) => console.log(error.message),
+       );`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", new URL("../../deno.json", import.meta.url).pathname, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(stdout.trim(), 'Cannot create source "a": cannot bind');
+    assert.doesNotMatch(stderr, /Cannot close source/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
