@@ -75,7 +75,14 @@ manager.onFirstUse = installDefault;
 
 globalThis.addEventListener("unload", () => {
   // Timers no longer run at exit: write synchronously whatever file and console sinks hold.
-  current?.drainAtExit();
+  // What asynchronous (or failing) sinks still hold cannot be written any more: say so.
+  const left = current?.drainAtExit() ?? 0;
+  if (left > 0 && current) {
+    current.log.warnOnce(
+      "exit",
+      `${left} records still queued for asynchronous or failing sinks at exit are lost`,
+    );
+  }
   fallbackNode?.drainAtExit();
 });
 

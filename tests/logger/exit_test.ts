@@ -79,3 +79,28 @@ Deno.test("a program that simply ends without shutdown() loses nothing", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Deno.exit() with records still queued for an asynchronous sink says how many are lost", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await runScript(
+      `import { configure, definePlugin, getLogger, s } from "${MOD}";
+       const remote = definePlugin({
+         kind: "sink", type: "test_remote", description: "An async sink (tests).",
+         options: s.object({}),
+         create: () => ({ write: () => Promise.resolve(), [Symbol.asyncDispose]: () => Promise.resolve() }),
+       });
+       await configure({
+         sources: { app: { type: "logger" } },
+         sinks: { remote: { type: "test_remote" } },
+       }, { plugins: [remote] });
+       for (let i = 0; i < 3; i++) getLogger("exit").info("r", { i });
+       Deno.exit(0);`,
+      dir,
+    );
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /3 records .*lost/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
