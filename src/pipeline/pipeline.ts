@@ -323,21 +323,25 @@ export class Pipeline implements AsyncDisposable {
     for (const sink of this.#orderedSinks()) await sink.close(deadline);
   }
 
+  /** Every sink after all the sinks that fall back to it (so their hand-offs are drained too). */
   #orderedSinks(): SinkNode[] {
-    const seen = new Set<SinkNode>();
-    const visit = (node: SinkNode) => {
-      if (seen.has(node)) return;
-      seen.add(node);
-      if (node.fallback) visit(node.fallback);
-    };
-    // Fallbacks after the sinks that feed them.
-    const order: SinkNode[] = [];
-    const fallbacks = new Set(
-      [...this.#sinks.values()].map((s) => s.fallback).filter((s) => s !== undefined),
-    );
-    for (const sink of this.#sinks.values()) if (!fallbacks.has(sink)) order.push(sink);
-    for (const sink of order) visit(sink);
-    return [...seen, ...[...this.#sinks.values()].filter((s) => !seen.has(s))];
+    const sinks = [...this.#sinks.values()];
+    const feeders = new Map<SinkNode, number>();
+    for (const sink of sinks) {
+      if (sink.fallback) feeders.set(sink.fallback, (feeders.get(sink.fallback) ?? 0) + 1);
+    }
+    const order = sinks.filter((s) => !feeders.has(s));
+    for (let i = 0; i < order.length; i++) {
+      const fallback = order[i]!.fallback;
+      if (!fallback) continue;
+      const left = feeders.get(fallback)! - 1;
+      feeders.set(fallback, left);
+      if (left === 0) order.push(fallback);
+    }
+    // Validation rejects fallback cycles; keep any sink not reached anyway.
+    return order.length === sinks.length
+      ? order
+      : [...order, ...sinks.filter((s) => !order.includes(s))];
   }
 
   #context(id: string, kind: string, formatters: FormatterLookup): PluginContext {

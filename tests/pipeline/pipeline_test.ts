@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import failingSink from "../helpers/failing_sink.ts";
 import {
   configure,
   definePlugin,
@@ -74,6 +75,31 @@ Deno.test("a source that fails to create is reported once, without warnings abou
     assert.equal(out.code, 0, stderr);
     assert.equal(stdout.trim(), 'Cannot create source "a": cannot bind');
     assert.doesNotMatch(stderr, /Cannot close source/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two sinks sharing one fallback: flush() and shutdown() drain the fallback after both", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pipeline = await configure({
+      sources: { app: { type: "logger" } },
+      sinks: {
+        first: { type: "failing", fallback: "spill", fallback_after: "0s" },
+        second: { type: "failing", fallback: "spill", fallback_after: "0s" },
+        spill: { type: "file", path: `${dir}/spill.log`, format: "logfmt" },
+      },
+    }, { plugins: [failingSink] });
+    const log = getLogger("shared");
+    log.info("one");
+    assert.equal(await pipeline.flush(), true);
+    const lines = () => Deno.readTextFileSync(`${dir}/spill.log`).trim().split("\n").length;
+    assert.equal(lines(), 2, "both primaries' copies are on disk when flush() resolves");
+    log.info("two");
+    await shutdown();
+    assert.equal(lines(), 4, "both primaries' copies are on disk after shutdown()");
+    assert.equal(pipeline.metrics.sum("records_dropped_total"), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
