@@ -215,7 +215,6 @@ export class SinkNode implements Target, SinkStatus {
    * queue is empty and the sink flushed.
    */
   async flush(deadline: number): Promise<boolean> {
-    this.#clearTimer();
     let tried = false;
     while (Date.now() < deadline) {
       if (this.#writing) {
@@ -231,6 +230,8 @@ export class SinkNode implements Target, SinkStatus {
         continue;
       }
       tried = true;
+      // Cleared only when flush() writes itself: a flush out of time leaves the timer running.
+      this.#clearTimer();
       if (this.#sync) this.#drainSync();
       else this.#startAsync();
     }
