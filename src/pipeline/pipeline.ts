@@ -311,6 +311,7 @@ export class Pipeline implements AsyncDisposable {
   async #shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.#abort.abort();
+    for (const sink of this.#sinks.values()) sink.release();
     for (const entry of this.#sources) {
       // A failed create() leaves the sources after the failing one uncreated.
       if (entry.source === undefined) continue;

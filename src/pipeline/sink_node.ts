@@ -120,6 +120,7 @@ export class SinkNode implements Target, SinkStatus {
   #backoff = RETRY_INITIAL;
   #lastError = "";
   #closed = false;
+  #released = false;
 
   readonly #in: Series;
   readonly #out: Series;
@@ -206,8 +207,18 @@ export class SinkNode implements Target, SinkStatus {
 
   /** Resolves when the queue is below its bound (the back-pressure sources await). */
   waitForSpace(): Promise<void> {
-    if (!this.saturated || this.#closed) return Promise.resolve();
+    if (!this.saturated || this.#closed || this.#released) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * Stops making sources wait (shutdown has begun): a source waiting for space in a sink that
+   * keeps failing could otherwise never finish, and its dispose would hold up the shutdown.
+   * What sources still emit is queued; `close()` delivers it or counts it as dropped.
+   */
+  release(): void {
+    this.#released = true;
+    this.#wake();
   }
 
   /**

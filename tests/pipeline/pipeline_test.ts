@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import failingSink from "../helpers/failing_sink.ts";
 import {
   configure,
+  createRecord,
   definePlugin,
   getLogger,
+  loadConfig,
   type LogRecord,
   memoryRecords,
+  Pipeline,
   s,
   shutdown,
 } from "../../mod.ts";
@@ -103,4 +106,50 @@ Deno.test("two sinks sharing one fallback: flush() and shutdown() drain the fall
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("shutdown() ends while a source waits for space in a sink that keeps failing", async () => {
+  // Like the tcp source: the source's dispose waits for its loop, which waits in emit().
+  const looping = definePlugin({
+    kind: "source",
+    type: "test_looping",
+    description: "Emits batches until stopped (tests).",
+    options: s.object({}),
+    create(_options, context) {
+      let loop: Promise<void> | undefined;
+      return {
+        start() {
+          loop = (async () => {
+            let i = 0;
+            while (!context.signal.aborted) {
+              await context.emit([createRecord({ message: `r${i++}` })]);
+            }
+          })();
+        },
+        async [Symbol.asyncDispose]() {
+          await loop;
+        },
+      };
+    },
+  });
+  const { config, formatters } = await loadConfig({
+    sources: { gen: { type: "test_looping" } },
+    sinks: { down: { type: "failing", buffer: { max_records: 10 } } },
+  }, { plugins: [looping, failingSink] });
+  const pipeline = await Pipeline.create(config, { formatters });
+  await pipeline.start();
+  while (!pipeline.sinks.get("down")!.saturated) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 300)); // a few failed attempts
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = await Promise.race([
+    pipeline.shutdown(200).then(() => true),
+    new Promise<false>((r) => timer = setTimeout(() => r(false), 10_000)),
+  ]);
+  clearTimeout(timer);
+  assert.equal(stopped, true, "shutdown() returned");
+  const m = pipeline.metrics;
+  assert.equal(
+    m.sum("records_in_total", { component: "down" }),
+    m.sum("records_dropped_total", { component: "down", reason: "shutdown_timeout" }),
+  );
 });
