@@ -34,3 +34,22 @@ export function attachLogger(attachment: Attachment, owner: object): () => void 
     manager.refresh();
   };
 }
+
+/**
+ * Detaches every attachment of `owner` (the default output, once a configured pipeline
+ * without a logger source replaces it).
+ *
+ * @example Detach an owner's attachments
+ * ```ts
+ * import { attachLogger, detachOwner } from "./attach.ts";
+ * const owner = {};
+ * attachLogger({ name: "", push: () => {}, minLevel: 0 }, owner);
+ * detachOwner(owner);
+ * ```
+ */
+export function detachOwner(owner: object): void {
+  if (currentOwner !== owner) return;
+  currentOwner = undefined;
+  manager.attachments = [];
+  manager.refresh();
+}

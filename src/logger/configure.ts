@@ -13,7 +13,7 @@ import { SinkNode } from "../pipeline/sink_node.ts";
 import type { PluginContext, Sink } from "../plugin/types.ts";
 import consoleSink from "../../plugins/sinks/console.ts";
 import textFormatter from "../../plugins/formatters/text.ts";
-import { attachLogger } from "./attach.ts";
+import { attachLogger, detachOwner } from "./attach.ts";
 import { manager } from "./manager.ts";
 
 let current: Pipeline | undefined;
@@ -128,6 +128,9 @@ async function configureNow(
   current = next;
   if (previous) await previous.shutdown();
   if (fallbackNode) {
+    // Still attached when the new config has no logger source: log calls then go nowhere,
+    // at the cost of one comparison, instead of into a closed sink.
+    detachOwner(DEFAULT_OWNER);
     const node = fallbackNode;
     fallbackNode = undefined;
     await node.close(Date.now() + 5_000);

@@ -208,6 +208,8 @@ export class SinkNode implements Target, SinkStatus {
   /** Resolves when the queue is below its bound (the back-pressure sources await). */
   waitForSpace(): Promise<void> {
     if (!this.saturated || this.#closed || this.#released) return Promise.resolve();
+    // A retry scheduled before anyone waited may not hold the process; now someone does.
+    if (this.#timer !== undefined) Deno.refTimer(this.#timer as unknown as number);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -316,6 +318,13 @@ export class SinkNode implements Target, SinkStatus {
 
   #schedule(delay: number): void {
     this.#timer = setTimeout(this.#onTimer, delay);
+    // A retry of a failing sink must not keep the process alive forever (an unreachable
+    // peer would otherwise hold every program that logs to it); what it still holds at exit
+    // is reported by the exit handler. flush() and shutdown() wait with their own timers,
+    // and a source waiting for room is work in progress, so its retries keep the process up.
+    if (this.#failingSince !== 0 && this.#waiters.length === 0) {
+      Deno.unrefTimer(this.#timer as unknown as number);
+    }
   }
 
   #clearTimer(): void {

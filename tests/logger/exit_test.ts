@@ -104,3 +104,30 @@ Deno.test("Deno.exit() with records still queued for an asynchronous sink says h
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a program whose sink keeps failing still ends, and says what it could not deliver", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const started = Date.now();
+    const { code, stderr } = await runScript(
+      `import { configure, definePlugin, getLogger, s } from "${MOD}";
+       const down = definePlugin({
+         kind: "sink", type: "test_down", description: "A sink whose peer is unreachable (tests).",
+         options: s.object({}),
+         create: () => ({
+           write: () => Promise.reject(new Error("connection refused")),
+           [Symbol.asyncDispose]: () => Promise.resolve(),
+         }),
+       });
+       await configure({ sources: { app: { type: "logger" } }, sinks: { down: { type: "test_down" } } }, { plugins: [down] });
+       for (let i = 0; i < 5; i++) getLogger("down").info("r", { i });`,
+      dir,
+    );
+    assert.equal(code, 0, stderr);
+    assert.ok(Date.now() - started < 20_000, "the retry timers do not hold the process");
+    assert.match(stderr, /Cannot write to sink "down"/);
+    assert.match(stderr, /5 records .*lost/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -207,3 +207,19 @@ Deno.test("two configure() calls at once: the later call's pipeline gets the log
     assert.equal(pipeline.metrics.sum("records_dropped_total"), 0);
   }
 });
+
+Deno.test("configure() without a logger source detaches the default output: calls cost one comparison", async () => {
+  const { getLogger: get } = await import("../../mod.ts");
+  get("before").info("default output is attached"); // installs the default stderr output
+  const dir = await Deno.makeTempDir();
+  try {
+    await configure({
+      sources: { feed: { type: "stdin" } },
+      sinks: { out: { type: "file", path: `${dir}/out.log` } },
+    });
+    assert.equal(get("after").isEnabled("critical"), false);
+  } finally {
+    await shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
