@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Registry } from "../plugin/registry.ts";
+import type { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition, PluginKind } from "../plugin/types.ts";
 import type { JsonSchema, JsonSchemaContext } from "../schema/schema.ts";
 import {
