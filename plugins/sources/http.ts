@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../src/io/concat_bytes.ts";
 
 import type { LogRecord } from "../../src/core/record.ts";
 import { LineSplitter } from "../../src/parse/line_splitter.ts";
@@ -333,14 +334,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   } finally {
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 function tooLarge(limit: number): RequestError {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from "../io/concat_bytes.ts";
 
 import { AesGcm, GCM_VERSION } from "./aes_gcm.ts";
 import { Fernet } from "./fernet.ts";
@@ -166,12 +167,7 @@ export async function decryptFiles(
   let size = 0;
   const flush = async () => {
     if (size === 0) return;
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
+    const out = concatBytes(chunks);
     chunks.length = 0;
     size = 0;
     await write(out);

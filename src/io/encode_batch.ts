@@ -6,6 +6,7 @@
 
 import type { LogRecord } from "../core/record.ts";
 import type { Formatter } from "../plugin/types.ts";
+import { concatBytes } from "./concat_bytes.ts";
 
 const encoder = new TextEncoder();
 const NEWLINE = 10;
@@ -65,15 +66,7 @@ export function encodeBatch(
   }
   if (!parts) return reuse ? encodeReusing(text) : encoder.encode(text);
   if (text) parts.push(encoder.encode(text));
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

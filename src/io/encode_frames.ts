@@ -7,6 +7,7 @@
 
 import type { LogRecord } from "../core/record.ts";
 import type { Formatter } from "../plugin/types.ts";
+import { concatBytes } from "./concat_bytes.ts";
 import { utf8Length } from "./utf8_length.ts";
 
 const encoder = new TextEncoder();
@@ -60,15 +61,7 @@ export function encodeFrames(
   }
   if (!parts) return encoder.encode(text);
   if (text) parts.push(encoder.encode(text));
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 const NEWLINE = new Uint8Array([10]);
