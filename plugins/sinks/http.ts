@@ -167,8 +167,6 @@ export default definePlugin({
       }
       series.inc();
     };
-    /** Records delivered by a write that then failed: the retried batch skips them. */
-    const delivered = new WeakSet<LogRecord>();
 
     /** Sends one request's records until delivered, refused, or out of retry time. */
     const sendChunk = async (
@@ -255,7 +253,6 @@ export default definePlugin({
         const records: LogRecord[] = [];
         const sizes: number[] = [];
         for (const record of batch) {
-          if (delivered.has(record)) continue;
           let item: string;
           try {
             item = preset.item(record);
@@ -288,13 +285,9 @@ export default definePlugin({
             const result = await sendChunk(items.slice(start, end), chunkRecords);
             rejected.push(...result.rejected);
           } catch (error) {
-            // What earlier requests delivered is not sent again when the pipeline retries.
-            for (let i = 0; i < start; i++) delivered.add(records[i]!);
+            // The error names what was not delivered: the pipeline counts the rest as
+            // delivered and retries (or hands to the fallback) only these.
             const failed = (error as { records?: LogRecord[] }).records ?? chunkRecords;
-            const pending = new Set(failed);
-            for (let i = start; i < end; i++) {
-              if (!pending.has(records[i]!)) delivered.add(records[i]!);
-            }
             throw Object.assign(error as Error, {
               records: [...failed, ...records.slice(end), ...rejected.map((r) => r.record)],
             });
