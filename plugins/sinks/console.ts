@@ -9,6 +9,7 @@ import { encodeBatch, writeAllSync } from "../../src/io/encode_batch.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import type { Formatter } from "../../src/plugin/types.ts";
 import { s } from "../../src/schema/schema.ts";
+import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
 
 const COLORS: [number, string][] = [
   [50, "\x1b[1;31m"],
@@ -75,15 +76,7 @@ export default definePlugin({
       (options.color === "auto" && stream.isTerminal() && !Deno.env.get("NO_COLOR"));
     const format = color ? colorize(plain) : plain;
     const bytesWritten = context.counter("bytes_written_total", "Bytes a sink wrote.");
-    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
-    const onFormatError = (_record: LogRecord, error: unknown) => {
-      formatErrors.inc();
-      context.log.warnOnce(
-        `format:${context.id}`,
-        `Formatter of sink "${context.id}" failed; record skipped`,
-        error,
-      );
-    };
+    const onFormatError = formatErrorReporter(context);
     const writeSync = (records: readonly LogRecord[]) => {
       const bytes = encodeBatch(records, format, onFormatError, true);
       writeAllSync(stream, bytes);

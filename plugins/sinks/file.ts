@@ -12,6 +12,7 @@ import { WatchedFile } from "../../src/io/watched_file.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import { s } from "../../src/schema/schema.ts";
+import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
 
 /**
  * Appends one line per record, one write per batch, creating missing directories.
@@ -48,7 +49,7 @@ export default definePlugin({
     const chain = openFileChain(options.chain, path, context);
     const inner = context.createFormatter(options.format);
     const format = chain ? chain.wrap(inner) : inner;
-    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const onFormatError = formatErrorReporter(context);
     const bytesWritten = context.counter("bytes_written_total", "Bytes a sink wrote.");
     try {
       Deno.mkdirSync(dirname(path), { recursive: true });
@@ -71,14 +72,6 @@ export default definePlugin({
         { cause: error },
       );
     }
-    const onFormatError = (_record: LogRecord, error: unknown) => {
-      formatErrors.inc();
-      context.log.warnOnce(
-        `format:${context.id}`,
-        `Formatter of sink "${context.id}" failed; record skipped`,
-        error,
-      );
-    };
     const writeSync = (records: readonly LogRecord[]) => {
       // A chain starts afresh in a file that was moved away or truncated from outside.
       if (chain && file.maybeCheck() !== undefined) chain.resync();

@@ -17,6 +17,7 @@ import { DeliveryError } from "../../src/pipeline/sink_node.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import type { Counter, Sink } from "../../src/plugin/types.ts";
 import { s } from "../../src/schema/schema.ts";
+import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
 
 const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as const;
 
@@ -154,7 +155,7 @@ export default definePlugin({
     const maxBytes = Math.max(1, options.batch.max_bytes - preset.overhead);
     const retry = options.retry;
     const closing = new AbortController();
-    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const onFormatError = formatErrorReporter(context);
     const retries = context.counter("http_retries_total", "HTTP requests a sink will send again.");
     const byStatus = new Map<string, Counter>();
     const countRequest = (status: string) => {
@@ -257,12 +258,7 @@ export default definePlugin({
           try {
             item = preset.item(record);
           } catch (error) {
-            formatErrors.inc();
-            context.log.warnOnce(
-              `format:${context.id}`,
-              `Formatter of sink "${context.id}" failed; record skipped`,
-              error,
-            );
+            onFormatError(record, error);
             continue;
           }
           items.push(item);

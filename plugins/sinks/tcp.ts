@@ -12,6 +12,7 @@ import { encodeFrames } from "../../src/io/encode_frames.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import { s } from "../../src/schema/schema.ts";
+import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
 
 /**
  * Sends every batch as one write on a long-lived connection. Frames are `newline`-terminated
@@ -82,7 +83,7 @@ export default definePlugin({
   },
   create(options, context) {
     const format = context.createFormatter(options.format);
-    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const onFormatError = formatErrorReporter(context);
     const connects = context.counter("connects_total", "Connections a sink opened.");
     const disconnects = context.counter(
       "disconnects_total",
@@ -90,14 +91,6 @@ export default definePlugin({
     );
     const tls = options.tls ? readTls(options.tls, context.baseDir, context.id) : undefined;
     const target = formatAddress(options.address);
-    const onFormatError = (_record: LogRecord, error: unknown) => {
-      formatErrors.inc();
-      context.log.warnOnce(
-        `format:${context.id}`,
-        `Formatter of sink "${context.id}" failed; record skipped`,
-        error,
-      );
-    };
     const connection = new Connection(options.address, {
       ...(tls ? { tls } : {}),
       connectTimeout: options.connect_timeout,

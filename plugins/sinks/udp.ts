@@ -9,6 +9,7 @@ import { addressSchema, formatAddress } from "../../src/io/address.ts";
 import { openUdp, type UdpSocket } from "../../src/io/udp_socket.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
+import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
 
 const encoder = new TextEncoder();
 
@@ -65,28 +66,20 @@ export default definePlugin({
       "Records dropped, by component and reason.",
       { reason: "oversize" },
     );
-    const formatErrors = context.counter("format_errors_total", "Records a formatter failed on.");
+    const onFormatError = formatErrorReporter(context);
     const target = options.address;
     const family = target.hostname.includes(":") ? "::" : "0.0.0.0";
     let socket: UdpSocket | undefined;
-    /** Records of a batch that failed midway which were already sent: skipped on the retry. */
-    const sent = new WeakSet<LogRecord>();
     return {
       async write(records: readonly LogRecord[]) {
         socket ??= await openUdp({ hostname: family, port: 0 });
         for (let i = 0; i < records.length; i++) {
           const record = records[i]!;
-          if (sent.has(record)) continue;
           let line: string | Uint8Array;
           try {
             line = format(record);
           } catch (error) {
-            formatErrors.inc();
-            context.log.warnOnce(
-              `format:${context.id}`,
-              `Formatter of sink "${context.id}" failed; record skipped`,
-              error,
-            );
+            onFormatError(record, error);
             continue;
           }
           let bytes = typeof line === "string" ? encoder.encode(line) : line;
@@ -105,12 +98,15 @@ export default definePlugin({
           try {
             await socket.send(bytes, target);
           } catch (error) {
-            for (let j = 0; j < i; j++) sent.add(records[j]!);
-            throw new Error(
-              `Cannot send to udp ${formatAddress(target)} for sink "${context.id}": ${
-                error instanceof Error ? error.message : String(error)
-              }`,
-              { cause: error },
+            // Only the unsent rest is retried: the error names it (see DeliveryError).
+            throw Object.assign(
+              new Error(
+                `Cannot send to udp ${formatAddress(target)} for sink "${context.id}": ${
+                  error instanceof Error ? error.message : String(error)
+                }`,
+                { cause: error },
+              ),
+              { records: records.slice(i) },
             );
           }
         }

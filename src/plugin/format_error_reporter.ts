@@ -1,0 +1,43 @@
+/**
+ * What every sink does when its formatter throws on a record: count it, report it once,
+ * skip the record.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { PluginContext } from "./types.ts";
+
+/**
+ * Registers `sluice_format_errors_total` for the component and returns the callback that
+ * counts a failed record and reports the first failure through the internal log.
+ *
+ * @example Count a formatter failure
+ * ```ts
+ * import { formatErrorReporter } from "./format_error_reporter.ts";
+ * import { Metrics } from "../pipeline/metrics.ts";
+ * import { createRecord } from "../core/record.ts";
+ * import type { PluginContext } from "./types.ts";
+ * const metrics = new Metrics();
+ * const context = {
+ *   id: "out",
+ *   counter: (name: string, help: string) => metrics.counter(name, help, { component: "out" }),
+ *   log: { warnOnce: () => {}, info: () => {} },
+ * } as unknown as PluginContext;
+ * formatErrorReporter(context)(createRecord({ message: "x" }), new Error("bad"));
+ * console.assert(metrics.sum("format_errors_total") === 1);
+ * ```
+ */
+export function formatErrorReporter(
+  context: PluginContext,
+): (record: LogRecord, error: unknown) => void {
+  const counter = context.counter("format_errors_total", "Records a formatter failed on.");
+  return (_record, error) => {
+    counter.inc();
+    context.log.warnOnce(
+      `format:${context.id}`,
+      `Formatter of sink "${context.id}" failed; record skipped`,
+      error,
+    );
+  };
+}
