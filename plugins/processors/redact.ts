@@ -28,6 +28,7 @@ import {
   s,
   Schema,
 } from "../../src/schema/schema.ts";
+import { setOwn } from "../../src/core/set_own.ts";
 
 /** A pattern option: a built-in name, or a user's own regular expression. */
 export type PatternOption = BuiltinPatternName | CustomPattern;
@@ -383,7 +384,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
       if (out === undefined) {
         if (next === item && name === key) continue;
         out = {};
-        for (let j = 0; j < i; j++) define(out, keys[j]!, input[keys[j]!]);
+        for (let j = 0; j < i; j++) setOwn(out, keys[j]!, input[keys[j]!]);
       }
       if (next === REMOVE) continue;
       if (name !== key && Object.hasOwn(out, name)) {
@@ -391,7 +392,7 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
         while (Object.hasOwn(out, `${name}#${n}`)) n++;
         name = `${name}#${n}`;
       }
-      define(out, name, next);
+      setOwn(out, name, next);
     }
     return out ?? input;
   };
@@ -430,17 +431,6 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     if (err !== undefined) out.error = err;
     return out;
   };
-}
-
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else target[key] = value;
 }
 
 function stringify(value: unknown): string {

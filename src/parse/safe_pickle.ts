@@ -5,6 +5,7 @@
  */
 
 import { ParseError } from "./record_from_object.ts";
+import { setOwn } from "../core/set_own.ts";
 
 /** A decoded pickle value. Tuples and sets become arrays; bytes become `Uint8Array`. */
 export type PickleValue =
@@ -151,7 +152,7 @@ export function decodePickle(bytes: Uint8Array, limits: PickleLimits = {}): Pick
   const setItems = (target: PickleValue, items: PickleValue[]): void => {
     if (!isDict(target)) throw invalid("SETITEMS on a value that is not a dict");
     if (items.length % 2 !== 0) throw invalid("odd number of dict items");
-    for (let i = 0; i < items.length; i += 2) setKey(target, keyOf(items[i]!), items[i + 1]!);
+    for (let i = 0; i < items.length; i += 2) setOwn(target, keyOf(items[i]!), items[i + 1]!);
   };
   const appendTo = (target: PickleValue, items: PickleValue[]): void => {
     if (!Array.isArray(target)) throw invalid("APPENDS on a value that is not a list");
@@ -376,17 +377,6 @@ export function decodePickle(bytes: Uint8Array, limits: PickleLimits = {}): Pick
 function isDict(value: PickleValue): value is { [key: string]: PickleValue } {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     !(value instanceof Uint8Array);
-}
-
-function setKey(target: { [key: string]: PickleValue }, key: string, value: PickleValue): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else target[key] = value;
 }
 
 /** A dict key as text: strings as they are, other keys as Python would print them. */

@@ -7,6 +7,7 @@
 
 import type { LogRecord } from "../core/record.ts";
 import { ParseError, recordFromObject } from "./record_from_object.ts";
+import { setOwn } from "../core/set_own.ts";
 
 /** Facility names by number (RFC 5424 §6.2.1); 16–23 are `local0`–`local7`. */
 export const SYSLOG_FACILITIES: readonly string[] = [
@@ -278,9 +279,9 @@ function parseStructuredData(text: string, pos: number, out: SyslogMessage): num
       }
       value += text.slice(start, pos);
       pos++;
-      defineKey(params, name, value);
+      setOwn(params, name, value);
     }
-    defineKey(sd, id, params);
+    setOwn(sd, id, params);
   }
   out.structuredData = sd;
   return pos;
@@ -446,17 +447,6 @@ function sdName(name: string): boolean {
   return true;
 }
 
-function defineKey<T>(target: Record<string, T>, key: string, value: T): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else target[key] = value;
-}
-
 function invalid(detail: string): ParseError {
   return new ParseError(`Invalid syslog message: ${detail}`, "invalid_syslog");
 }
@@ -507,9 +497,9 @@ export function recordFromSyslog(message: SyslogMessage, options: SyslogRecordOp
       if (id === options.sdId) {
         for (const name in params) {
           if (name === "logger") logger = params[name]!;
-          else defineKey(fields, name, params[name]);
+          else setOwn(fields, name, params[name]);
         }
-      } else defineKey(fields, id, params);
+      } else setOwn(fields, id, params);
     }
   }
   const text = message.message;
