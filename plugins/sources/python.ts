@@ -6,8 +6,12 @@
  */
 
 import type { LogRecord } from "../../src/core/record.ts";
-import { addressSchema, formatAddress } from "../../src/io/address.ts";
-import { listenerShape, readListenerTls } from "../../src/io/listener_options.ts";
+import { addressSchema } from "../../src/io/address.ts";
+import {
+  listenerPermissions,
+  listenerShape,
+  readListenerTls,
+} from "../../src/io/listener_options.ts";
 import { TcpIngest } from "../../src/io/tcp_ingest.ts";
 import { UdpIngest } from "../../src/io/udp_ingest.ts";
 import type { FrameParser } from "../../src/parse/frame_parser.ts";
@@ -65,12 +69,7 @@ export default definePlugin({
     ),
     ...listenerShape(),
   }),
-  permissions(options) {
-    return {
-      net: [formatAddress(options.address)],
-      ...(options.tls ? { read: [options.tls.cert, options.tls.key] } : {}),
-    };
-  },
+  permissions: listenerPermissions,
   create(options, context) {
     const limits = { maxNodes: options.max_nodes };
     const parsePickle: FrameParser = (bytes, now) => recordOf(decodePickle(bytes, limits), now);

@@ -4,8 +4,12 @@
  * @module
  */
 
-import { addressSchema, formatAddress } from "../../src/io/address.ts";
-import { listenerShape, readListenerTls } from "../../src/io/listener_options.ts";
+import { addressSchema } from "../../src/io/address.ts";
+import {
+  listenerPermissions,
+  listenerShape,
+  readListenerTls,
+} from "../../src/io/listener_options.ts";
 import { TcpIngest } from "../../src/io/tcp_ingest.ts";
 import { createFrameParser } from "../../src/parse/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
@@ -55,12 +59,7 @@ export default definePlugin({
     ),
     ...listenerShape(),
   }),
-  permissions(options) {
-    return {
-      net: [formatAddress(options.address)],
-      ...(options.tls ? { read: [options.tls.cert, options.tls.key] } : {}),
-    };
-  },
+  permissions: listenerPermissions,
   create(options, context) {
     return new TcpIngest({
       address: options.address,

@@ -8,6 +8,8 @@
 import { resolve } from "node:path";
 import { PluginError } from "../plugin/plugin_error.ts";
 import { s, type Schema } from "../schema/schema.ts";
+import type { PluginPermissions } from "../plugin/types.ts";
+import { type Address, formatAddress } from "./address.ts";
 
 /** The TLS option of a listening source: PEM files, relative to the config file. */
 export interface ListenerTls {
@@ -90,4 +92,23 @@ export function readListenerTls(
     }
   };
   return { cert: read(tls.cert), key: read(tls.key) };
+}
+
+/**
+ * What a listening source needs for `sluice permissions`: its address, and its TLS files.
+ *
+ * @example A plain TCP listener
+ * ```ts
+ * import { listenerPermissions } from "./listener_options.ts";
+ * const needs = listenerPermissions({ address: { hostname: "127.0.0.1", port: 9000 } });
+ * console.assert(needs.net?.[0] === "127.0.0.1:9000" && needs.read === undefined);
+ * ```
+ */
+export function listenerPermissions(
+  options: { address: Address; tls?: ListenerTls | undefined },
+): PluginPermissions {
+  return {
+    net: [formatAddress(options.address)],
+    ...(options.tls ? { read: [options.tls.cert, options.tls.key] } : {}),
+  };
 }
