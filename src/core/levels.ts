@@ -37,7 +37,8 @@ export const LEVEL_NAMES: readonly LevelName[] = [
   "critical",
 ];
 
-const BY_NAME: Record<string, number> = {
+// A Map, not an object literal: "constructor" or "toString" from input must not be a level.
+const BY_NAME = new Map<string, number>(Object.entries({
   notset: 0,
   trace: 5,
   debug: 10,
@@ -47,7 +48,7 @@ const BY_NAME: Record<string, number> = {
   error: 40,
   critical: 50,
   fatal: 50,
-};
+}));
 
 // Indexed by level number so that formatting a level name is an array load, not a lookup chain.
 const NAMES: string[] = [];
@@ -86,8 +87,11 @@ export function parseLevel(value: unknown): number | undefined {
     return Number.isInteger(value) && value >= 0 && value <= 100 ? value : undefined;
   }
   if (typeof value !== "string") return undefined;
+  const exact = BY_NAME.get(value);
+  if (exact !== undefined) return exact;
   const key = value.trim().toLowerCase();
-  if (key in BY_NAME) return BY_NAME[key];
+  const named = BY_NAME.get(key);
+  if (named !== undefined) return named;
   if (/^\d+$/.test(key)) return parseLevel(Number(key));
   return undefined;
 }

@@ -6,19 +6,16 @@
 
 import { parseLevel } from "../core/levels.ts";
 import type { LogRecord, SerializedError } from "../core/record.ts";
+import { setOwn } from "../core/set_own.ts";
 
-const TIME_KEYS = ["time", "timestamp", "@timestamp", "ts"];
-const LEVEL_KEYS = ["level", "severity", "levelname", "lvl"];
-const LOGGER_KEYS = ["logger", "name", "logger_name"];
-const MESSAGE_KEYS = ["message", "msg"];
-const CONSUMED = new Set([
-  ...TIME_KEYS,
-  ...LEVEL_KEYS,
-  ...LOGGER_KEYS,
-  ...MESSAGE_KEYS,
-  "error",
-  "fields",
-]);
+/**
+ * The keys a record is read from, each with its rank among the keys of its kind (0 wins).
+ * Every one of them is consumed: none becomes a field, even when a better-ranked key won.
+ */
+const TIME_RANK: Record<string, number> = { time: 0, timestamp: 1, "@timestamp": 2, ts: 3 };
+const LEVEL_RANK: Record<string, number> = { level: 0, severity: 1, levelname: 2, lvl: 3 };
+const LOGGER_RANK: Record<string, number> = { logger: 0, name: 1, logger_name: 2 };
+const MESSAGE_RANK: Record<string, number> = { message: 0, msg: 1 };
 
 /** Why an input could not become a record; its `reason` is the rejection label in /metrics. */
 export class ParseError extends Error {
@@ -78,28 +75,85 @@ let lastTime: number | undefined;
  * ```
  */
 export function recordFromObject(object: Record<string, unknown>, now: number): LogRecord {
+  // One pass over the keys: ingest parses every line this way, so no lookup per known key.
   let time: number | undefined;
+  let timeRank = 4;
   let level: number | undefined;
+  let levelRank = 4;
   let logger: string | undefined;
+  let loggerRank = 3;
   let message: string | undefined;
-  for (const key of TIME_KEYS) {
-    if (time === undefined && key in object) time = parseTime(object[key]);
+  let messageRank = 2;
+  let nested: unknown;
+  let error: unknown;
+  let fields: Record<string, unknown> = {};
+  for (const key in object) {
+    const value = object[key];
+    switch (key) {
+      case "time":
+      case "timestamp":
+      case "@timestamp":
+      case "ts": {
+        const rank = TIME_RANK[key]!;
+        if (rank < timeRank) {
+          const t = parseTime(value);
+          if (t !== undefined) {
+            time = t;
+            timeRank = rank;
+          }
+        }
+        break;
+      }
+      case "level":
+      case "severity":
+      case "levelname":
+      case "lvl": {
+        const rank = LEVEL_RANK[key]!;
+        if (rank < levelRank) {
+          const l = parseLevel(value);
+          if (l !== undefined) {
+            level = l;
+            levelRank = rank;
+          }
+        }
+        break;
+      }
+      case "logger":
+      case "name":
+      case "logger_name": {
+        const rank = LOGGER_RANK[key]!;
+        if (rank < loggerRank && typeof value === "string") {
+          logger = value;
+          loggerRank = rank;
+        }
+        break;
+      }
+      case "message":
+      case "msg": {
+        const rank = MESSAGE_RANK[key]!;
+        if (rank < messageRank) {
+          message = stringOf(value);
+          messageRank = rank;
+        }
+        break;
+      }
+      case "error":
+        error = value;
+        break;
+      case "fields":
+        nested = value;
+        break;
+      default:
+        setOwn(fields, key, value);
+    }
   }
-  for (const key of LEVEL_KEYS) {
-    if (level === undefined && key in object) level = parseLevel(object[key]);
-  }
-  for (const key of LOGGER_KEYS) {
-    if (logger === undefined && typeof object[key] === "string") logger = object[key] as string;
-  }
-  for (const key of MESSAGE_KEYS) {
-    if (message === undefined && key in object) message = stringOf(object[key]);
-  }
-  const fields: Record<string, unknown> = {};
-  const nested = object.fields;
   if (typeof nested === "object" && nested !== null && !Array.isArray(nested)) {
-    Object.assign(fields, nested);
+    // Nested fields come first; a top-level key of the same name overrides the value in place.
+    const merged: Record<string, unknown> = {};
+    for (const key in nested) setOwn(merged, key, (nested as Record<string, unknown>)[key]);
+    for (const key in fields) setOwn(merged, key, fields[key]);
+    fields = merged;
   }
-  for (const key in object) if (!CONSUMED.has(key)) fields[key] = object[key];
   const record: LogRecord = {
     time: time ?? now,
     level: level ?? 20,
@@ -107,8 +161,8 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
     message: message ?? "",
     fields,
   };
-  const error = errorOf(object.error);
-  if (error) record.error = error;
+  const serialized = errorOf(error);
+  if (serialized) record.error = serialized;
   return record;
 }
 
