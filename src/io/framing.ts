@@ -227,7 +227,8 @@ export class FrameDecoder {
       }
       pos = stop + 1;
     }
-    if (end - pos > this.#max) {
+    // A trailing CR may be half of the CRLF that ends a line of exactly the limit.
+    if (end - pos - (end > pos && data[end - 1] === CR ? 1 : 0) > this.#max) {
       // An overlong line: report it once and drop its bytes up to the next delimiter.
       if (!this.#discarding) handler.reject("frame_too_large", false);
       this.#discarding = true;
@@ -261,6 +262,23 @@ export class FrameDecoder {
     }
     this.#discarding = false;
     const max = this.#max;
+    // One code unit per byte (ASCII, the usual case): text offsets are byte offsets.
+    if (text.length === lastStop - start) {
+      let t = 0;
+      let nextNulChar = nul ? text.indexOf("\0") : -1;
+      for (;;) {
+        let stop = text.indexOf("\n", t);
+        if (nextNulChar !== -1 && nextNulChar < t) nextNulChar = text.indexOf("\0", t);
+        if (nextNulChar !== -1 && (stop === -1 || nextNulChar < stop)) stop = nextNulChar;
+        if (stop === -1) stop = text.length;
+        const end = stop > t && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
+        if (end - t > max) handler.reject("frame_too_large", false);
+        else if (end > t) handler.line!(text.slice(t, end));
+        if (stop >= text.length) break;
+        t = stop + 1;
+      }
+      return lastStop + 1;
+    }
     let b = start;
     let t = 0;
     let nextNulByte = nul ? data.indexOf(NUL, b) : -1;

@@ -134,7 +134,7 @@ Deno.test("framing length_prefixed reads 4-byte big-endian lengths, rejects empt
   }
 });
 
-Deno.test("framing newline text path gives the same lines and rejections as the byte path at every split", () => {
+Deno.test("framing newline text path gives the same lines and rejections as the byte path at every split, rejecting or replacing invalid UTF-8", () => {
   let seed = 7;
   const random = () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -149,12 +149,19 @@ Deno.test("framing newline text path gives the same lines and rejections as the 
     "\n",
     "\0",
     "x".repeat(40),
+    // Two make a line at the 32-byte limit; with one more byte it is over.
+    "0123456789abcdef",
+    "0123456789abcdef",
+    "y",
     [0xff],
     [0xc3, 0x28],
     "{}",
   ];
   const fatal = new TextDecoder("utf-8", { fatal: true });
-  for (let round = 0; round < 300; round++) {
+  const replacing = new TextDecoder("utf-8");
+  for (let round = 0; round < 600; round++) {
+    // Replacing decoders turn one invalid byte into one code unit, as ASCII does.
+    const textDecoder = round % 3 === 0 ? replacing : fatal;
     const parts: number[] = [];
     const count = 1 + Math.floor(random() * 30);
     for (let i = 0; i < count; i++) {
@@ -168,7 +175,7 @@ Deno.test("framing newline text path gives the same lines and rejections as the 
       const handler = {
         frame: (b: Uint8Array) => {
           try {
-            out.push(fatal.decode(b));
+            out.push(textDecoder.decode(b));
           } catch {
             out.push("<invalid>");
           }
@@ -180,7 +187,7 @@ Deno.test("framing newline text path gives the same lines and rejections as the 
         mode: "newline",
         maxFrameBytes: 32,
         nulDelimiter: nul,
-        ...(text ? { textDecoder: fatal } : {}),
+        ...(text ? { textDecoder } : {}),
       });
       for (let i = 0; i < bytes.length; i += step) d.push(bytes.subarray(i, i + step), handler);
       d.end(handler);
