@@ -6,8 +6,7 @@
  * bench/RESULTS.md and bench/results.svg.
  *
  * Flags: `--n 1000000` records per run, `--runs 3`, `--disabled-runs 7`, `--quick` (20,000
- * records, 1 run),
- * `--dry` (print, write nothing).
+ * records, 1 run), `--dry` (print, write nothing).
  *
  * @module
  */

@@ -15,7 +15,9 @@
  * per run; peak RSS is its VmHWM. Runs alternate; medians are reported. Writes the
  * "pipeline" section of bench/RESULTS.md and bench/pipeline.svg.
  *
- * Flags: `--n 1000000`, `--runs 3`, `--quick` (20,000 lines, 1 run), `--dry`.
+ * Flags: `--n 1000000`, `--runs 3`, `--quick` (20,000 lines, 1 run), `--dry` (write nothing),
+ * `--skip-extras` (no flood, no cold start), `--only rsyslog,sluice_tcp_json` (those jobs'
+ * medians only), `--root DIR` (Sluice from another checkout).
  *
  * @module
  */
@@ -576,7 +578,7 @@ const JOBS: Job[] = [
   },
 ];
 
-// `--only a,b` runs a subset (for debugging the script; the results are then incomplete).
+// `--only a,b` runs a subset and prints its medians (for A/B work; no report is written).
 const onlyIndex = argv.indexOf("--only");
 if (onlyIndex !== -1) {
   const keep = new Set((argv[onlyIndex + 1] ?? "").split(","));
@@ -615,6 +617,16 @@ for (let run = 0; run < RUNS; run++) {
     outcomes.get(job.key)!.push(outcome);
     console.log(`  run ${run + 1} ${job.key}: ${describe(outcome, job.n)}`);
   }
+}
+
+if (onlyIndex !== -1) {
+  // A subset has no report to write: print each job's median and stop.
+  for (const [key, list] of outcomes) {
+    const rates = list.filter((o) => o.elapsedMs).map((o) => N / (o.elapsedMs! / 1000));
+    console.log(`${key}: median ${formatInt(median(rates))} rec/s of ${rates.length} runs`);
+  }
+  await Deno.remove(tempDir, { recursive: true });
+  Deno.exit(0);
 }
 
 // A sustained flood: FLOOD_FACTOR x N lines through the JSON pipeline, one run.
