@@ -33,13 +33,8 @@ export interface TcpIngestOptions {
   rateLimit: number;
   /** Turns a frame into a record. */
   parse: FrameParser;
-  /**
-   * Size of a connection's first socket reads; a connection whose reads fill the buffer gets a
-   * larger one, up to `maxReadBytes` (idle connections stay small, busy ones make fewer reads).
-   */
+  /** Size of each socket read. */
   readBytes?: number;
-  /** The largest read buffer a busy connection grows to. */
-  maxReadBytes?: number;
 }
 
 interface Connection {
@@ -295,8 +290,7 @@ export class TcpIngest implements AsyncDisposable {
         limited = 0;
       }
     };
-    let buffer = new Uint8Array(options.readBytes ?? 65_536);
-    const maxRead = Math.max(buffer.length, options.maxReadBytes ?? 262_144);
+    const buffer = new Uint8Array(options.readBytes ?? 65_536);
     try {
       while (!entry.closed) {
         let n: number | null;
@@ -317,7 +311,6 @@ export class TcpIngest implements AsyncDisposable {
         now = Date.now();
         entry.lastActive = now;
         decoder.push(buffer.subarray(0, n), handler);
-        if (n === buffer.length && n < maxRead) buffer = new Uint8Array(Math.min(maxRead, n * 2));
         flushCounts();
         if (batch.length > 0) {
           const records = batch;
