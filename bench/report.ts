@@ -165,8 +165,8 @@ export function barChartSvg(title: string, panels: readonly Panel[]): string {
 }
 
 const HEADER = "# Benchmark results\n\n" +
-  "Written by `deno task bench:peers` and `deno task bench:pipeline` (each replaces only its own " +
-  "section). Re-run them to refresh; numbers from a shared machine are noisy, so every comparison " +
+  "Written by `deno task bench:peers`, `deno task bench:pipeline` and `deno task bench:costs` " +
+  "(each replaces only its own section). Re-run them to refresh; numbers from a shared machine are noisy, so every comparison " +
   "is made inside one run, as a ratio.\n";
 
 /**

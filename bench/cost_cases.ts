@@ -1,0 +1,193 @@
+/**
+ * The workloads behind what rotation and security cost, shared by `deno task bench`
+ * (rotating_file_bench.ts, security_bench.ts) and `deno task bench:costs` (costs.ts, which
+ * interleaves them and writes the "costs" section of RESULTS.md).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import {
+  createRecord,
+  type Formatter,
+  loadBuiltins,
+  type LogRecord,
+  type PluginContext,
+  type PluginDefinition,
+  type Sink,
+} from "../mod.ts";
+import { createRedactor } from "../plugins/processors/redact.ts";
+import { LineChain } from "../src/crypto/chain.ts";
+import { generateKey } from "../src/crypto/keys.ts";
+import { BUILTIN_PATTERN_NAMES } from "../src/redact/patterns.ts";
+
+/** One workload: `run()` does one iteration's work. */
+export interface CostCase {
+  name: string;
+  /** The case the others are compared with. */
+  baseline: boolean;
+  run(): void;
+  /** Waits for work `run()` left in the background (queued gzip compressions). */
+  settle?(): Promise<void>;
+}
+
+/** Records per iteration of a rotation case: 20 batches of 1,000. */
+export const ROTATION_RECORDS = 20_000;
+/** Records per iteration of a security case. */
+export const SECURITY_RECORDS = 1_000;
+
+const builtins = await loadBuiltins();
+
+function plugin<K extends "sink" | "formatter">(kind: K, type: string): PluginDefinition<K> {
+  const definition = builtins.find((p) => p.kind === kind && p.type === type);
+  if (!definition) throw new Error(`${kind} "${type}" is not a built-in`);
+  return definition as PluginDefinition<K>;
+}
+
+function context(dir: string, id: string): PluginContext {
+  const ctx: PluginContext = {
+    id,
+    baseDir: dir,
+    dataDir: dir,
+    createFormatter: (spec) => formatter(spec.type, spec.options ?? {}, ctx),
+    counter: () => ({ inc() {}, value: 0 }),
+    log: { warnOnce() {}, info() {} },
+    signal: new AbortController().signal,
+  };
+  return ctx;
+}
+
+function formatter(type: string, options: Record<string, unknown>, ctx: PluginContext): Formatter {
+  const definition = plugin("formatter", type);
+  const issues = { issues: [] };
+  const parsed = definition.options.parse(options, [], issues);
+  if (!parsed || issues.issues.length) throw new Error(JSON.stringify(issues.issues));
+  return definition.create(parsed as never, ctx) as Formatter;
+}
+
+function sink(dir: string, type: string, options: Record<string, unknown>): Sink {
+  const definition = plugin("sink", type);
+  const issues = { issues: [] };
+  const parsed = definition.options.parse(options, [], issues);
+  if (!parsed || issues.issues.length) throw new Error(JSON.stringify(issues.issues));
+  const ctx = context(dir, `bench_${type}`);
+  ctx.createFormatter = () => formatter("json", {}, ctx);
+  return definition.create(parsed as never, ctx) as Sink;
+}
+
+/**
+ * The `file` sink (baseline) and `rotating_file` variants writing the same 20,000 JSON
+ * records per iteration (about 2.7 MB: a 1 MiB variant rotates two or three times per
+ * iteration). `bytes` is what an iteration writes; `close()` disposes the sinks.
+ */
+export function rotationCases(
+  dir: string,
+): { cases: CostCase[]; bytes: number; close(): Promise<void> } {
+  const batch: LogRecord[] = [];
+  for (let i = 0; i < 1000; i++) {
+    batch.push(createRecord({
+      logger: "bench.rotate",
+      message: `request handled in ${i} ms`,
+      fields: { user: "ada", route: "/api/orders", status: 200 },
+    }));
+  }
+  const json = formatter("json", {}, context(dir, "bench_json"));
+  const encoder = new TextEncoder();
+  const bytes = 20 * batch.reduce((n, r) => n + encoder.encode(String(json(r))).length + 1, 0);
+  const sinks: [string, Sink][] = [
+    ["file", sink(dir, "file", { path: join(dir, "plain.log") })],
+    [
+      "rotating_file max_bytes 1MiB",
+      sink(dir, "rotating_file", { path: join(dir, "size.log"), max_bytes: "1MiB", backups: 3 }),
+    ],
+    [
+      "rotating_file max_bytes 10MiB",
+      sink(dir, "rotating_file", { path: join(dir, "big.log"), max_bytes: "10MiB", backups: 3 }),
+    ],
+    [
+      "rotating_file midnight + 1MiB",
+      sink(dir, "rotating_file", {
+        path: join(dir, "time.log"),
+        when: "midnight",
+        max_bytes: "1MiB",
+        backups: 3,
+      }),
+    ],
+    [
+      "rotating_file 1MiB + gzip",
+      sink(dir, "rotating_file", {
+        path: join(dir, "gzip.log"),
+        max_bytes: "1MiB",
+        backups: 3,
+        compress: "gzip",
+      }),
+    ],
+  ];
+  return {
+    bytes,
+    cases: sinks.map(([name, s]) => ({
+      name,
+      baseline: name === "file",
+      run: () => {
+        for (let i = 0; i < 20; i++) s.writeSync!(batch);
+      },
+      settle: () => (s as Sink & { settled?(): Promise<void> }).settled?.() ?? Promise.resolve(),
+    })),
+    async close() {
+      for (const [, s] of sinks) await s[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/**
+ * The `json` formatter alone (baseline), wrapped by `encrypted` (Fernet, AES-256-GCM) and by
+ * `chain: true`'s HMAC chain, and after the `redact` processor (fields and every built-in
+ * pattern); each iteration formats 1,000 records.
+ */
+export function securityCases(): CostCase[] {
+  const keysEnv = "SLUICE_BENCH_KEYS";
+  Deno.env.set(keysEnv, generateKey());
+  const ctx = context(Deno.cwd(), "bench");
+  const records: LogRecord[] = [];
+  for (let i = 0; i < 1000; i++) {
+    records.push(createRecord({
+      logger: "payments",
+      message: `User payment processed for order ${100000 + i} in ${i % 50} ms`,
+      fields: { user_id: "12345", amount: 42.5, currency: "EUR", path: "/api/v1/pay", status: 200 },
+    }));
+  }
+  const json = formatter("json", {}, ctx);
+  const redact = createRedactor({
+    fields: ["password", "*.token", "card.number", "headers.authorization"],
+    patterns: BUILTIN_PATTERN_NAMES,
+    mode: "mask",
+    mask: "[REDACTED]",
+  });
+  let total = 0;
+  const run = (format: Formatter, pre?: (record: LogRecord) => LogRecord) => () => {
+    for (const record of records) total += String(format(pre ? pre(record) : record)).length;
+    // Keeps the work observable, so that no engine may skip it.
+    if (total < 0) console.log(total);
+  };
+  return [
+    { name: "json (baseline)", baseline: true, run: run(json) },
+    {
+      name: "encrypted fernet(json)",
+      baseline: false,
+      run: run(formatter("encrypted", { keys_env: keysEnv }, ctx)),
+    },
+    {
+      name: "encrypted aes-256-gcm(json)",
+      baseline: false,
+      run: run(formatter("encrypted", { keys_env: keysEnv, algorithm: "aes-256-gcm" }, ctx)),
+    },
+    {
+      name: "chain(json)",
+      baseline: false,
+      run: run(
+        new LineChain(new TextEncoder().encode("a bench chain secret of 32 bytes")).wrap(json),
+      ),
+    },
+    { name: "redact + json", baseline: false, run: run(json, redact) },
+  ];
+}
