@@ -77,8 +77,8 @@ function sink(dir: string, type: string, options: Record<string, unknown>): Sink
 
 /**
  * The `file` sink (baseline) and `rotating_file` variants writing the same 20,000 JSON
- * records per iteration (about 2.7 MB: a 1 MiB variant rotates two or three times per
- * iteration). `bytes` is what an iteration writes; `close()` disposes the sinks.
+ * records per iteration (about 3.2 MB: a 1 MiB variant rotates about three times per
+ * iteration; the 64 KiB variant about fifty times, which shows what one rotation costs). `bytes` is what an iteration writes; `close()` disposes the sinks.
  */
 export function rotationCases(
   dir: string,
@@ -99,6 +99,10 @@ export function rotationCases(
     [
       "rotating_file max_bytes 1MiB",
       sink(dir, "rotating_file", { path: join(dir, "size.log"), max_bytes: "1MiB", backups: 3 }),
+    ],
+    [
+      "rotating_file max_bytes 64KiB",
+      sink(dir, "rotating_file", { path: join(dir, "small.log"), max_bytes: "64KiB", backups: 3 }),
     ],
     [
       "rotating_file max_bytes 10MiB",
