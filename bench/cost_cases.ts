@@ -144,6 +144,70 @@ export function rotationCases(
 }
 
 /**
+ * The same bytes written without Sluice, to tell what the kernel charges for rotation: appended
+ * to one file (baseline), written into new 1 MiB files, and into new files while the file four
+ * rotations back is deleted (as `backups: 3` does). Each iteration writes `bytes` in 32 KiB
+ * writes (the size of a sync batch).
+ */
+export function rawWriteCases(dir: string, bytes: number): { cases: CostCase[]; close(): void } {
+  const chunk = new Uint8Array(32 * 1024).fill(0x61);
+  const writes = Math.ceil(bytes / chunk.length);
+  const open = (path: string) =>
+    Deno.openSync(join(dir, path), { write: true, create: true, append: true });
+  const appended = open("raw_append.log");
+  const pending = new Set<Promise<void>>();
+  const rotating = (name: string, unlink: boolean) => {
+    let seq = 0;
+    let size = 0;
+    let file = open(`${name}.0`);
+    return {
+      run() {
+        for (let i = 0; i < writes; i++) {
+          file.writeSync(chunk);
+          size += chunk.length;
+          if (size < 1024 * 1024) continue;
+          file.close();
+          size = 0;
+          seq++;
+          if (unlink && seq > 4) {
+            const done: Promise<void> = Deno.remove(join(dir, `${name}.${seq - 4}`))
+              .finally(() => pending.delete(done));
+            pending.add(done);
+          }
+          file = open(`${name}.${seq}`);
+        }
+      },
+      close: () => file.close(),
+    };
+  };
+  const kept = rotating("raw_new", false);
+  const deleted = rotating("raw_deleted", true);
+  return {
+    cases: [
+      {
+        name: "append to one file",
+        baseline: true,
+        run: () => {
+          for (let i = 0; i < writes; i++) appended.writeSync(chunk);
+        },
+      },
+      { name: "new 1 MiB files", baseline: false, run: kept.run },
+      {
+        name: "new 1 MiB files, deleting old ones",
+        baseline: false,
+        run: deleted.run,
+        settle: () => Promise.all(pending).then(() => {}),
+      },
+    ],
+    close() {
+      appended.close();
+      kept.close();
+      deleted.close();
+    },
+  };
+}
+
+/**
  * The `json` formatter alone (baseline), wrapped by `encrypted` (Fernet, AES-256-GCM) and by
  * `chain: true`'s HMAC chain, and after the `redact` processor (fields and every built-in
  * pattern); each iteration formats 1,000 records.
