@@ -200,12 +200,14 @@ ${
 }
 
 Against the ${fileMs.toFixed(1)} ms a \`file\` sink spends per sample, Sluice's own rotation work
-at 1 MiB is ${ownShare.toFixed(1)}% and the kernel's extra for new files and deletions ${
-  kernelShare.toFixed(1)
-}%, together ${(ownShare + kernelShare).toFixed(1)}% of the ${
+at 1 MiB is ${ownShare.toFixed(1)}% and the kernel's extra for new files and deletions, measured
+raw, ${kernelShare.toFixed(1)}%: together ${(ownShare + kernelShare).toFixed(1)}% of the ${
   percent(median(oneMiB.ratios))
-} measured for \`max_bytes: 1MiB\`; the remainder varies widely from round to round (see its
-IQR). At 10 MiB and above, both shares are a tenth as large.
+} measured for \`max_bytes: 1MiB\`. The rest is not explained by these probes (the raw probe
+runs apart from the sinks, so it may miss how the kernel's work on one file lands on the
+next). At 10 MiB, one rotation per ${
+  formatInt(ROTATION_RECORDS / rotationsPerSample("10MiB"))
+} records, the overhead is within noise.
 
 ### Security: what each protection adds to formatting a record
 
