@@ -150,7 +150,9 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
   if (typeof nested === "object" && nested !== null && !Array.isArray(nested)) {
     // Nested fields come first; a top-level key of the same name overrides the value in place.
     const merged: Record<string, unknown> = {};
-    for (const key in nested) setOwn(merged, key, (nested as Record<string, unknown>)[key]);
+    for (const key of Object.keys(nested)) {
+      setOwn(merged, key, (nested as Record<string, unknown>)[key]);
+    }
     for (const key in fields) setOwn(merged, key, fields[key]);
     fields = merged;
   }

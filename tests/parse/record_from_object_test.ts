@@ -24,6 +24,30 @@ Deno.test("recordFromObject takes the first usable key of each kind, in document
   assert.deepEqual(record.fields, { user: "ada" });
 });
 
+Deno.test("recordFromObject prefers the best-ranked key wherever it appears in the object", () => {
+  const record = recordFromObject({
+    time: 1,
+    ts: 2,
+    level: "error",
+    lvl: "debug",
+    logger: "first",
+    logger_name: "third",
+    message: "long",
+    msg: "short",
+  }, 0);
+  assert.equal(record.time, 1000);
+  assert.equal(record.level, 40);
+  assert.equal(record.logger, "first");
+  assert.equal(record.message, "long");
+  assert.deepEqual(record.fields, {});
+  // The worst-ranked key of each kind is still used alone.
+  const alone = recordFromObject({ ts: 2, lvl: "debug", logger_name: "third", msg: "short" }, 0);
+  assert.deepEqual(
+    [alone.time, alone.level, alone.logger, alone.message],
+    [2000, 10, "third", "short"],
+  );
+});
+
 Deno.test("recordFromObject defaults: now, INFO, root logger, empty message", () => {
   const record = recordFromObject({ a: 1 }, 1234);
   assert.deepEqual(record, { time: 1234, level: 20, logger: "", message: "", fields: { a: 1 } });
@@ -32,16 +56,38 @@ Deno.test("recordFromObject defaults: now, INFO, root logger, empty message", ()
 Deno.test("recordFromObject merges nested fields first and lets top-level keys override them in place", () => {
   const record = recordFromObject({ b: 2, fields: { a: 1, b: 0, c: 3 }, d: 4 }, 0);
   assert.deepEqual(Object.entries(record.fields), [["a", 1], ["b", 2], ["c", 3], ["d", 4]]);
+  // Only the nested object's own keys are fields.
+  const nested = Object.assign(Object.create({ inherited: 1 }), { own: 2 });
+  assert.deepEqual(recordFromObject({ fields: nested }, 0).fields, { own: 2 });
 });
 
-Deno.test("recordFromObject keeps a __proto__ key as data, top-level or nested", () => {
-  const top = parseJsonLine('{"msg":"x","__proto__":{"polluted":true}}', 0);
-  assert.ok(Object.hasOwn(top.fields, "__proto__"));
-  assert.equal(Object.getPrototypeOf(top.fields), Object.prototype);
-  const nested = parseJsonLine('{"msg":"x","fields":{"__proto__":{"polluted":true}}}', 0);
-  assert.ok(Object.hasOwn(nested.fields, "__proto__"));
-  assert.equal(Object.getPrototypeOf(nested.fields), Object.prototype);
-  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+Deno.test("recordFromObject keeps a __proto__ key as data, top-level or nested, also with --unsafe-proto", async () => {
+  // Deno removes Object.prototype.__proto__ by default, which would make plain assignment safe
+  // anyway: the check runs where the accessor exists, as it does for embedders that enable it.
+  const module = new URL("../../src/parse/record_from_object.ts", import.meta.url).href;
+  const code = `
+    import { parseJsonLine } from ${JSON.stringify(module)};
+    const out = [];
+    for (const line of ['{"msg":"x","__proto__":{"polluted":true}}', '{"msg":"x","fields":{"__proto__":{"polluted":true}}}']) {
+      const { fields } = parseJsonLine(line, 0);
+      out.push(Object.hasOwn(fields, "__proto__"), Object.getPrototypeOf(fields) === Object.prototype);
+    }
+    out.push({}.polluted === undefined);
+    console.log(JSON.stringify(out));
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--unsafe-proto", "--ext=ts", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(output.stderr), "");
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), [
+    true,
+    true,
+    true,
+    true,
+    true,
+  ]);
 });
 
 Deno.test("recordFromObject reads errors as strings or objects with a cause chain", () => {
