@@ -50,6 +50,7 @@ const NUL = 0x00;
 const ZERO = 0x30;
 const NINE = 0x39;
 const MAX_DIGITS = 10;
+const BOM = 0xfeff;
 
 /**
  * Cuts a byte stream into frames. Chunks go in with {@linkcode FrameDecoder.push}; each
@@ -83,6 +84,8 @@ export class FrameDecoder {
   readonly #max: number;
   readonly #nul: boolean;
   readonly #text: TextDecoder | undefined;
+  /** Whether a line loses a leading BOM, as one frame decoded alone does. */
+  readonly #stripBom: boolean;
   #mode: FramingMode;
   /** Bytes kept between chunks: an incomplete frame (at most one frame plus its header). */
   #buf: Uint8Array = new Uint8Array(0);
@@ -99,7 +102,12 @@ export class FrameDecoder {
     this.#mode = options.mode;
     this.#max = options.maxFrameBytes;
     this.#nul = options.nulDelimiter ?? false;
-    this.#text = options.textDecoder;
+    const text = options.textDecoder;
+    // A chunk is decoded keeping every BOM, and each line then drops its own, so that lines
+    // come out as they would one frame at a time (a decoder drops a BOM only at its start).
+    this.#text = text &&
+      new TextDecoder(text.encoding, { fatal: text.fatal, ignoreBOM: true });
+    this.#stripBom = text !== undefined && !text.ignoreBOM;
   }
 
   /** The framing in use: `auto` until the first bytes decide it. */
@@ -299,7 +307,11 @@ export class FrameDecoder {
         charEnd--;
       }
       if (size > max) handler.reject("frame_too_large", false);
-      else if (size > 0) handler.line!(text.slice(t, charEnd));
+      else if (size > 0) {
+        handler.line!(
+          text.slice(this.#stripBom && text.charCodeAt(t) === BOM ? t + 1 : t, charEnd),
+        );
+      }
       if (stop >= lastStop) break;
       b = stop + 1;
       t = charStop + 1;

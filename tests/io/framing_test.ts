@@ -92,6 +92,20 @@ Deno.test("framing newline rejects an overlong line without buffering it and res
   assert.deepEqual(rejects, ["frame_too_large"]);
 });
 
+Deno.test("framing newline takes a line of exactly the limit whose CRLF is split or missing, and rejects one byte more", () => {
+  for (const step of [1, 2, 5, Infinity]) {
+    assert.deepEqual(
+      decode("newline", "abcd\r\nxy\n", step, 4).frames,
+      ["abcd", "xy"],
+      `step ${step}`,
+    );
+    // A last line without LF loses its trailing CR, as a terminated one does.
+    assert.deepEqual(decode("newline", "abcd\r", step, 4).frames, ["abcd"], `step ${step}`);
+    const over = decode("newline", "abcde\r\nxy\n", step, 4);
+    assert.deepEqual([over.frames, over.rejects], [["xy"], ["frame_too_large"]], `step ${step}`);
+  }
+});
+
 Deno.test("framing octet counting skips a frame whose count exceeds the limit and keeps going", () => {
   const big = "y".repeat(5000);
   for (const step of [1, 100, Infinity]) {
@@ -153,15 +167,17 @@ Deno.test("framing newline text path gives the same lines and rejections as the 
     "0123456789abcdef",
     "0123456789abcdef",
     "y",
+    "\uFEFF",
     [0xff],
     [0xc3, 0x28],
     "{}",
   ];
   const fatal = new TextDecoder("utf-8", { fatal: true });
   const replacing = new TextDecoder("utf-8");
+  const keepingBom = new TextDecoder("utf-8", { ignoreBOM: true });
   for (let round = 0; round < 600; round++) {
     // Replacing decoders turn one invalid byte into one code unit, as ASCII does.
-    const textDecoder = round % 3 === 0 ? replacing : fatal;
+    const textDecoder = round % 3 === 0 ? replacing : round % 5 === 0 ? keepingBom : fatal;
     const parts: number[] = [];
     const count = 1 + Math.floor(random() * 30);
     for (let i = 0; i < count; i++) {
