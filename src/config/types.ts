@@ -31,7 +31,7 @@ export interface ProcessorConfig extends ComponentConfig<"processor"> {
 export interface BufferConfig {
   /** Most records queued. */
   max_records: number;
-  /** Most bytes queued (estimated from message sizes for in-process records). */
+  /** Most bytes queued, estimated by `estimateRecordBytes` (message, string fields, error text). */
   max_bytes: number;
   /** Policy for in-process loggers when full; sources always wait (back-pressure). */
   when_full: WhenFull;

@@ -107,7 +107,9 @@ export const sinkFrameworkSchema = s.object({
   level: s.level().default(0).describe("Minimum level this sink accepts."),
   buffer: s.object({
     max_records: s.integer({ min: 1 }).default(10_000).describe("Most records queued."),
-    max_bytes: s.bytes().default(8 * 1024 * 1024).describe("Most bytes queued (estimated)."),
+    max_bytes: s.bytes().default(8 * 1024 * 1024).describe(
+      "Most bytes queued, estimated from messages, string fields and error text.",
+    ),
     when_full: s.enum(["block", "drop_newest", "drop_oldest"] as const).default("block").describe(
       "In-process loggers when full: block (write synchronously; lossless), drop_newest or drop_oldest. Sources always wait.",
     ),

@@ -9,6 +9,7 @@ import type { LogRecord } from "../core/record.ts";
 import type { BufferConfig } from "../config/types.ts";
 import type { InternalLog, Sink } from "../plugin/types.ts";
 import type { Metrics, Series } from "./metrics.ts";
+import { estimateRecordBytes } from "./record_bytes.ts";
 
 /** Anything records can be pushed into: a sink node or a processor node. */
 export interface Target {
@@ -76,7 +77,6 @@ export interface SinkNodeOptions {
 
 const RETRY_INITIAL = 100;
 const RETRY_MAX = 5_000;
-const RECORD_OVERHEAD = 64;
 /**
  * Sync sinks write once this much is queued, without waiting for the timer. Small batches die
  * young: with 256 KiB batches (~3,300 records surviving a scavenge) V8 grew its young
@@ -192,7 +192,7 @@ export class SinkNode implements Target, SinkStatus {
       if (local && !this.#makeRoom(record)) return;
     }
     this.#queue.push(record);
-    this.#bytes += record.message.length + RECORD_OVERHEAD;
+    this.#bytes += estimateRecordBytes(record);
     if (this.#sync) {
       if (this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
       else if (this.#timer === undefined) this.#schedule(this.#maxWait);
@@ -304,7 +304,7 @@ export class SinkNode implements Target, SinkStatus {
     }
     if (this.#whenFull === "drop_oldest") {
       const oldest = this.#queue.shift();
-      if (oldest) this.#bytes -= oldest.message.length + RECORD_OVERHEAD;
+      if (oldest) this.#bytes -= estimateRecordBytes(oldest);
       this.#drop("queue_full", 1);
       return true;
     }
@@ -436,7 +436,7 @@ export class SinkNode implements Target, SinkStatus {
       // Retry the batch before the queue, keeping order. Putting it back into the queue would
       // let the queue grow by one bound per failed attempt: it refills while a write is out.
       this.#retry = this.#retry.length > 0 ? batch.concat(this.#retry) : batch;
-      for (const r of batch) this.#retryBytes += r.message.length + RECORD_OVERHEAD;
+      for (const r of batch) this.#retryBytes += estimateRecordBytes(r);
     }
     this.#backoff = Math.min(RETRY_MAX, this.#backoff * 2);
     this.#clearTimer();

@@ -7,8 +7,13 @@ import type { WhenFull } from "../../src/config/types.ts";
 
 function node(
   sink: Sink,
-  options: { maxRecords?: number; whenFull?: WhenFull; fallbackAfter?: number; level?: number } =
-    {},
+  options: {
+    maxRecords?: number;
+    maxBytes?: number;
+    whenFull?: WhenFull;
+    fallbackAfter?: number;
+    level?: number;
+  } = {},
 ) {
   const metrics = new Metrics();
   const lines: string[] = [];
@@ -18,7 +23,7 @@ function node(
     level: options.level ?? 0,
     buffer: {
       max_records: options.maxRecords ?? 10,
-      max_bytes: 1 << 30,
+      max_bytes: options.maxBytes ?? 1 << 30,
       when_full: options.whenFull ?? "block",
     },
     fallbackAfter: options.fallbackAfter ?? 30_000,
@@ -76,6 +81,28 @@ Deno.test("sink_node drop_newest and drop_oldest count every drop by reason", as
     );
     assert.equal(metrics.sum("records_dropped_total", { reason: "queue_full" }), 6);
   }
+});
+
+Deno.test("sink_node's max_bytes counts string fields: 100 KiB fields fill a 1 MiB queue after about ten records", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const received: LogRecord[] = [];
+  const { node: n, metrics } = node(asyncSink(received, () => gate), {
+    maxRecords: 10_000,
+    maxBytes: 1024 * 1024,
+    whenFull: "drop_newest",
+  });
+  const body = "x".repeat(100 * 1024);
+  for (let i = 0; i < 1000; i++) {
+    n.push(createRecord({ message: String(i), fields: { body } }), true);
+  }
+  // One batch is out at the sink (the first record, written at once), the queue holds the rest.
+  const queued = 1000 - metrics.sum("records_dropped_total");
+  assert.ok(queued >= 10 && queued <= 13, `${queued} records queued or in flight`);
+  release();
+  await n.close(Date.now() + 5000);
+  assert.equal(received.length, queued);
+  assert.equal(metrics.sum("records_dropped_total") + received.length, 1000);
 });
 
 Deno.test("sink_node applies its level before queueing", async () => {

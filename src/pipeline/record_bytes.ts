@@ -1,0 +1,40 @@
+/**
+ * What a queued record is charged against a sink's `buffer.max_bytes`.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+
+/** The record object, its fields object and bookkeeping, whatever the text. */
+const RECORD_OVERHEAD = 64;
+/** A field's slot and a non-string value (numbers, booleans, nested objects, shallowly). */
+const FIELD_OVERHEAD = 16;
+
+/**
+ * Estimates the bytes a queued record holds: a fixed overhead, the message, each field's key
+ * and string value (other values at a fixed size; nested objects are not walked), and an
+ * error's message and stack. It is a cheap bound for the queue, not an exact measure: a
+ * record carrying a 1 MiB string field counts as about 1 MiB, one with a large nested
+ * object only as its top-level slots.
+ *
+ * @example A record with a large field weighs about as much as the field
+ * ```ts
+ * import { estimateRecordBytes } from "./record_bytes.ts";
+ * import { createRecord } from "../core/record.ts";
+ * const small = estimateRecordBytes(createRecord({ message: "hi" }));
+ * const large = estimateRecordBytes(createRecord({ message: "hi", fields: { body: "x".repeat(100_000) } }));
+ * console.assert(small < 100 && large > 100_000);
+ * ```
+ */
+export function estimateRecordBytes(record: LogRecord): number {
+  let size = RECORD_OVERHEAD + record.message.length;
+  const fields = record.fields;
+  for (const key in fields) {
+    const value = fields[key];
+    size += key.length + (typeof value === "string" ? value.length : FIELD_OVERHEAD);
+  }
+  const error = record.error;
+  if (error !== undefined) size += error.message.length + (error.stack?.length ?? 0);
+  return size;
+}
