@@ -336,7 +336,62 @@ export function validateConfig(
     }
   }
 
+  // Layer 5: every source and processor feeds a sink, or its records would be lost unseen.
+  if (issues.length === 0) reportUnread(config, issues);
+
   return issues.length === 0 ? config : undefined;
+}
+
+/**
+ * Reports each source and processor from which no sink can be reached. A sink without
+ * `inputs` reads every source, unless it serves as another sink's fallback (the pipeline wires
+ * it the same way); processors are followed through to the sinks that read them.
+ */
+function reportUnread(config: ResolvedConfig, issues: Issue[]): void {
+  const sinkIds = Object.keys(config.sinks);
+  const fallbacks = new Set(Object.values(config.sinks).map((sink) => sink.fallback));
+  const readers = new Map<string, string[]>();
+  const read = (input: string, reader: string) => {
+    const list = readers.get(input);
+    if (list) list.push(reader);
+    else readers.set(input, [reader]);
+  };
+  for (const [id, processor] of Object.entries(config.processors)) {
+    for (const input of processor.inputs) read(input, id);
+  }
+  for (const [id, sink] of Object.entries(config.sinks)) {
+    const inputs = sink.inputs.length > 0
+      ? sink.inputs
+      : fallbacks.has(id)
+      ? []
+      : Object.keys(config.sources);
+    for (const input of inputs) read(input, id);
+  }
+  // Processor cycles were reported before this runs, so the walk ends.
+  const feeds = new Map<string, boolean>();
+  const feedsSink = (id: string): boolean => {
+    if (id in config.sinks) return true;
+    let known = feeds.get(id);
+    if (known === undefined) {
+      known = (readers.get(id) ?? []).some(feedsSink);
+      feeds.set(id, known);
+    }
+    return known;
+  };
+  for (const section of ["sources", "processors"] as const) {
+    for (const id of Object.keys(config[section])) {
+      if (feedsSink(id)) continue;
+      const what = section === "sources" ? "Source" : "Processor";
+      issues.push({
+        path: [section, id],
+        atKey: true,
+        message: `${what} "${id}" reaches no sink, so its records would be lost`,
+        hint: sinkIds.length === 0
+          ? "add a sink, such as `sinks: { out: { type: console } }`"
+          : `add "${id}" to the inputs of a sink (${sinkIds.join(", ")}), or remove it`,
+      });
+    }
+  }
 }
 
 /** The references of each component whose framework keys parsed, even if its options did not. */

@@ -181,6 +181,7 @@ Deno.test("validate: a processor cycle is reported once; a processor may read an
     validate({
       sources: { app: { type: "pipe" } },
       processors: { p: { type: "keep", inputs: ["app"], level: "error" } },
+      sinks: { out: { type: "void", inputs: ["p"] } },
     }).config!.processors.p!.options.level,
     40,
   );
@@ -190,7 +191,11 @@ Deno.test("validate: a source served by the server needs a server section, defau
   assert.deepEqual(validate({ sources: { ingest: { type: "web" } } }).lines, [
     'sources.ingest.type: Source "ingest" (type web) is served by the Sluice server, but there is no server section (add `server: { listen: 127.0.0.1:9600 }`)',
   ]);
-  const { config } = validate({ server: null, sources: { ingest: { type: "web" } } });
+  const { config } = validate({
+    server: null,
+    sources: { ingest: { type: "web" } },
+    sinks: { out: { type: "void" } },
+  });
   assert.equal(config!.server!.hostname, "127.0.0.1");
   assert.equal(config!.server!.port, 9600);
   // An invalid server section is reported for itself, not as a missing one.
@@ -198,6 +203,44 @@ Deno.test("validate: a source served by the server needs a server section, defau
     validate({ server: { listen: "nope" }, sources: { ingest: { type: "web" } } }).lines,
     ['server.listen: Expected host:port such as 127.0.0.1:9600, got "nope"'],
   );
+});
+
+Deno.test("validate: a source or processor that reaches no sink is an error, named with where to add it", () => {
+  assert.deepEqual(
+    validate({
+      sources: { app: { type: "pipe" }, audit: { type: "pipe" } },
+      processors: {
+        tag: { type: "keep", inputs: ["app"] },
+        lost: { type: "keep", inputs: ["audit"] },
+      },
+      sinks: { out: { type: "void", inputs: ["tag"] }, spare: { type: "void", inputs: ["tag"] } },
+    }).lines,
+    [
+      'sources.audit: Source "audit" reaches no sink, so its records would be lost (add "audit" to the inputs of a sink (out, spare), or remove it)',
+      'processors.lost: Processor "lost" reaches no sink, so its records would be lost (add "lost" to the inputs of a sink (out, spare), or remove it)',
+    ],
+  );
+  assert.deepEqual(validate({ sources: { app: { type: "pipe" } } }).lines, [
+    'sources.app: Source "app" reaches no sink, so its records would be lost (add a sink, such as `sinks: { out: { type: console } }`)',
+  ]);
+  // A sink without inputs reads every source, except one that only serves as a fallback.
+  assert.ok(
+    validate({ sources: { app: { type: "pipe" } }, sinks: { out: { type: "void" } } }).config,
+  );
+  assert.deepEqual(
+    validate({
+      sources: { app: { type: "pipe" }, extra: { type: "pipe" } },
+      sinks: {
+        out: { type: "void", inputs: ["app"], fallback: "spool" },
+        spool: { type: "void" },
+      },
+    }).lines,
+    [
+      'sources.extra: Source "extra" reaches no sink, so its records would be lost (add "extra" to the inputs of a sink (out, spool), or remove it)',
+    ],
+  );
+  // Sinks with nothing to read are fine: a library may configure its outputs before its sources.
+  assert.ok(validate({ sinks: { out: { type: "void" } } }).config);
 });
 
 Deno.test("validate: loggers take a level or a mapping, each checked on its own terms", () => {

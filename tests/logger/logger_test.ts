@@ -192,7 +192,7 @@ Deno.test("two configure() calls at once: the later call's pipeline gets the log
   const second = `second-${crypto.randomUUID()}`;
   const a = configure({
     sources: { app: { type: "logger" }, slow: { type: "test_slow_start" } },
-    sinks: { [first]: { type: "memory", inputs: ["app"] } },
+    sinks: { [first]: { type: "memory", inputs: ["app", "slow"] } },
   }, { plugins: [slowSource] });
   const b = configure({
     sources: { app: { type: "logger" } },
