@@ -93,6 +93,8 @@ class LiveSourceContext implements SourceContext {
   targets: Target[] = [];
   sinks: SinkNode[] = [];
   readonly #in: Series;
+  /** The last `emit()` waiting in line for room, if any. */
+  #line: Promise<void> | undefined;
   constructor(
     readonly base: PluginContext,
     private readonly metrics: Metrics,
@@ -136,17 +138,51 @@ class LiveSourceContext implements SourceContext {
     const targets = this.targets;
     for (let i = 0; i < targets.length; i++) targets[i]!.push(record, true);
   }
+  /**
+   * Routes a source's records and resolves once every sink it reaches is below its bound.
+   * While one call waits for room, later calls wait in line behind it and each pushes only
+   * when there is room again: twenty connections of one source waiting on a full sink add one
+   * batch beyond its bound, not twenty.
+   */
   emit(records: readonly LogRecord[]): Promise<void> {
+    if (this.#line === undefined && !this.#full()) {
+      this.#push(records);
+      return this.#full() ? this.#wait(this.#room()!) : RESOLVED;
+    }
+    return this.#wait(
+      (this.#line ?? RESOLVED).then(() => this.#room()).then(() => {
+        this.#push(records);
+        return this.#room();
+      }),
+    );
+  }
+  /** Makes `turn` the last in line until it settles. */
+  #wait(turn: Promise<void>): Promise<void> {
+    this.#line = turn;
+    void turn.finally(() => {
+      if (this.#line === turn) this.#line = undefined;
+    });
+    return turn;
+  }
+  /** Whether a sink this source reaches is at its bound. */
+  #full(): boolean {
+    for (const sink of this.sinks) if (sink.saturated) return true;
+    return false;
+  }
+  /** Resolves when every full sink has room (`undefined` when none is full). */
+  #room(): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const sink of this.sinks) {
+      if (sink.saturated) (waits ??= []).push(sink.waitForSpace());
+    }
+    return waits && Promise.all(waits).then(() => undefined);
+  }
+  #push(records: readonly LogRecord[]): void {
     this.#in.value += records.length;
     const targets = this.targets;
     for (const record of records) {
       for (let i = 0; i < targets.length; i++) targets[i]!.push(record, false);
     }
-    let waits: Promise<void>[] | undefined;
-    for (const sink of this.sinks) {
-      if (sink.saturated) (waits ??= []).push(sink.waitForSpace());
-    }
-    return waits ? Promise.all(waits).then(() => undefined) : RESOLVED;
   }
   reject(reason: string, count = 1): void {
     this.metrics.counter("records_rejected_total", "Inputs a source rejected, by reason.", {

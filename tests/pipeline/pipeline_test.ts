@@ -153,3 +153,77 @@ Deno.test("shutdown() ends while a source waits for space in a sink that keeps f
     m.sum("records_dropped_total", { component: "down", reason: "shutdown_timeout" }),
   );
 });
+
+Deno.test("twenty connections of one source waiting for a full sink overshoot its bound by one batch, not twenty", async () => {
+  const connections = 20;
+  const batches = 20;
+  const perBatch = 50;
+  let most = 0;
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  const fanout = definePlugin({
+    kind: "source",
+    type: "test_fanout",
+    description: "Emits from many concurrent loops, like connections (tests).",
+    options: s.object({}),
+    create(_options, context) {
+      let loops: Promise<void>[] = [];
+      return {
+        start() {
+          loops = Array.from({ length: connections }, async (_, c) => {
+            for (let b = 0; b < batches; b++) {
+              await context.emit(
+                Array.from(
+                  { length: perBatch },
+                  (_, i) => createRecord({ message: `${c}:${b * perBatch + i}` }),
+                ),
+              );
+            }
+          });
+        },
+        async [Symbol.asyncDispose]() {
+          await Promise.all(loops);
+        },
+      };
+    },
+  });
+  const received: LogRecord[] = [];
+  const slow = definePlugin({
+    kind: "sink",
+    type: "test_slow",
+    description: "Takes 5 ms per batch (tests).",
+    options: s.object({}),
+    create: () => ({
+      async write(batch: readonly LogRecord[]) {
+        await new Promise((r) => setTimeout(r, 5));
+        received.push(...batch);
+      },
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    }),
+  });
+  const { config, formatters } = await loadConfig({
+    sources: { many: { type: "test_fanout" } },
+    sinks: { out: { type: "test_slow", buffer: { max_records: 100 } } },
+  }, { plugins: [fanout, slow] });
+  const pipeline = await Pipeline.create(config, { formatters });
+  const out = pipeline.sinks.get("out")!;
+  sampler = setInterval(() => most = Math.max(most, out.depth), 0);
+  try {
+    await pipeline.start();
+    const total = connections * batches * perBatch;
+    while (received.length < total) {
+      most = Math.max(most, out.depth);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.ok(most <= 100 + perBatch, `${most} records queued with max_records 100`);
+    for (let c = 0; c < connections; c++) {
+      const seq = received.filter((r) => r.message.startsWith(`${c}:`)).map((r) =>
+        Number(r.message.split(":")[1])
+      );
+      assert.deepEqual(seq, [...Array(batches * perBatch).keys()], `connection ${c} in order`);
+    }
+    assert.equal(pipeline.metrics.sum("records_dropped_total"), 0);
+  } finally {
+    clearInterval(sampler);
+    await pipeline.shutdown(2000);
+  }
+});
