@@ -319,6 +319,8 @@ interface Summary {
   rate: number;
   rates: number[];
   rss: number;
+  /** Peak RSS of the run that used the most. */
+  worstRss: number;
   bytesPerLine: number;
   lost: number;
   duplicates: number;
@@ -343,6 +345,7 @@ function summarize(job: Job): Summary {
     rate: median(rates),
     rates,
     rss: median(ok.map((o) => o.report!.peakRss)),
+    worstRss: Math.max(0, ...ok.map((o) => o.report!.peakRss)),
     bytesPerLine: median(bytes),
     lost,
     duplicates,
@@ -402,7 +405,7 @@ const status = (ok: boolean, missed: number, of: number) =>
   !ok
     ? "**not met**"
     : missed
-    ? `**met on the median** (${missed} of ${of} runs below)`
+    ? `**met on the median** (missed in ${missed} of ${of} runs)`
     : "**met**";
 const below = (a: number[], b: number[], ok: (ratio: number) => boolean) =>
   a.slice(0, b.length).filter((x, i) => !ok(x / b[i]!)).length;
@@ -413,10 +416,10 @@ const goals = [
   `| In-process JSON to a file: >= 2x pino async, peak RSS <= 150 MB, zero lost | ${
     jsonRatio.toFixed(2)
   }x pino async (per run: ${perRun(sluiceJson.rates, pinoAsync.rates)}); peak RSS ${
-    MB(sluiceJson.rss)
-  } (${formatMiB(sluiceJson.rss)}); lost ${formatInt(sluiceJson.lost)} | ${
+    MB(sluiceJson.worstRss)
+  } in the worst run (${formatMiB(sluiceJson.worstRss)}); lost ${formatInt(sluiceJson.lost)} | ${
     status(
-      jsonRatio >= 2 && sluiceJson.rss <= 150e6 && sluiceJson.valid,
+      jsonRatio >= 2 && sluiceJson.worstRss <= 150e6 && sluiceJson.valid && pinoAsync.valid,
       below(sluiceJson.rates, pinoAsync.rates, (r) => r >= 2),
       pinoAsync.rates.length,
     )
@@ -428,7 +431,7 @@ const goals = [
       : ""
   } | ${
     status(
-      textRatio >= 2 && sluiceText.valid,
+      textRatio >= 2 && sluiceText.valid && pinoAsync.valid,
       below(sluiceText.rates, pinoAsync.rates, (r) => r >= 2),
       pinoAsync.rates.length,
     )

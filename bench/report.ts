@@ -53,8 +53,13 @@ export function machineDescription(): string {
   ].join(" ");
 }
 
-/** The commit measured, and whether the engine had uncommitted changes at the time. */
+/** The commit measured, and whether the engine or the harness had uncommitted changes. */
 export function codeVersion(): string {
+  return CODE_VERSION;
+}
+
+/** Taken when a benchmark script starts, not when it writes its section minutes later. */
+const CODE_VERSION = (() => {
   try {
     const git = (...args: string[]) =>
       new TextDecoder().decode(
@@ -62,12 +67,24 @@ export function codeVersion(): string {
           .stdout,
       ).trim();
     const commit = git("rev-parse", "--short", "HEAD");
-    const dirty = git("status", "--porcelain", "--", "src", "plugins", "mod.ts");
-    return `commit ${commit}${dirty ? " plus uncommitted changes in src/ or plugins/" : ""}`;
+    const dirty = git(
+      "status",
+      "--porcelain",
+      "--",
+      "src",
+      "plugins",
+      "mod.ts",
+      "bench",
+      ":(exclude)bench/RESULTS.md",
+      ":(exclude)bench/*.svg",
+    );
+    return `commit ${commit}${
+      dirty ? " plus uncommitted changes in src/, plugins/ or bench/" : ""
+    }`;
   } catch {
     return "unknown (no git)";
   }
-}
+})();
 
 /** Formats an integer with thousands separators. */
 export function formatInt(n: number): string {

@@ -26,8 +26,15 @@ export interface Check {
  * Checks `path`, written with `n` records: `json` lines (fields at the top level, or under
  * `properties` as LogTape writes them; the message as `message` or pino's `msg`) or `text`
  * lines (`request handled id=… user=ada path=/api/orders status=200`, values optionally quoted).
+ * `expect` adds a check of each JSON line's other keys (time, level, logger) for record `id`;
+ * a line that fails it counts as malformed.
  */
-export async function verifyOutput(path: string, mode: "json" | "text", n: number): Promise<Check> {
+export async function verifyOutput(
+  path: string,
+  mode: "json" | "text",
+  n: number,
+  expect?: (record: Record<string, unknown>, id: number) => boolean,
+): Promise<Check> {
   const bytes = await Deno.readFile(path);
   const text = new TextDecoder().decode(bytes);
   const seen = new Uint8Array(n);
@@ -43,7 +50,7 @@ export async function verifyOutput(path: string, mode: "json" | "text", n: numbe
     start = end + 1;
     if (line.length === 0) continue;
     lines++;
-    const id = mode === "json" ? jsonId(line) : textId(line);
+    const id = mode === "json" ? jsonId(line, expect) : textId(line);
     if (id === undefined || !Number.isInteger(id) || id < 0 || id >= n) {
       malformed++;
       continue;
@@ -57,7 +64,10 @@ export async function verifyOutput(path: string, mode: "json" | "text", n: numbe
   return { lines, distinct, duplicates, malformed, bytes: bytes.length };
 }
 
-function jsonId(line: string): number | undefined {
+function jsonId(
+  line: string,
+  expect?: (record: Record<string, unknown>, id: number) => boolean,
+): number | undefined {
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(line);
@@ -73,7 +83,8 @@ function jsonId(line: string): number | undefined {
   if (fields.user !== "ada" || fields.path !== "/api/orders" || fields.status !== 200) {
     return undefined;
   }
-  return typeof fields.id === "number" ? fields.id : undefined;
+  if (typeof fields.id !== "number") return undefined;
+  return expect === undefined || expect(record, fields.id) ? fields.id : undefined;
 }
 
 const TEXT_LINE = /request handled id=(\d+) user="?ada"? path="?\/api\/orders"? status=200\b/;

@@ -31,7 +31,8 @@ if (args.mode === "disabled") {
   const start = performance.now();
   for (let i = 0; i < args.n; i++) log.info(MESSAGE, fieldsOf(i));
   if (!await flush(120_000)) throw new Error("flush() did not finish");
+  // The file is closed inside the clock, as the peers' end()/close()/dispose() are.
+  await shutdown();
   const elapsed = performance.now() - start;
   report(elapsed, args.out);
-  await shutdown();
 }
