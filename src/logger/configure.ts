@@ -5,6 +5,7 @@
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { loadConfig, type LoadOptions } from "../config/load.ts";
 import { Metrics } from "../pipeline/metrics.ts";
 import { createInternalLog } from "../pipeline/internal_log.ts";
@@ -25,9 +26,28 @@ const DEFAULT_OWNER = {};
  * loggers point at, dropping every later record.
  */
 let queue: Promise<unknown> = Promise.resolve();
+/**
+ * The serialized call a piece of code runs inside, if any: a plugin that calls `configure()`
+ * or `shutdown()` from its `create()` or `start()` would wait for the very call that waits for
+ * it. The token goes inactive when that call ends, so work it started (a source's loop) may
+ * call them later.
+ */
+const calling = new AsyncLocalStorage<{ name: string; active: boolean }>();
 
-function inOrder<T>(step: () => Promise<T>): Promise<T> {
-  const run = queue.then(step);
+function inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
+  const outer = calling.getStore();
+  if (outer?.active) {
+    return Promise.reject(
+      new Error(
+        `Cannot call ${name}() from inside ${outer.name}(): it would wait for the call that is ` +
+          `waiting for it (call it after ${outer.name}() has resolved)`,
+      ),
+    );
+  }
+  const token = { name, active: true };
+  const run = queue.then(() => calling.run(token, step)).finally(() => {
+    token.active = false;
+  });
   queue = run.catch(() => {});
   return run;
 }
@@ -91,6 +111,8 @@ globalThis.addEventListener("unload", () => {
  * pipeline without losing or duplicating a record: the new pipeline takes over the
  * loggers in one step, then the old one drains and closes. Resolves to the running
  * pipeline (`await using` shuts it down). Throws `ConfigError` listing every problem.
+ * Calls run one at a time; one made from inside another (a plugin's `create()` or `start()`)
+ * rejects at once instead of waiting for the call that waits for it.
  *
  * @example Configure from an object
  * ```ts
@@ -108,7 +130,7 @@ export function configure(
   source: string | Record<string, unknown>,
   options: LoadOptions = {},
 ): Promise<Pipeline> {
-  return inOrder(() => configureNow(source, options));
+  return inOrder("configure", () => configureNow(source, options));
 }
 
 async function configureNow(
@@ -170,7 +192,7 @@ export async function flush(timeoutMs = 10_000): Promise<boolean> {
  * ```
  */
 export function shutdown(timeoutMs = 10_000): Promise<void> {
-  return inOrder(() => shutdownNow(timeoutMs));
+  return inOrder("shutdown", () => shutdownNow(timeoutMs));
 }
 
 async function shutdownNow(timeoutMs: number): Promise<void> {

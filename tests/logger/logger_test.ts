@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   configure,
+  currentPipeline,
   definePlugin,
   getLogger,
   Level,
@@ -222,4 +223,53 @@ Deno.test("configure() without a logger source detaches the default output: call
     await shutdown();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("configure() called from a plugin's start() fails at once with the reason instead of waiting forever; after it, a plugin's loop may call shutdown()", async () => {
+  let later: Promise<void> | undefined;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const reentrant = definePlugin({
+    kind: "source",
+    type: "test_reentrant",
+    description: "Calls configure() while it starts, or shutdown() later (tests).",
+    options: s.object({ when: s.enum(["start", "later"] as const) }),
+    create: (options) => ({
+      async start() {
+        if (options.when === "start") {
+          await configure({ sinks: { inner: { type: "memory" } } });
+        } else {
+          // Work a source started keeps the async context of configure(): it must not be
+          // mistaken for configure() itself once that has resolved.
+          later = gate.then(() => shutdown());
+        }
+      },
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    }),
+  });
+  const name = `mem-${crypto.randomUUID()}`;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    configure({
+      sources: { app: { type: "logger" }, bad: { type: "test_reentrant", when: "start" } },
+      sinks: { [name]: { type: "memory", inputs: ["app", "bad"] } },
+    }, { plugins: [reentrant] }).then(() => "resolved", (error: unknown) => error),
+    new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 5_000)),
+  ]);
+  clearTimeout(timer);
+  assert.ok(outcome instanceof Error, `expected an error, got ${String(outcome)}`);
+  const chain: string[] = [];
+  for (let e: unknown = outcome; e instanceof Error; e = e.cause) chain.push(e.message);
+  assert.ok(
+    chain.some((m) => m.startsWith("Cannot call configure() from inside configure()")),
+    chain.join(" <- "),
+  );
+
+  await configure({
+    sources: { app: { type: "logger" }, ok: { type: "test_reentrant", when: "later" } },
+    sinks: { [name]: { type: "memory", inputs: ["app", "ok"] } },
+  }, { plugins: [reentrant] });
+  release();
+  await later;
+  assert.equal(currentPipeline(), undefined, "the later shutdown() ran");
 });
