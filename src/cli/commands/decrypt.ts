@@ -4,8 +4,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../command.ts";
+import { parseFlags } from "../parse_flags.ts";
 import { decryptFiles, Keyring } from "../../crypto/decrypt_stream.ts";
 import { loadKeys } from "../../crypto/keys.ts";
 
@@ -60,16 +60,13 @@ const decrypt = {
     };
     let files: string[];
     try {
-      ({ values, positionals: files } = parseArgs({
-        args,
-        options: {
-          "keys-env": { type: "string" },
-          "key-file": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      }));
+      const parsed = parseFlags(args, {
+        "keys-env": { type: "string" },
+        "key-file": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      }, true);
+      values = parsed.values as typeof values;
+      files = parsed.positionals;
     } catch (error) {
       stderr(`sluice decrypt: ${(error as Error).message}\n\n${USAGE}`);
       return 2;

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../command.ts";
+import { parseFlags } from "../parse_flags.ts";
 import { generateKey } from "../../crypto/keys.ts";
 
 /** Where a command writes; the process's stdout and stderr by default. */
@@ -59,16 +59,12 @@ const keygen = {
       help?: boolean | undefined;
     };
     try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          algorithm: { type: "string", short: "a" },
-          count: { type: "string", short: "n" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
+      const parsed = parseFlags(args, {
+        algorithm: { type: "string", short: "a" },
+        count: { type: "string", short: "n" },
+        help: { type: "boolean", short: "h" },
+      });
+      values = parsed.values as typeof values;
     } catch (error) {
       stderr(`sluice keygen: ${(error as Error).message}\n\n${USAGE}`);
       return Promise.resolve(2);

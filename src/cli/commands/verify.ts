@@ -4,8 +4,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Command } from "../command.ts";
+import { parseFlags } from "../parse_flags.ts";
 import { CHAIN_KEY_ENV, verifyChain } from "../../crypto/chain.ts";
 import { readLines } from "../../crypto/decrypt_stream.ts";
 import { loadSecret } from "../../crypto/keys.ts";
@@ -59,16 +59,13 @@ const verify = {
     };
     let files: string[];
     try {
-      ({ values, positionals: files } = parseArgs({
-        args,
-        options: {
-          "key-env": { type: "string" },
-          "key-file": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      }));
+      const parsed = parseFlags(args, {
+        "key-env": { type: "string" },
+        "key-file": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      }, true);
+      values = parsed.values as typeof values;
+      files = parsed.positionals;
     } catch (error) {
       stderr(`sluice verify: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
