@@ -34,7 +34,11 @@ export function estimateRecordBytes(record: LogRecord): number {
     const value = fields[key];
     size += key.length + (typeof value === "string" ? value.length : FIELD_OVERHEAD);
   }
-  const error = record.error;
-  if (error !== undefined) size += error.message.length + (error.stack?.length ?? 0);
+  // A record from a plugin may break the types: the estimate must not throw.
+  const error = record.error as { message?: unknown; stack?: unknown } | undefined;
+  if (error !== undefined && error !== null) {
+    if (typeof error.message === "string") size += error.message.length;
+    if (typeof error.stack === "string") size += error.stack.length;
+  }
   return size;
 }

@@ -108,6 +108,11 @@ export class SinkNode implements Target, SinkStatus {
   #queue: LogRecord[] = [];
   #bytes = 0;
   /**
+   * What each queued record was charged: a caller may change a record's fields after logging
+   * it, so dropping the oldest subtracts what was added, not a new estimate.
+   */
+  #charges: number[] = [];
+  /**
    * A failed batch waiting to be written again, ahead of the queue. It is kept apart so the
    * queue keeps its bound while a write is out: a retry never makes room for more.
    */
@@ -191,8 +196,10 @@ export class SinkNode implements Target, SinkStatus {
     if (this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes) {
       if (local && !this.#makeRoom(record)) return;
     }
+    const charge = estimateRecordBytes(record);
     this.#queue.push(record);
-    this.#bytes += estimateRecordBytes(record);
+    this.#charges.push(charge);
+    this.#bytes += charge;
     if (this.#sync) {
       if (this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
       else if (this.#timer === undefined) this.#schedule(this.#maxWait);
@@ -283,6 +290,7 @@ export class SinkNode implements Target, SinkStatus {
       );
       this.#drop("shutdown_timeout", left);
       this.#queue = [];
+      this.#charges = [];
       this.#bytes = 0;
       this.#retry = [];
       this.#retryBytes = 0;
@@ -303,8 +311,7 @@ export class SinkNode implements Target, SinkStatus {
       return true;
     }
     if (this.#whenFull === "drop_oldest") {
-      const oldest = this.#queue.shift();
-      if (oldest) this.#bytes -= estimateRecordBytes(oldest);
+      if (this.#queue.shift()) this.#bytes -= this.#charges.shift()!;
       this.#drop("queue_full", 1);
       return true;
     }
@@ -350,6 +357,7 @@ export class SinkNode implements Target, SinkStatus {
     }
     const batch = this.#queue;
     this.#queue = [];
+    this.#charges = [];
     this.#bytes = 0;
     this.#wake();
     return batch;

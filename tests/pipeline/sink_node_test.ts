@@ -105,6 +105,41 @@ Deno.test("sink_node's max_bytes counts string fields: 100 KiB fields fill a 1 M
   assert.equal(metrics.sum("records_dropped_total") + received.length, 1000);
 });
 
+Deno.test("sink_node's byte count returns to zero after drop_oldest even when a caller changed a queued record's fields", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const received: LogRecord[] = [];
+  const { node: n, metrics } = node(asyncSink(received, () => gate), {
+    maxRecords: 10_000,
+    maxBytes: 1_000_000,
+    whenFull: "drop_oldest",
+  });
+  const fieldsOf: Record<string, unknown>[] = [];
+  for (let i = 0; i < 12; i++) {
+    const fields: Record<string, unknown> = { body: "x".repeat(100_000) };
+    fieldsOf.push(fields);
+    n.push(createRecord({ message: String(i), fields }), true);
+    // The caller reuses its object: the queued record now looks small.
+    if (i % 2 === 0) fields.body = "";
+  }
+  assert.ok(n.queuedBytes <= 1_100_000, `${n.queuedBytes} bytes counted`);
+  assert.ok(n.queuedBytes >= 0);
+  release();
+  await n.close(Date.now() + 5000);
+  assert.equal(n.queuedBytes, 0);
+  assert.equal(received.length + metrics.sum("records_dropped_total"), 12);
+});
+
+Deno.test("sink_node's byte estimate survives a record whose error is not the expected shape", () => {
+  const received: LogRecord[] = [];
+  const { node: n } = node(asyncSink(received), { maxBytes: 1_000_000 });
+  const record = createRecord({ message: "odd" });
+  (record as unknown as { error: unknown }).error = "a string, not an object";
+  assert.doesNotThrow(() => n.push(record, true));
+  (record as unknown as { error: unknown }).error = { message: 42, stack: null };
+  assert.doesNotThrow(() => n.push(record, true));
+});
+
 Deno.test("sink_node applies its level before queueing", async () => {
   const received: LogRecord[] = [];
   const { node: n, metrics } = node(asyncSink(received), { level: 30 });
