@@ -89,6 +89,9 @@ interface SourceEntry {
   context: LiveSourceContext;
 }
 
+/** Ends a promise chain's dependence on how the previous step settled. */
+const settled = (): void => {};
+
 class LiveSourceContext implements SourceContext {
   targets: Target[] = [];
   sinks: SinkNode[] = [];
@@ -149,19 +152,21 @@ class LiveSourceContext implements SourceContext {
       this.#push(records);
       return this.#full() ? this.#wait(this.#room()!) : RESOLVED;
     }
+    // Behind the previous call however it ended: one failed call must not fail the line.
     return this.#wait(
-      (this.#line ?? RESOLVED).then(() => this.#room()).then(() => {
+      (this.#line ?? RESOLVED).then(settled, settled).then(() => this.#room()).then(() => {
         this.#push(records);
         return this.#room();
       }),
     );
   }
-  /** Makes `turn` the last in line until it settles. */
+  /** Makes `turn` the last in line until it settles (its caller handles a rejection). */
   #wait(turn: Promise<void>): Promise<void> {
     this.#line = turn;
-    void turn.finally(() => {
+    const leave = () => {
       if (this.#line === turn) this.#line = undefined;
-    });
+    };
+    turn.then(leave, leave);
     return turn;
   }
   /** Whether a sink this source reaches is at its bound. */
@@ -178,10 +183,23 @@ class LiveSourceContext implements SourceContext {
     return waits && Promise.all(waits).then(() => undefined);
   }
   #push(records: readonly LogRecord[]): void {
-    this.#in.value += records.length;
     const targets = this.targets;
+    let invalid = 0;
     for (const record of records) {
+      // A plugin's bug must not throw out of emit() or into a sink: count it like bad input.
+      if (typeof record?.message !== "string" || typeof record.level !== "number") {
+        invalid++;
+        continue;
+      }
       for (let i = 0; i < targets.length; i++) targets[i]!.push(record, false);
+    }
+    this.#in.value += records.length - invalid;
+    if (invalid > 0) {
+      this.reject("invalid_record", invalid);
+      this.base.log.warnOnce(
+        `source:${this.id}:invalid_record`,
+        `Source "${this.id}" emitted ${invalid} value(s) that are not records (a plugin bug); they are counted as rejected`,
+      );
     }
   }
   reject(reason: string, count = 1): void {

@@ -227,3 +227,46 @@ Deno.test("twenty connections of one source waiting for a full sink overshoot it
     await pipeline.shutdown(2000);
   }
 });
+
+Deno.test("a source that emits values that are not records has them counted as rejected; its other records and other emits go through", async () => {
+  let done!: Promise<void>;
+  const buggy = definePlugin({
+    kind: "source",
+    type: "test_buggy",
+    description: "Emits a null among records (tests).",
+    options: s.object({}),
+    create: (_options, context) => ({
+      start() {
+        done = (async () => {
+          await context.emit([
+            createRecord({ message: "first" }),
+            null as unknown as LogRecord,
+            { message: 7 } as unknown as LogRecord,
+          ]);
+          await context.emit([createRecord({ message: "second" })]);
+        })();
+      },
+      [Symbol.asyncDispose]: () => done,
+    }),
+  });
+  const name = `mem-${crypto.randomUUID()}`;
+  const { config, formatters } = await loadConfig({
+    sources: { bug: { type: "test_buggy" } },
+    sinks: { [name]: { type: "memory" } },
+  }, { plugins: [buggy] });
+  const pipeline = await Pipeline.create(config, { formatters });
+  try {
+    await pipeline.start();
+    await done;
+    assert.ok(await pipeline.flush());
+    assert.deepEqual(memoryRecords(name).map((r) => r.message), ["first", "second"]);
+    const m = pipeline.metrics;
+    assert.equal(
+      m.sum("records_rejected_total", { component: "bug", reason: "invalid_record" }),
+      2,
+    );
+    assert.equal(m.sum("records_in_total", { component: "bug" }), 2);
+  } finally {
+    await pipeline.shutdown(1000);
+  }
+});
