@@ -370,7 +370,7 @@ function reportUnread(config: ResolvedConfig, issues: Issue[]): void {
   // Processor cycles were reported before this runs, so the walk ends.
   const feeds = new Map<string, boolean>();
   const feedsSink = (id: string): boolean => {
-    if (id in config.sinks) return true;
+    if (Object.hasOwn(config.sinks, id)) return true;
     let known = feeds.get(id);
     if (known === undefined) {
       known = (readers.get(id) ?? []).some(feedsSink);
@@ -614,7 +614,7 @@ function reportCycles(
       });
       return;
     }
-    if (!(id in graph)) return;
+    if (!Object.hasOwn(graph, id)) return;
     state.set(id, "visiting");
     stack.push(id);
     for (const next of graph[id] ?? []) visit(next);

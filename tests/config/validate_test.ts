@@ -241,6 +241,18 @@ Deno.test("validate: a source or processor that reaches no sink is an error, nam
   );
   // Sinks with nothing to read are fine: a library may configure its outputs before its sources.
   assert.ok(validate({ sinks: { out: { type: "void" } } }).config);
+  // Ids that are names on Object.prototype are ids like any other.
+  assert.deepEqual(
+    validate({
+      sources: { constructor: { type: "pipe" }, app: { type: "pipe" } },
+      processors: { toString: { type: "keep", inputs: ["constructor"] } },
+      sinks: { out: { type: "void", inputs: ["app"] } },
+    }).lines,
+    [
+      'sources.constructor: Source "constructor" reaches no sink, so its records would be lost (add "constructor" to the inputs of a sink (out), or remove it)',
+      'processors.toString: Processor "toString" reaches no sink, so its records would be lost (add "toString" to the inputs of a sink (out), or remove it)',
+    ],
+  );
 });
 
 Deno.test("validate: loggers take a level or a mapping, each checked on its own terms", () => {
