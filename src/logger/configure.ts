@@ -27,25 +27,38 @@ const DEFAULT_OWNER = {};
  */
 let queue: Promise<unknown> = Promise.resolve();
 /**
- * The serialized call a piece of code runs inside, if any: a plugin that calls `configure()`
- * or `shutdown()` from its `create()` or `start()` would wait for the very call that waits for
- * it. The token goes inactive when that call ends, so work it started (a source's loop) may
- * call them later.
+ * The serialized call a piece of code runs inside, if any. A plugin that awaits `configure()`
+ * or `shutdown()` in its `create()` or `start()` waits for the very call that waits for it; a
+ * loop the plugin merely started may call them and simply wait its turn. The two cannot be
+ * told apart when the call is made, so a call from inside another that is still waiting after
+ * a few seconds is reported as the likely deadlock it is. The token goes inactive when the
+ * outer call ends.
  */
 const calling = new AsyncLocalStorage<{ name: string; active: boolean }>();
+const STUCK_MS = 5_000;
 
 function inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
   const outer = calling.getStore();
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
   if (outer?.active) {
-    return Promise.reject(
-      new Error(
-        `Cannot call ${name}() from inside ${outer.name}(): it would wait for the call that is ` +
-          `waiting for it (call it after ${outer.name}() has resolved)`,
-      ),
-    );
+    const timer = setTimeout(() => {
+      createInternalLog(new Metrics()).warnOnce(
+        "reentrant",
+        `${name}() was called from inside ${outer.name}() and has waited ${
+          STUCK_MS / 1000
+        } s for it: if ${outer.name}() is waiting for the caller (a plugin's create() or ` +
+          `start() awaiting ${name}()), neither can finish; call ${name}() after ` +
+          `${outer.name}() has resolved`,
+      );
+    }, STUCK_MS);
+    Deno.unrefTimer(timer as unknown as number);
+    watchdog = timer;
   }
   const token = { name, active: true };
-  const run = queue.then(() => calling.run(token, step)).finally(() => {
+  const run = queue.then(() => {
+    clearTimeout(watchdog);
+    return calling.run(token, step);
+  }).finally(() => {
     token.active = false;
   });
   queue = run.catch(() => {});
@@ -111,8 +124,8 @@ globalThis.addEventListener("unload", () => {
  * pipeline without losing or duplicating a record: the new pipeline takes over the
  * loggers in one step, then the old one drains and closes. Resolves to the running
  * pipeline (`await using` shuts it down). Throws `ConfigError` listing every problem.
- * Calls run one at a time; one made from inside another (a plugin's `create()` or `start()`)
- * rejects at once instead of waiting for the call that waits for it.
+ * Calls run one at a time, in call order; one that a plugin's `create()` or `start()` awaits
+ * would wait for the call that waits for it, and is reported on stderr after 5 s.
  *
  * @example Configure from an object
  * ```ts

@@ -225,51 +225,71 @@ Deno.test("configure() without a logger source detaches the default output: call
   }
 });
 
-Deno.test("configure() called from a plugin's start() fails at once with the reason instead of waiting forever; after it, a plugin's loop may call shutdown()", async () => {
+Deno.test("configure() awaited by a plugin's start() is reported on stderr as the deadlock it is", async () => {
+  // The stuck call would block every later configure() in this process: run it in a child.
+  const mod = new URL("../../mod.ts", import.meta.url).href;
+  const code = `
+    import { configure, definePlugin, s } from ${JSON.stringify(mod)};
+    const reentrant = definePlugin({
+      kind: "source", type: "reentrant", description: "Awaits configure() in start().",
+      options: s.object({}),
+      create: () => ({
+        start: () => configure({ sinks: { inner: { type: "memory" } } }).then(() => {}),
+        [Symbol.asyncDispose]: () => Promise.resolve(),
+      }),
+    });
+    configure({
+      sources: { app: { type: "logger" }, bad: { type: "reentrant" } },
+      sinks: { out: { type: "memory", inputs: ["app", "bad"] } },
+    }, { plugins: [reentrant] });
+    setTimeout(() => {}, 20_000); // keeps the child up until the test has read its stderr
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const reader = child.stderr.getReader();
+  const deadline = Date.now() + 15_000;
+  try {
+    while (!text.includes("neither can finish") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+  } finally {
+    child.kill();
+    await reader.cancel();
+    await child.status;
+  }
+  assert.match(
+    text,
+    /configure\(\) was called from inside configure\(\) and has waited 5 s for it: if configure\(\) is waiting for the caller \(a plugin's create\(\) or start\(\) awaiting configure\(\)\), neither can finish/,
+  );
+});
+
+Deno.test("a source's loop started inside configure() may call shutdown() while configure() is still running", async () => {
   let later: Promise<void> | undefined;
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => release = resolve);
-  const reentrant = definePlugin({
+  const looping = definePlugin({
     kind: "source",
-    type: "test_reentrant",
-    description: "Calls configure() while it starts, or shutdown() later (tests).",
-    options: s.object({ when: s.enum(["start", "later"] as const) }),
-    create: (options) => ({
-      async start() {
-        if (options.when === "start") {
-          await configure({ sinks: { inner: { type: "memory" } } });
-        } else {
-          // Work a source started keeps the async context of configure(): it must not be
-          // mistaken for configure() itself once that has resolved.
-          later = gate.then(() => shutdown());
-        }
+    type: "test_shuts_down",
+    description: "Calls shutdown() from a loop it started (tests).",
+    options: s.object({}),
+    create: () => ({
+      start() {
+        // Not awaited by start(): it waits its turn behind configure(), which does not wait for it.
+        later = Promise.resolve().then(() => shutdown());
       },
       [Symbol.asyncDispose]: () => Promise.resolve(),
     }),
   });
   const name = `mem-${crypto.randomUUID()}`;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const outcome = await Promise.race([
-    configure({
-      sources: { app: { type: "logger" }, bad: { type: "test_reentrant", when: "start" } },
-      sinks: { [name]: { type: "memory", inputs: ["app", "bad"] } },
-    }, { plugins: [reentrant] }).then(() => "resolved", (error: unknown) => error),
-    new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 5_000)),
-  ]);
-  clearTimeout(timer);
-  assert.ok(outcome instanceof Error, `expected an error, got ${String(outcome)}`);
-  const chain: string[] = [];
-  for (let e: unknown = outcome; e instanceof Error; e = e.cause) chain.push(e.message);
-  assert.ok(
-    chain.some((m) => m.startsWith("Cannot call configure() from inside configure()")),
-    chain.join(" <- "),
-  );
-
   await configure({
-    sources: { app: { type: "logger" }, ok: { type: "test_reentrant", when: "later" } },
-    sinks: { [name]: { type: "memory", inputs: ["app", "ok"] } },
-  }, { plugins: [reentrant] });
-  release();
+    sources: { app: { type: "logger" }, loop: { type: "test_shuts_down" } },
+    sinks: { [name]: { type: "memory", inputs: ["app", "loop"] } },
+  }, { plugins: [looping] });
   await later;
-  assert.equal(currentPipeline(), undefined, "the later shutdown() ran");
+  assert.equal(currentPipeline(), undefined, "the loop's shutdown() ran after configure()");
 });
