@@ -159,7 +159,6 @@ Deno.test("twenty connections of one source waiting for a full sink overshoot it
   const batches = 20;
   const perBatch = 50;
   let most = 0;
-  let sampler: ReturnType<typeof setInterval> | undefined;
   const fanout = definePlugin({
     kind: "source",
     type: "test_fanout",
@@ -206,7 +205,7 @@ Deno.test("twenty connections of one source waiting for a full sink overshoot it
   }, { plugins: [fanout, slow] });
   const pipeline = await Pipeline.create(config, { formatters });
   const out = pipeline.sinks.get("out")!;
-  sampler = setInterval(() => most = Math.max(most, out.depth), 0);
+  const sampler = setInterval(() => most = Math.max(most, out.depth), 0);
   try {
     await pipeline.start();
     const total = connections * batches * perBatch;
