@@ -8,6 +8,7 @@ import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
 import { decryptFiles, Keyring } from "../../crypto/decrypt_stream.ts";
 import { loadKeys } from "../../crypto/keys.ts";
+import { writeAllSync } from "../../io/encode_batch.ts";
 
 /** Where the command writes and how it reads the environment (the process's by default). */
 export interface DecryptIo {
@@ -51,8 +52,8 @@ const decrypt = {
   usage: "decrypt [--keys-env VAR | --key-file PATH] FILE...",
   summary: "Decrypt encrypted log files (also .gz rotations) to stdout",
   async run(args: string[], io: DecryptIo = {}): Promise<number> {
-    const stdout = io.stdout ?? ((bytes: Uint8Array) => writeAll(Deno.stdout, bytes));
-    const stderr = io.stderr ?? ((text: string) => void writeAllSync(Deno.stderr, text));
+    const stdout = io.stdout ?? ((bytes: Uint8Array) => writeAllSync(Deno.stdout, bytes));
+    const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
     let values: {
       "keys-env"?: string | undefined;
       "key-file"?: string | undefined;
@@ -117,16 +118,5 @@ const decrypt = {
 } satisfies Command;
 
 export default decrypt;
-
-async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array) {
-  let offset = 0;
-  while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
-}
-
-function writeAllSync(writer: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
-}
 
 if (import.meta.main) Deno.exit(await decrypt.run(Deno.args));

@@ -8,6 +8,7 @@
 import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
 import { generateKey } from "../../crypto/keys.ts";
+import { writeAllSync } from "../../io/encode_batch.ts";
 
 /** Where a command writes; the process's stdout and stderr by default. */
 export interface KeygenIo {
@@ -51,8 +52,8 @@ const keygen = {
   usage: "keygen [--algorithm fernet|aes-256-gcm|hmac-sha256] [--count N]",
   summary: "Print new random keys (fernet, aes-256-gcm, hmac-sha256)",
   run(args: string[], io: KeygenIo = {}): Promise<number> {
-    const stdout = io.stdout ?? ((text: string) => writeAll(Deno.stdout, text));
-    const stderr = io.stderr ?? ((text: string) => writeAll(Deno.stderr, text));
+    const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, encoder.encode(text)));
+    const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
     let values: {
       algorithm?: string | undefined;
       count?: string | undefined;
@@ -95,11 +96,5 @@ const keygen = {
 } satisfies Command;
 
 export default keygen;
-
-function writeAll(writer: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
-}
 
 if (import.meta.main) Deno.exit(await keygen.run(Deno.args));

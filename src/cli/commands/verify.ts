@@ -9,6 +9,7 @@ import { parseFlags } from "../parse_flags.ts";
 import { CHAIN_KEY_ENV, verifyChain } from "../../crypto/chain.ts";
 import { readLines } from "../../crypto/decrypt_stream.ts";
 import { loadSecret } from "../../crypto/keys.ts";
+import { writeAllSync } from "../../io/encode_batch.ts";
 
 /** Where the command writes and how it reads the environment (the process's by default). */
 export interface VerifyIo {
@@ -50,8 +51,8 @@ const verify = {
   usage: "verify [--key-env VAR | --key-file PATH] FILE...",
   summary: "Verify the HMAC chain of files written with chain: true",
   async run(args: string[], io: VerifyIo = {}): Promise<number> {
-    const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, text));
-    const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, text));
+    const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, encoder.encode(text)));
+    const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
     let values: {
       "key-env"?: string | undefined;
       "key-file"?: string | undefined;
@@ -112,11 +113,5 @@ const verify = {
 } satisfies Command;
 
 export default verify;
-
-function writeAllSync(writer: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += writer.writeSync(bytes.subarray(offset));
-}
 
 if (import.meta.main) Deno.exit(await verify.run(Deno.args));
