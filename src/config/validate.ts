@@ -21,6 +21,7 @@ import {
   Schema,
   unknownName,
 } from "../schema/schema.ts";
+import { sinkInputs } from "./sink_inputs.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition, PluginKind } from "../plugin/types.ts";
 import type {
@@ -343,13 +344,12 @@ export function validateConfig(
 }
 
 /**
- * Reports each source and processor from which no sink can be reached. A sink without
- * `inputs` reads every source, unless it serves as another sink's fallback (the pipeline wires
- * it the same way); processors are followed through to the sinks that read them.
+ * Reports each source and processor from which no sink can be reached, with the pipeline's own
+ * wiring rule ({@linkcode sinkInputs}); processors are followed through to the sinks that read
+ * them.
  */
 function reportUnread(config: ResolvedConfig, issues: Issue[]): void {
   const sinkIds = Object.keys(config.sinks);
-  const fallbacks = new Set(Object.values(config.sinks).map((sink) => sink.fallback));
   const readers = new Map<string, string[]>();
   const read = (input: string, reader: string) => {
     const list = readers.get(input);
@@ -359,14 +359,7 @@ function reportUnread(config: ResolvedConfig, issues: Issue[]): void {
   for (const [id, processor] of Object.entries(config.processors)) {
     for (const input of processor.inputs) read(input, id);
   }
-  for (const [id, sink] of Object.entries(config.sinks)) {
-    const inputs = sink.inputs.length > 0
-      ? sink.inputs
-      : fallbacks.has(id)
-      ? []
-      : Object.keys(config.sources);
-    for (const input of inputs) read(input, id);
-  }
+  for (const id of sinkIds) for (const input of sinkInputs(config, id)) read(input, id);
   // Processor cycles were reported before this runs, so the walk ends.
   const feeds = new Map<string, boolean>();
   const feedsSink = (id: string): boolean => {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { sinkInputs } from "../config/sink_inputs.ts";
 import type { LogRecord } from "../core/record.ts";
 import type { ResolvedConfig } from "../config/types.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
@@ -512,15 +513,10 @@ export class Pipeline implements AsyncDisposable {
     for (const [id, processor] of Object.entries(config.processors)) {
       for (const input of processor.inputs) nodes.get(input)?.targets?.push(processors.get(id)!);
     }
-    for (const [id, sink] of Object.entries(config.sinks)) {
-      // A sink without inputs takes every source, unless it serves as another sink's fallback.
-      const isFallback = Object.values(config.sinks).some((other) => other.fallback === id);
-      const inputs = sink.inputs.length
-        ? sink.inputs
-        : isFallback
-        ? []
-        : Object.keys(config.sources);
-      for (const input of inputs) nodes.get(input)?.targets?.push(this.#sinks.get(id)!);
+    for (const id of Object.keys(config.sinks)) {
+      for (const input of sinkInputs(config, id)) {
+        nodes.get(input)?.targets?.push(this.#sinks.get(id)!);
+      }
     }
 
     // Each source learns which sinks it can reach, for back-pressure and level gating.
