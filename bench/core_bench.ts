@@ -10,19 +10,8 @@
  */
 
 import { join } from "node:path";
-import {
-  configure,
-  createRecord,
-  flush,
-  type Formatter,
-  getLogger,
-  loadBuiltins,
-  type PluginContext,
-  type PluginDefinition,
-  shutdown,
-} from "../mod.ts";
-
-const builtins = await loadBuiltins();
+import { configure, createRecord, flush, getLogger, shutdown } from "../mod.ts";
+import { createBuiltin } from "./builtin.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "sluice_core_bench_" });
 const path = join(dir, "app.log");
@@ -36,39 +25,14 @@ await configure({
 const log = getLogger("bench.core");
 let enabledCalls = 0;
 
-/** Creates a built-in formatter with its schema's defaults plus `options`. */
-function formatter(type: string, options: Record<string, unknown> = {}): Formatter {
-  const definition = builtins.find((p) => p.kind === "formatter" && p.type === type) as
-    | PluginDefinition<"formatter">
-    | undefined;
-  if (!definition) throw new Error(`Formatter "${type}" is not a built-in`);
-  const ctx: Parameters<typeof definition.options.parse>[2] = { issues: [] };
-  const parsed = definition.options.parse(options, [], ctx);
-  if (!parsed || ctx.issues.length > 0) {
-    throw new Error(`Formatter "${type}" rejected its options: ${JSON.stringify(ctx.issues)}`);
-  }
-  const context: PluginContext = {
-    id: `bench_${type}`,
-    baseDir: dir,
-    dataDir: dir,
-    createFormatter: () => {
-      throw new Error("Formatters do not nest in this bench");
-    },
-    counter: () => ({ inc() {}, value: 0 }),
-    log: { warnOnce() {}, info() {} },
-    signal: new AbortController().signal,
-  };
-  return definition.create(parsed, context);
-}
-
 const record = createRecord({
   level: 20,
   logger: "bench.core",
   message: "request handled",
   fields: { method: "GET", path: "/api/users/42", status: 200, duration_ms: 12.5 },
 });
-const json = formatter("json");
-const text = formatter("text");
+const json = createBuiltin("formatter", "json");
+const text = createBuiltin("formatter", "text");
 let sink = 0;
 let tornDown = false;
 

@@ -7,15 +7,8 @@
  */
 
 import { join } from "node:path";
-import {
-  createRecord,
-  type Formatter,
-  loadBuiltins,
-  type LogRecord,
-  type PluginContext,
-  type PluginDefinition,
-  type Sink,
-} from "../mod.ts";
+import { createRecord, type Formatter, type LogRecord, type Sink } from "../mod.ts";
+import { createBuiltin } from "./builtin.ts";
 import { createRedactor } from "../plugins/processors/redact.ts";
 import { LineChain } from "../src/crypto/chain.ts";
 import { generateKey } from "../src/crypto/keys.ts";
@@ -36,45 +29,6 @@ export const ROTATION_RECORDS = 20_000;
 /** Records per iteration of a security case. */
 export const SECURITY_RECORDS = 1_000;
 
-const builtins = await loadBuiltins();
-
-function plugin<K extends "sink" | "formatter">(kind: K, type: string): PluginDefinition<K> {
-  const definition = builtins.find((p) => p.kind === kind && p.type === type);
-  if (!definition) throw new Error(`${kind} "${type}" is not a built-in`);
-  return definition as PluginDefinition<K>;
-}
-
-function context(dir: string, id: string): PluginContext {
-  const ctx: PluginContext = {
-    id,
-    baseDir: dir,
-    dataDir: dir,
-    createFormatter: (spec) => formatter(spec.type, spec.options ?? {}, ctx),
-    counter: () => ({ inc() {}, value: 0 }),
-    log: { warnOnce() {}, info() {} },
-    signal: new AbortController().signal,
-  };
-  return ctx;
-}
-
-function formatter(type: string, options: Record<string, unknown>, ctx: PluginContext): Formatter {
-  const definition = plugin("formatter", type);
-  const issues = { issues: [] };
-  const parsed = definition.options.parse(options, [], issues);
-  if (!parsed || issues.issues.length) throw new Error(JSON.stringify(issues.issues));
-  return definition.create(parsed as never, ctx) as Formatter;
-}
-
-function sink(dir: string, type: string, options: Record<string, unknown>): Sink {
-  const definition = plugin("sink", type);
-  const issues = { issues: [] };
-  const parsed = definition.options.parse(options, [], issues);
-  if (!parsed || issues.issues.length) throw new Error(JSON.stringify(issues.issues));
-  const ctx = context(dir, `bench_${type}`);
-  ctx.createFormatter = () => formatter("json", {}, ctx);
-  return definition.create(parsed as never, ctx) as Sink;
-}
-
 /**
  * The `file` sink (baseline) and `rotating_file` variants writing the same 20,000 JSON
  * records per iteration (about 3.2 MB: a 1 MiB variant rotates about three times per
@@ -91,40 +45,52 @@ export function rotationCases(
       fields: { user: "ada", route: "/api/orders", status: 200 },
     }));
   }
-  const json = formatter("json", {}, context(dir, "bench_json"));
+  const json = createBuiltin("formatter", "json");
   const encoder = new TextEncoder();
   const bytes = 20 * batch.reduce((n, r) => n + encoder.encode(String(json(r))).length + 1, 0);
   const sinks: [string, Sink][] = [
-    ["file", sink(dir, "file", { path: join(dir, "plain.log") })],
+    ["file", createBuiltin("sink", "file", { path: join(dir, "plain.log") }, dir)],
     [
       "rotating_file max_bytes 1MiB",
-      sink(dir, "rotating_file", { path: join(dir, "size.log"), max_bytes: "1MiB", backups: 3 }),
+      createBuiltin("sink", "rotating_file", {
+        path: join(dir, "size.log"),
+        max_bytes: "1MiB",
+        backups: 3,
+      }, dir),
     ],
     [
       "rotating_file max_bytes 64KiB",
-      sink(dir, "rotating_file", { path: join(dir, "small.log"), max_bytes: "64KiB", backups: 3 }),
+      createBuiltin("sink", "rotating_file", {
+        path: join(dir, "small.log"),
+        max_bytes: "64KiB",
+        backups: 3,
+      }, dir),
     ],
     [
       "rotating_file max_bytes 10MiB",
-      sink(dir, "rotating_file", { path: join(dir, "big.log"), max_bytes: "10MiB", backups: 3 }),
+      createBuiltin("sink", "rotating_file", {
+        path: join(dir, "big.log"),
+        max_bytes: "10MiB",
+        backups: 3,
+      }, dir),
     ],
     [
       "rotating_file midnight + 1MiB",
-      sink(dir, "rotating_file", {
+      createBuiltin("sink", "rotating_file", {
         path: join(dir, "time.log"),
         when: "midnight",
         max_bytes: "1MiB",
         backups: 3,
-      }),
+      }, dir),
     ],
     [
       "rotating_file 1MiB + gzip",
-      sink(dir, "rotating_file", {
+      createBuiltin("sink", "rotating_file", {
         path: join(dir, "gzip.log"),
         max_bytes: "1MiB",
         backups: 3,
         compress: "gzip",
-      }),
+      }, dir),
     ],
   ];
   return {
@@ -215,7 +181,6 @@ export function rawWriteCases(dir: string, bytes: number): { cases: CostCase[]; 
 export function securityCases(): CostCase[] {
   const keysEnv = "SLUICE_BENCH_KEYS";
   Deno.env.set(keysEnv, generateKey());
-  const ctx = context(Deno.cwd(), "bench");
   const records: LogRecord[] = [];
   for (let i = 0; i < 1000; i++) {
     records.push(createRecord({
@@ -224,7 +189,7 @@ export function securityCases(): CostCase[] {
       fields: { user_id: "12345", amount: 42.5, currency: "EUR", path: "/api/v1/pay", status: 200 },
     }));
   }
-  const json = formatter("json", {}, ctx);
+  const json = createBuiltin("formatter", "json");
   const redact = createRedactor({
     fields: ["password", "*.token", "card.number", "headers.authorization"],
     patterns: BUILTIN_PATTERN_NAMES,
@@ -242,12 +207,14 @@ export function securityCases(): CostCase[] {
     {
       name: "encrypted fernet(json)",
       baseline: false,
-      run: run(formatter("encrypted", { keys_env: keysEnv }, ctx)),
+      run: run(createBuiltin("formatter", "encrypted", { keys_env: keysEnv })),
     },
     {
       name: "encrypted aes-256-gcm(json)",
       baseline: false,
-      run: run(formatter("encrypted", { keys_env: keysEnv, algorithm: "aes-256-gcm" }, ctx)),
+      run: run(
+        createBuiltin("formatter", "encrypted", { keys_env: keysEnv, algorithm: "aes-256-gcm" }),
+      ),
     },
     {
       name: "chain(json)",
