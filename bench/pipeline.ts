@@ -165,6 +165,11 @@ function deno(args: string[], options: { stdin?: "piped" | "null" } = {}): Proc 
   return new Proc(Deno.execPath(), args, options);
 }
 
+/** Runs one of the helper scripts in bench/pipeline/ (sender or discarding receiver). */
+function helper(script: string, ...args: string[]): Proc {
+  return deno(["run", "-A", join(BENCH_DIR, "pipeline", script), ...args]);
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -336,15 +341,7 @@ async function tcpRun(
   let sender: Proc | undefined;
   try {
     await waitForPort(port, server);
-    sender = deno([
-      "run",
-      "-A",
-      join(BENCH_DIR, "pipeline", "tcp_sender.ts"),
-      "--port",
-      String(port),
-      "--input",
-      input,
-    ]);
+    sender = helper("tcp_sender.ts", "--port", String(port), "--input", input);
     const started = (await sender.event("start")).t as number;
     const ended = (await sender.event("end")).t as number;
     const done = await waitForLines(out, n);
@@ -404,27 +401,11 @@ sinks:
 
 async function senderAloneTcp(input: string, n: number): Promise<Outcome> {
   const port = freePort();
-  const receiver = deno([
-    "run",
-    "-A",
-    join(BENCH_DIR, "pipeline", "discard.ts"),
-    "--mode",
-    "tcp",
-    "--port",
-    String(port),
-  ]);
+  const receiver = helper("discard.ts", "--mode", "tcp", "--port", String(port));
   let sender: Proc | undefined;
   try {
     await receiver.event("listening");
-    sender = deno([
-      "run",
-      "-A",
-      join(BENCH_DIR, "pipeline", "tcp_sender.ts"),
-      "--port",
-      String(port),
-      "--input",
-      input,
-    ]);
+    sender = helper("tcp_sender.ts", "--port", String(port), "--input", input);
     const started = (await sender.event("start")).t as number;
     const ended = (await sender.event("end")).t as number;
     const received = await receiver.event("received");
@@ -457,15 +438,13 @@ sinks:
   let sender: Proc | undefined;
   try {
     await waitForOk(`http://127.0.0.1:${port}/ready`, server);
-    sender = deno([
-      "run",
-      "-A",
-      join(BENCH_DIR, "pipeline", "http_sender.ts"),
+    sender = helper(
+      "http_sender.ts",
       "--url",
       `http://127.0.0.1:${port}/ingest`,
       "--input",
       inputPath,
-    ]);
+    );
     const started = (await sender.event("start")).t as number;
     const end = await sender.event("end");
     const done = await waitForLines(out, n);
@@ -498,27 +477,17 @@ sinks:
 
 async function senderAloneHttp(): Promise<Outcome> {
   const port = freePort();
-  const receiver = deno([
-    "run",
-    "-A",
-    join(BENCH_DIR, "pipeline", "discard.ts"),
-    "--mode",
-    "http",
-    "--port",
-    String(port),
-  ]);
+  const receiver = helper("discard.ts", "--mode", "http", "--port", String(port));
   let sender: Proc | undefined;
   try {
     await receiver.event("listening");
-    sender = deno([
-      "run",
-      "-A",
-      join(BENCH_DIR, "pipeline", "http_sender.ts"),
+    sender = helper(
+      "http_sender.ts",
       "--url",
       `http://127.0.0.1:${port}/ingest`,
       "--input",
       inputPath,
-    ]);
+    );
     const started = (await sender.event("start")).t as number;
     const end = await sender.event("end");
     return {
