@@ -340,20 +340,9 @@ export class FrameDecoder {
         return i - pos > MAX_DIGITS ? this.#fatal(handler) : pos;
       }
       if (data[i] !== SP || i - pos > MAX_DIGITS) return this.#fatal(handler);
-      const body = i + 1;
-      if (count > this.#max) {
-        handler.reject("frame_too_large", false);
-        const available = end - body;
-        if (available >= count) {
-          pos = body + count;
-          continue;
-        }
-        this.#skip = count - available;
-        return end;
-      }
-      if (end - body < count) return pos;
-      handler.frame(data.subarray(body, body + count));
-      pos = body + count;
+      const next = this.#counted(data, i + 1, count, handler);
+      if (next === -1) return pos;
+      pos = next;
     }
     return pos;
   }
@@ -369,21 +358,29 @@ export class FrameDecoder {
         pos = body;
         continue;
       }
-      if (count > this.#max) {
-        handler.reject("frame_too_large", false);
-        const available = end - body;
-        if (available >= count) {
-          pos = body + count;
-          continue;
-        }
-        this.#skip = count - available;
-        return end;
-      }
-      if (end - body < count) return pos;
-      handler.frame(data.subarray(body, body + count));
-      pos = body + count;
+      const next = this.#counted(data, body, count, handler);
+      if (next === -1) return pos;
+      pos = next;
     }
     return pos;
+  }
+
+  /**
+   * A counted frame whose body starts at `body`: one over the limit is rejected and skipped
+   * (across later chunks if need be), a complete one delivered. Returns where the next frame
+   * starts, or -1 while the body has not all arrived (the caller keeps the frame's header).
+   */
+  #counted(data: Uint8Array, body: number, count: number, handler: FrameHandler): number {
+    const available = data.length - body;
+    if (count > this.#max) {
+      handler.reject("frame_too_large", false);
+      if (available >= count) return body + count;
+      this.#skip = count - available;
+      return data.length;
+    }
+    if (available < count) return -1;
+    handler.frame(data.subarray(body, body + count));
+    return body + count;
   }
 
   #fatal(handler: FrameHandler): number {
