@@ -21,6 +21,7 @@ import {
   machineDescription,
   median,
   type Panel,
+  perRun,
   ROOT,
   writeSection,
 } from "./report.ts";
@@ -397,9 +398,6 @@ const pinoOff = disabledSummaries.find((d) => d.job.key === "pino_off")!;
 const bestTextPeer = textSummaries.filter((s) => s.job.kind === "peer" && s.valid)
   .sort((a, b) => b.rate - a.rate)[0];
 
-/** Ratios of the runs made in the same round, `a[i] / b[i]`. */
-const perRun = (a: number[], b: number[]) =>
-  a.slice(0, b.length).map((x, i) => (x / b[i]!).toFixed(2)).join(" / ");
 /** "met", or "met on the median" when some rounds missed the target, or "not met". */
 const status = (ok: boolean, missed: number, of: number) =>
   !ok

@@ -32,6 +32,7 @@ import {
   machineDescription,
   median,
   type Panel,
+  perRun,
   ROOT,
   writeSection,
 } from "./report.ts";
@@ -768,9 +769,6 @@ const table = (group: Job["group"]) =>
 const pass = (ok: boolean) => (ok ? "**met**" : "**not met**");
 const jsonRatio = rsyslog ? tcpJson.rate / rsyslog.rate : NaN;
 const rawRatio = rsyslog ? tcpRaw.rate / rsyslog.rate : NaN;
-/** Ratios of the runs made in the same round, `a[i] / b[i]`. */
-const perRun = (a: number[], b: number[]) =>
-  a.slice(0, b.length).map((x, i) => (x / b[i]!).toFixed(2)).join(" / ");
 /** "met", or "met on the median" when some rounds missed the target, or "not met". */
 const status = (ratio: number, a: number[], b: number[], target: number, valid: boolean) => {
   if (!(ratio >= target) || !valid) return "**not met**";

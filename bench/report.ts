@@ -86,6 +86,19 @@ const CODE_VERSION = (() => {
   }
 })();
 
+/**
+ * The ratios of runs made in the same round, `a[i] / b[i]`, as "1.20 / 0.95 / …".
+ *
+ * @example
+ * ```ts
+ * import { perRun } from "./report.ts";
+ * console.assert(perRun([2, 3], [1, 3]) === "2.00 / 1.00");
+ * ```
+ */
+export function perRun(a: readonly number[], b: readonly number[]): string {
+  return a.slice(0, b.length).map((x, i) => (x / b[i]!).toFixed(2)).join(" / ");
+}
+
 /** Formats an integer with thousands separators. */
 export function formatInt(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a";
