@@ -28,6 +28,8 @@ export class LoggerState {
   gate = Infinity;
   /** The attachments a record of this logger reaches. */
   targets: Attachment[] = [];
+  /** Told each new gate, so the `Logger` class can keep this name's methods in step. */
+  onGate: ((gate: number) => void) | undefined = undefined;
   constructor(readonly name: string, readonly parent: LoggerState | undefined) {}
 }
 
@@ -103,7 +105,11 @@ class Manager {
     let minSink = Infinity;
     for (const t of targets) if (t.minLevel < minSink) minSink = t.minLevel;
     state.targets = targets;
-    state.gate = targets.length === 0 ? Infinity : Math.max(effective, minSink, 1);
+    const gate = targets.length === 0 ? Infinity : Math.max(effective, minSink, 1);
+    if (gate !== state.gate) {
+      state.gate = gate;
+      state.onGate?.(gate);
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import {
   definePlugin,
   getLogger,
   Level,
+  Logger,
   memoryRecords,
   s,
   shutdown,
@@ -292,4 +293,25 @@ Deno.test("a source's loop started inside configure() may call shutdown() while 
   }, { plugins: [looping] });
   await later;
   assert.equal(currentPipeline(), undefined, "the loop's shutdown() ran after configure()");
+});
+
+Deno.test("a logger taken before configure() follows every later level change, its children too", async () => {
+  const log = getLogger("retune");
+  const child = log.child({ request: 7 });
+  await withMemory({ "": "warn" }, async (records) => {
+    log.debug("hidden-1");
+    child.info("hidden-2");
+    assert.equal(log.debug, child.trace, "disabled levels share one empty method");
+    log.setLevel("debug");
+    log.debug("shown-1");
+    child.info("shown-2");
+    log.trace("hidden-3");
+    log.setLevel("notset");
+    child.info("hidden-4");
+    child.error("shown-3");
+    await shutdown();
+    assert.deepEqual(records.map((r) => r.message), ["shown-1", "shown-2", "shown-3"]);
+    assert.deepEqual(records[1]!.fields, { request: 7 });
+    assert.ok(child instanceof Logger);
+  });
 });
