@@ -72,7 +72,7 @@ export class BackupSet {
     this.#name = mode === "size"
       ? new RegExp(`^${base}\\.(\\d+)(\\.gz)?$`)
       : new RegExp(`^${base}\\.(${stampPattern})(?:\\.(\\d+))?(\\.gz)?$`);
-    this.#temp = new RegExp(`^\\.${base}\\.(?:compress|delete)-\\d+\\.tmp$`);
+    this.#temp = new RegExp(`^\\.${base}\\.(?:compress|delete|next)-\\d+\\.tmp$`);
   }
 
   /** The rotated files, newest first. */
@@ -114,13 +114,13 @@ export class BackupSet {
       throw error;
     }
     for (const entry of entries) {
-      if (!entry.isFile) continue;
       if (this.#temp.test(entry.name)) {
         const path = join(this.#dir, entry.name);
-        Deno.removeSync(path);
+        Deno.removeSync(path, { recursive: entry.isDirectory });
         removed.push(path);
         continue;
       }
+      if (!entry.isFile) continue;
       const m = this.#name.exec(entry.name);
       if (!m) continue;
       const backup: Backup = this.mode === "size"
@@ -205,12 +205,12 @@ export class BackupSet {
 
   /**
    * Deletes a backup (a file already gone counts as deleted); rethrows other errors. With
-   * `trash`, the file is only renamed to that hidden path (a cheap, synchronous step that
-   * frees its name at once) for the caller to delete in the background.
+   * `discard`, the file is handed to it instead (a trash that frees the name at once and
+   * deletes in the background).
    */
-  remove(backup: Backup, trash?: string): void {
+  remove(backup: Backup, discard?: (path: string) => void): void {
     try {
-      if (trash) Deno.renameSync(this.pathOf(backup), trash);
+      if (discard) discard(this.pathOf(backup));
       else Deno.removeSync(this.pathOf(backup));
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -220,7 +220,12 @@ export class BackupSet {
     if (i >= 0) this.#list.splice(i, 1);
   }
 
-  /** A hidden path a file is renamed to before it is deleted in the background. */
+  /** A hidden path the next live file is created at ahead of a rotation. */
+  sparePath(n: number): string {
+    return join(this.#dir, `.${this.#base}.next-${n}.tmp`);
+  }
+
+  /** A hidden directory files are moved into before they are deleted in the background. */
   trashPath(n: number): string {
     return join(this.#dir, `.${this.#base}.delete-${n}.tmp`);
   }

@@ -140,6 +140,12 @@ Deno.test("rotating_file keeps exactly the newest records when backups is small"
     assert.equal(seqs.at(-1), 499_999, "the newest record is kept");
     for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1);
     assert.ok(seqs.length > 5 * 2000, "five full backups plus the live file");
+    // Deletions went through batch directories and each new live file was created ahead
+    // under a hidden name: once shut down, nothing of either is left.
+    assert.deepEqual(
+      [...Deno.readDirSync(`${dir}/logs`)].map((e) => e.name).filter((n) => n.startsWith(".")),
+      [],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -280,6 +286,10 @@ Deno.test("rotating_file retention deletes by count and by age, also backups fou
     // Leftovers of an interrupted compression: a temporary file, and a plain file whose
     // compressed twin was already renamed into place.
     Deno.writeTextFileSync(`${dir}/.app.log.compress-7.tmp`, "partial");
+    // ... of a deletion batch that was never emptied, and a next live file made ahead.
+    Deno.mkdirSync(`${dir}/.app.log.delete-1.tmp`);
+    Deno.writeTextFileSync(`${dir}/.app.log.delete-1.tmp/0`, "old backup\n");
+    Deno.writeTextFileSync(`${dir}/.app.log.next-3.tmp`, "");
     Deno.writeFileSync(`${dir}/app.log.2.gz`, new Uint8Array([0x1f, 0x8b]));
     Deno.writeTextFileSync(`${dir}/other.log.1`, "not ours\n");
     const h = harness(dir);
@@ -289,7 +299,7 @@ Deno.test("rotating_file retention deletes by count and by age, also backups fou
     );
     await sink[Symbol.asyncDispose]();
     // 3..6 are older than 2.5 days; 4 backups would keep 1..4 by count.
-    assert.deepEqual(Object.keys(listing(dir)), [
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
       "app.log",
       "app.log.1",
       "app.log.2.gz",

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { Trash } from "../../src/io/trash.ts";
+
+Deno.test("Trash frees names at once and deletes a whole batch in one operation", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const trash = new Trash((n) => `${dir}/.batch-${n}`);
+    for (let i = 0; i < 5; i++) {
+      Deno.writeTextFileSync(`${dir}/app.log.${i}`, "x".repeat(1000));
+      trash.take(`${dir}/app.log.${i}`);
+      assert.throws(() => Deno.statSync(`${dir}/app.log.${i}`), Deno.errors.NotFound);
+    }
+    assert.equal(trash.waiting, 5);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [".batch-1"]);
+    assert.equal(await trash.empty(), 5);
+    assert.equal(trash.waiting, 0);
+    assert.equal(await trash.empty(), 0, "an empty trash removes nothing");
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // The next batch gets a new directory.
+    Deno.writeTextFileSync(`${dir}/late`, "");
+    trash.take(`${dir}/late`);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [".batch-2"]);
+    assert.equal(await trash.empty(), 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Trash skips a batch name an earlier process left and takes nothing that is gone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    Deno.mkdirSync(`${dir}/.batch-1`);
+    const trash = new Trash((n) => `${dir}/.batch-${n}`);
+    assert.throws(() => trash.take(`${dir}/missing`), Deno.errors.NotFound);
+    assert.equal(trash.waiting, 0);
+    assert.ok(trash.open, "its batch directory exists and is still removed by empty()");
+    Deno.writeTextFileSync(`${dir}/a`, "a");
+    trash.take(`${dir}/a`);
+    assert.deepEqual(
+      [...Deno.readDirSync(`${dir}/.batch-2`)].map((e) => e.name),
+      ["0"],
+      "the leftover .batch-1 is not reused",
+    );
+    assert.equal(await trash.empty(), 1);
+    assert.ok(Deno.statSync(`${dir}/.batch-1`).isDirectory, "and not touched");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
