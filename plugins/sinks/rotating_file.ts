@@ -104,6 +104,7 @@ export class RotatingFileSink implements Sink {
   readonly #schedule: RotationSchedule | undefined;
   readonly #backups: BackupSet;
   readonly #trash: Trash;
+  #trashedBackups = 0;
   readonly #discard = (path: string): void => this.#trash.take(path);
   readonly #file: WatchedFile;
   readonly #counters: {
@@ -467,6 +468,7 @@ export class RotatingFileSink implements Sink {
       file.close();
       if (this.#keep === 0) {
         this.#trash.take(this.#path);
+        this.#trashedBackups++;
         this.#trashTaken();
       } else {
         if (this.#backups.mode === "size") {
@@ -543,6 +545,7 @@ export class RotatingFileSink implements Sink {
       this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
       return;
     }
+    this.#trashedBackups++;
     this.#trashTaken();
   }
 
@@ -552,9 +555,12 @@ export class RotatingFileSink implements Sink {
 
   #emptyTrash(): void {
     if (!this.#trash.open) return;
+    // The trash also holds plain files that compression replaced: only backups count.
+    const backups = this.#trashedBackups;
+    this.#trashedBackups = 0;
     this.#track(
       this.#trash.empty().then(
-        (n) => this.#counters.deleted.inc(n),
+        () => this.#counters.deleted.inc(backups),
         (error) =>
           this.#failure("delete", `Cannot delete rotated files of sink "${this.#id}"`, error),
       ),
@@ -593,7 +599,8 @@ export class RotatingFileSink implements Sink {
         return;
       }
       // Synchronous from here: no rotation can rename the backup in between.
-      this.#backups.adoptCompressed(backup, temp);
+      this.#backups.adoptCompressed(backup, temp, this.#discard);
+      this.#trashTaken();
       this.#counters.compressed.inc();
     } catch (error) {
       removeQuietly(temp);

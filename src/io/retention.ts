@@ -232,14 +232,16 @@ export class BackupSet {
 
   /**
    * Puts a finished compressed copy in place of a backup: renames `tempPath` to the
-   * backup's `.gz` name, then deletes the plain file.
+   * backup's `.gz` name, then deletes the plain file (through `discard` when given, as
+   * `remove()` does).
    */
-  adoptCompressed(backup: Backup, tempPath: string): void {
+  adoptCompressed(backup: Backup, tempPath: string, discard?: (path: string) => void): void {
     const plain = this.pathOf(backup);
     Deno.renameSync(tempPath, this.pathOf({ ...backup, gz: true }));
     backup.gz = true;
     try {
-      Deno.removeSync(plain);
+      if (discard) discard(plain);
+      else Deno.removeSync(plain);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }

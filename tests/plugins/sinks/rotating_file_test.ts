@@ -100,6 +100,11 @@ Deno.test("rotating_file keeps all 500,000 records across more than 50 rotations
       pipeline.metrics.sum("files_compressed_total", { component: "out" }) > 0,
       "compressions are counted",
     );
+    assert.equal(
+      pipeline.metrics.sum("files_deleted_total", { component: "out" }),
+      0,
+      "a plain file a .gz replaced is not a deleted backup",
+    );
     let expected = 0;
     for (const file of files) {
       assert.ok(new TextEncoder().encode(file.text).length <= maxBytes, `${file.name} too big`);
