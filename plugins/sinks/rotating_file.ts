@@ -58,8 +58,9 @@ export interface RotatingFileInternals {
 const encoder = new TextEncoder();
 const RETRY_ROTATION_MS = 1000;
 const AGE_CHECK_MS = 60_000;
-/** Files the trash holds before it is emptied (it is also emptied once per check interval). */
+/** Files the trash holds before it is emptied; it is also emptied within TRASH_DELAY_MS. */
 const TRASH_BATCH = 8;
+const TRASH_DELAY_MS = 1000;
 
 /**
  * The live sink. Besides the {@linkcode Sink} contract it offers `reopen()` (what SIGHUP
@@ -104,8 +105,10 @@ export class RotatingFileSink implements Sink {
   readonly #schedule: RotationSchedule | undefined;
   readonly #backups: BackupSet;
   readonly #trash: Trash;
-  #trashedBackups = 0;
-  readonly #discard = (path: string): void => this.#trash.take(path);
+  #trashTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #discard = (path: string): void => {
+    this.#trash.take(path);
+  };
   readonly #file: WatchedFile;
   readonly #counters: {
     rotations: Counter;
@@ -400,10 +403,12 @@ export class RotatingFileSink implements Sink {
    * next live file's creation) has finished.
    */
   async settled(): Promise<void> {
-    this.#emptyTrash();
-    while (this.#running || this.#background.size > 0) {
+    for (;;) {
+      this.#emptyTrash();
       await this.#running;
       await Promise.all(this.#background);
+      // A compression that finished meanwhile may have put its plain file in the trash.
+      if (!this.#running && this.#background.size === 0 && this.#trash.waiting === 0) return;
     }
   }
 
@@ -417,13 +422,13 @@ export class RotatingFileSink implements Sink {
       if (this.#fsync && this.#file.isOpen) this.#file.sync();
     } finally {
       this.#file.close();
+      const spare = this.#spare;
+      this.#spare = undefined;
+      if (spare) this.#removeSpare(spare);
+      await this.#running;
+      this.#emptyTrash();
+      await Promise.all(this.#background);
     }
-    this.#emptyTrash();
-    const spare = this.#spare;
-    this.#spare = undefined;
-    if (spare) this.#track(spare.created.then(() => removeQuietly(spare.path)));
-    await this.#running;
-    await Promise.all(this.#background);
   }
 
   #maintain(now: number): void {
@@ -436,7 +441,6 @@ export class RotatingFileSink implements Sink {
       this.#failure("reopen", `Cannot reopen the file of sink "${this.#id}"`, error);
     }
     if (this.#maxAge !== undefined && now >= this.#nextAgeCheck) this.#applyRetention(now);
-    this.#emptyTrash();
   }
 
   /** Rotates the live file; returns false (counted, reported) when it could not. */
@@ -468,7 +472,7 @@ export class RotatingFileSink implements Sink {
       file.close();
       if (this.#keep === 0) {
         this.#trash.take(this.#path);
-        this.#trashedBackups++;
+        this.#counters.deleted.inc();
         this.#trashTaken();
       } else {
         if (this.#backups.mode === "size") {
@@ -499,7 +503,7 @@ export class RotatingFileSink implements Sink {
         Deno.renameSync(spare.path, this.#path);
       } catch {
         // Not created yet (or it failed): open() creates the file, and the spare goes.
-        this.#track(spare.created.then(() => removeQuietly(spare.path)));
+        this.#removeSpare(spare);
       }
     }
     this.#file.open();
@@ -512,10 +516,23 @@ export class RotatingFileSink implements Sink {
     const created = Deno.open(path, { append: true, createNew: true }).then(
       (file) => file.close(),
       // No spare: the next rotation creates its file, and reports if that fails too.
-      () => {},
+      () => {
+        if (this.#spare?.path === path) this.#spare = undefined;
+      },
     );
     this.#track(created);
     this.#spare = { path, created };
+  }
+
+  #removeSpare(spare: { path: string; created: Promise<void> }): void {
+    this.#track(spare.created.then(() => {
+      try {
+        Deno.removeSync(spare.path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return;
+        this.#failure("delete", `Cannot remove the unused next file of sink "${this.#id}"`, error);
+      }
+    }));
   }
 
   /** Keeps a background file operation for `settled()` and disposal to wait for. */
@@ -545,25 +562,34 @@ export class RotatingFileSink implements Sink {
       this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
       return;
     }
-    this.#trashedBackups++;
+    // Counted now: the backup has left the set; its space is freed in the background.
+    this.#counters.deleted.inc();
     this.#trashTaken();
   }
 
   #trashTaken(): void {
     if (this.#trash.waiting >= TRASH_BATCH) this.#emptyTrash();
+    else if (this.#trashTimer === undefined && this.#trash.open) {
+      this.#trashTimer = setTimeout(() => {
+        this.#trashTimer = undefined;
+        this.#emptyTrash();
+      }, TRASH_DELAY_MS);
+      Deno.unrefTimer(this.#trashTimer);
+    }
   }
 
   #emptyTrash(): void {
+    if (this.#trashTimer !== undefined) {
+      clearTimeout(this.#trashTimer);
+      this.#trashTimer = undefined;
+    }
     if (!this.#trash.open) return;
-    // The trash also holds plain files that compression replaced: only backups count.
-    const backups = this.#trashedBackups;
-    this.#trashedBackups = 0;
     this.#track(
-      this.#trash.empty().then(
-        () => this.#counters.deleted.inc(backups),
-        (error) =>
-          this.#failure("delete", `Cannot delete rotated files of sink "${this.#id}"`, error),
-      ),
+      this.#trash.empty().then(({ error }) => {
+        if (error !== undefined) {
+          this.#failure("delete", `Cannot delete rotated files of sink "${this.#id}"`, error);
+        }
+      }),
     );
   }
 
@@ -668,7 +694,11 @@ const WHEN_JSON = {
  * for midnight and W0-W6, and the DST corrections). A rotation, deletion or compression
  * that fails is counted in `sluice_file_errors_total{operation}`, reported once, and retried;
  * writes continue to the live file meanwhile. The live file is reopened when it is moved,
- * deleted or truncated from outside (checked at most once a second) and on SIGHUP.
+ * deleted or truncated from outside (checked at most once a second) and on SIGHUP. Two kinds
+ * of hidden entries keep file-system work off the write path: deleted files wait up to a
+ * second in a `.app.log.delete-N.tmp` directory that is removed in one operation, and the next
+ * live file is created ahead as `.app.log.next-N.tmp`; both are gone after shutdown, and after
+ * a crash the next start removes them.
  *
  * @example YAML
  * ```ts

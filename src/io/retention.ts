@@ -96,9 +96,9 @@ export class BackupSet {
   }
 
   /**
-   * Reads the directory: finds the rotated files, removes temporary files of an interrupted
-   * compression or deletion and plain files whose compressed twin is complete. Returns the
-   * paths removed.
+   * Reads the directory: finds the rotated files, removes what an interrupted run left (a
+   * compression's temporary file, a trash batch directory, a next live file made ahead) and
+   * plain files whose compressed twin is complete. Returns the paths removed.
    */
   discover(): string[] {
     const found = new Map<string, Backup>();

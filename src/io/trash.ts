@@ -23,7 +23,7 @@
  * trash.take(`${dir}/a.log`);
  * trash.take(`${dir}/b.log`);
  * console.assert(trash.waiting === 2);
- * console.assert(await trash.empty() === 2);
+ * console.assert((await trash.empty()).removed === 2);
  * console.assert([...Deno.readDirSync(dir)].length === 0);
  * Deno.removeSync(dir);
  * ```
@@ -33,6 +33,8 @@ export class Trash {
   #batch: string | undefined;
   #seq = 0;
   #waiting = 0;
+  /** Batches whose removal failed, retried by the next `empty()`. */
+  #failed: { path: string; files: number }[] = [];
 
   /** `batchPath(n)` names the n-th batch directory; it must be on the files' filesystem. */
   constructor(batchPath: (n: number) => string) {
@@ -44,17 +46,19 @@ export class Trash {
     return this.#waiting;
   }
 
-  /** Whether a batch directory exists (it may be empty when a `take()` failed). */
+  /** Whether `empty()` has anything to remove: a batch directory, or one to retry. */
   get open(): boolean {
-    return this.#batch !== undefined;
+    return this.#batch !== undefined || this.#failed.length > 0;
   }
 
   /**
-   * Renames `path` into the current batch directory, creating the directory first if
-   * needed. Throws `NotFound` when `path` does not exist, and whatever else the rename
-   * throws; nothing is taken then.
+   * Frees the name `path` and returns `true` when the file waits in the trash, `false` when
+   * it had to be deleted at once: a new batch directory cannot always be made (on a full
+   * disk `mkdir` fails while a rename still works), and deleting is what frees the space.
+   * Throws `NotFound` when `path` does not exist, and whatever else the rename or the
+   * deletion throws.
    */
-  take(path: string): void {
+  take(path: string): boolean {
     while (this.#batch === undefined) {
       const batch = this.#batchPath(++this.#seq);
       try {
@@ -62,24 +66,41 @@ export class Trash {
         this.#batch = batch;
       } catch (error) {
         // Left by an earlier process: take the next name.
-        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        if (error instanceof Deno.errors.AlreadyExists) continue;
+        Deno.removeSync(path);
+        return false;
       }
     }
     Deno.renameSync(path, `${this.#batch}/${this.#waiting}`);
     this.#waiting++;
+    return true;
   }
 
   /**
-   * Removes the current batch directory in the background and resolves with the number of
-   * files it held (0 at once when there is none). Rejects when the removal fails.
+   * Removes the current batch directory in the background, with any whose removal failed
+   * before, and resolves with the number of files removed and the first error. A batch that
+   * could not be removed is kept for the next call.
    */
-  async empty(): Promise<number> {
-    const batch = this.#batch;
-    const count = this.#waiting;
+  async empty(): Promise<{ removed: number; error?: unknown }> {
+    const batches = this.#failed;
+    this.#failed = [];
+    if (this.#batch !== undefined) batches.push({ path: this.#batch, files: this.#waiting });
     this.#batch = undefined;
     this.#waiting = 0;
-    if (batch === undefined) return 0;
-    await Deno.remove(batch, { recursive: true });
-    return count;
+    let removed = 0;
+    let error: unknown;
+    for (const batch of batches) {
+      try {
+        await Deno.remove(batch.path, { recursive: true });
+        removed += batch.files;
+      } catch (thrown) {
+        if (thrown instanceof Deno.errors.NotFound) removed += batch.files;
+        else {
+          this.#failed.push(batch);
+          error ??= thrown;
+        }
+      }
+    }
+    return error === undefined ? { removed } : { removed, error };
   }
 }

@@ -12,15 +12,15 @@ Deno.test("Trash frees names at once and deletes a whole batch in one operation"
     }
     assert.equal(trash.waiting, 5);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [".batch-1"]);
-    assert.equal(await trash.empty(), 5);
+    assert.deepEqual(await trash.empty(), { removed: 5 });
     assert.equal(trash.waiting, 0);
-    assert.equal(await trash.empty(), 0, "an empty trash removes nothing");
+    assert.deepEqual(await trash.empty(), { removed: 0 }, "an empty trash removes nothing");
     assert.deepEqual([...Deno.readDirSync(dir)], []);
     // The next batch gets a new directory.
     Deno.writeTextFileSync(`${dir}/late`, "");
     trash.take(`${dir}/late`);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [".batch-2"]);
-    assert.equal(await trash.empty(), 1);
+    assert.deepEqual(await trash.empty(), { removed: 1 });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -41,9 +41,59 @@ Deno.test("Trash skips a batch name an earlier process left and takes nothing th
       ["0"],
       "the leftover .batch-1 is not reused",
     );
-    assert.equal(await trash.empty(), 1);
+    assert.deepEqual(await trash.empty(), { removed: 1 });
     assert.ok(Deno.statSync(`${dir}/.batch-1`).isDirectory, "and not touched");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Trash deletes at once when it cannot make a batch directory (mkdir fails on a full disk)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const trash = new Trash((n) => `${dir}/missing-parent/.batch-${n}`);
+    Deno.writeTextFileSync(`${dir}/app.log.3`, "old");
+    assert.equal(trash.take(`${dir}/app.log.3`), false, "deleted, not waiting");
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    assert.equal(trash.waiting, 0);
+    assert.equal(trash.open, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const canFreeze = Deno.uid() === 0 && (() => {
+  try {
+    return new Deno.Command("chattr", { args: ["--help"], stdout: "null", stderr: "null" })
+      .outputSync() !== undefined;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "Trash reports a batch it cannot remove and removes it on the next empty()",
+  ignore: !canFreeze && !Deno.env.get("CI") &&
+    (console.warn("SKIPPED: needs root and chattr (apt-get install -y e2fsprogs)"), true),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const freeze = (path: string, on: boolean) =>
+      new Deno.Command("chattr", { args: [on ? "+i" : "-i", path] }).outputSync().success;
+    try {
+      const trash = new Trash((n) => `${dir}/.batch-${n}`);
+      Deno.writeTextFileSync(`${dir}/a`, "a");
+      assert.equal(trash.take(`${dir}/a`), true);
+      assert.ok(freeze(`${dir}/.batch-1`, true), "chattr +i works here (ext4 or similar)");
+      const failed = await trash.empty();
+      assert.equal(failed.removed, 0);
+      assert.ok(failed.error instanceof Error, "the failure is returned");
+      assert.equal(trash.open, true, "and kept for a retry");
+      freeze(`${dir}/.batch-1`, false);
+      assert.deepEqual(await trash.empty(), { removed: 1 });
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    } finally {
+      freeze(`${dir}/.batch-1`, false);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -316,6 +316,44 @@ Deno.test("rotating_file retention deletes by count and by age, also backups fou
   }
 });
 
+Deno.test("rotating_file disposed while a compression runs leaves no hidden file behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const h = harness(dir);
+    const sink = new RotatingFileSink(
+      options({ max_bytes: 64 * 1024, backups: 5, compress: "gzip" }),
+      h.context,
+    );
+    const line = "x".repeat(1000);
+    for (let i = 0; i < 3; i++) sink.writeSync(records(...Array(100).fill(line)));
+    await sink[Symbol.asyncDispose]();
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.deepEqual(names.filter((n) => n.startsWith(".")), [], names.join(", "));
+    assert.ok(h.metrics.sum("files_compressed_total") >= 1, "a compression ran");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rotating_file frees an expired backup's space within a second of going idle", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const h = harness(dir);
+    const sink = new RotatingFileSink(options({ max_bytes: 8, backups: 1 }), h.context);
+    sink.writeSync(records("first", "second", "third", "fourth"));
+    assert.equal(h.metrics.sum("files_deleted_total"), 2, "counted when retention takes them");
+    const trash = () =>
+      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith(".app.log.delete-"));
+    assert.equal(trash().length, 1, "the two backups wait in one trash directory");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(trash(), [], "emptied without another write");
+    await sink[Symbol.asyncDispose]();
+    assert.deepEqual(Object.keys(listing(dir)), ["app.log", "app.log.1"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("rotating_file compresses rotated files in the background and compresses leftovers on startup", async () => {
   const dir = await Deno.makeTempDir();
   try {
