@@ -76,3 +76,26 @@ export function pythonCryptography(): Peer {
 export function promtool(): Peer {
   return findPeer("promtool", ["--version"], "install it with: apt-get install -y prometheus");
 }
+
+/** e2fsprogs' `chattr` (with `lsattr`), which makes a directory immutable even for root. */
+export function chattr(): Peer {
+  return findPeer("lsattr", ["-V"], "install it with: apt-get install -y e2fsprogs");
+}
+
+/**
+ * Makes `dir` read-only (`on`) or writable again: a mode change for a normal user, and
+ * `chattr +i` for root, whom modes do not stop. Returns whether it worked (`chattr +i` needs
+ * ext4 or a similar filesystem).
+ */
+export function freezeDirectory(dir: string, on: boolean): boolean {
+  if (Deno.uid() !== 0) {
+    Deno.chmodSync(dir, on ? 0o555 : 0o755);
+    return true;
+  }
+  return new Deno.Command("chattr", { args: [on ? "+i" : "-i", dir] }).outputSync().success;
+}
+
+/** For `Deno.test({ ignore })`: as root, {@linkcode skipWithout} `chattr`; otherwise `false`. */
+export function skipWithoutFreeze(): boolean {
+  return Deno.uid() === 0 && skipWithout(chattr());
+}

@@ -13,7 +13,7 @@ import {
   type RotatingFileOptions,
   RotatingFileSink,
 } from "../../../plugins/sinks/rotating_file.ts";
-import { python3, skipWithout } from "../../helpers/peers.ts";
+import { freezeDirectory, python3, skipWithout, skipWithoutFreeze } from "../../helpers/peers.ts";
 
 // A source that emits `count` records "record <n>" as fast as the sinks take them.
 const counterSource = definePlugin({
@@ -411,31 +411,13 @@ Deno.test("rotating_file reopens its file when it is moved or truncated from out
   }
 });
 
-const isRoot = Deno.uid() === 0;
-const hasChattr = (() => {
-  try {
-    return new Deno.Command("chattr", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync() !== undefined;
-  } catch {
-    return false;
-  }
-})();
-
 Deno.test({
   name:
     "rotating_file counts a rotation refused by a read-only directory, keeps every record, and recovers",
-  // Root ignores directory modes, so as root the directory is made immutable (chattr +i).
-  ignore: isRoot && !hasChattr && !Deno.env.get("CI") &&
-    (console.warn("SKIPPED: chattr is not available (apt-get install -y e2fsprogs)"), true),
+  ignore: skipWithoutFreeze(),
   async fn() {
     const dir = await Deno.makeTempDir();
-    const freeze = (on: boolean) => {
-      if (!isRoot) {
-        Deno.chmodSync(dir, on ? 0o555 : 0o755);
-        return true;
-      }
-      return new Deno.Command("chattr", { args: [on ? "+i" : "-i", dir] }).outputSync().success;
-    };
+    const freeze = (on: boolean) => freezeDirectory(dir, on);
     try {
       const h = harness(dir);
       h.clock.now = 1_000_000;
