@@ -26,25 +26,23 @@ function encodeReusing(text: string): Uint8Array {
 }
 
 /**
- * Formats every record and joins the lines, each ending in `\n`, into one `Uint8Array`.
- * String output (the common case) is concatenated and encoded once. With `reuse`, it is
- * encoded into a shared buffer that is only valid until the next call: for sinks that write
- * it synchronously right away. Byte output is copied in.
+ * Formats every record and joins the lines, each ending in `\n`: one string when every line
+ * is text (the common case), else the bytes. A record the formatter throws on is skipped and
+ * handed to `onError`.
  *
- * @example Encode two records
+ * @example Join two records
  * ```ts
- * import { encodeBatch } from "./encode_batch.ts";
+ * import { formatBatch } from "./encode_batch.ts";
  * import { createRecord } from "../core/record.ts";
- * const bytes = encodeBatch([createRecord({ message: "a" }), createRecord({ message: "b" })], (r) => r.message);
- * console.assert(new TextDecoder().decode(bytes) === "a\nb\n");
+ * const text = formatBatch([createRecord({ message: "a" }), createRecord({ message: "b" })], (r) => r.message);
+ * console.assert(text === "a\nb\n");
  * ```
  */
-export function encodeBatch(
+export function formatBatch(
   records: readonly LogRecord[],
   format: Formatter,
   onError?: (record: LogRecord, error: unknown) => void,
-  reuse = false,
-): Uint8Array {
+): string | Uint8Array {
   let text = "";
   let parts: Uint8Array[] | undefined;
   for (let i = 0; i < records.length; i++) {
@@ -64,9 +62,45 @@ export function encodeBatch(
       parts.push(line, new Uint8Array([NEWLINE]));
     }
   }
-  if (!parts) return reuse ? encodeReusing(text) : encoder.encode(text);
+  if (!parts) return text;
   if (text) parts.push(encoder.encode(text));
   return concatBytes(parts);
+}
+
+/**
+ * UTF-8 of `text`. With `reuse`, encoded into a shared buffer that is only valid until the
+ * next call: for sinks that write it synchronously right away.
+ *
+ * @example Encode a line
+ * ```ts
+ * import { encodeText } from "./encode_batch.ts";
+ * console.assert(encodeText("hé\n").length === 4);
+ * ```
+ */
+export function encodeText(text: string, reuse = false): Uint8Array {
+  return reuse ? encodeReusing(text) : encoder.encode(text);
+}
+
+/**
+ * Formats every record and joins the lines, each ending in `\n`, into one `Uint8Array`
+ * ({@linkcode formatBatch}, then {@linkcode encodeText} for text). Byte output is copied in.
+ *
+ * @example Encode two records
+ * ```ts
+ * import { encodeBatch } from "./encode_batch.ts";
+ * import { createRecord } from "../core/record.ts";
+ * const bytes = encodeBatch([createRecord({ message: "a" }), createRecord({ message: "b" })], (r) => r.message);
+ * console.assert(new TextDecoder().decode(bytes) === "a\nb\n");
+ * ```
+ */
+export function encodeBatch(
+  records: readonly LogRecord[],
+  format: Formatter,
+  onError?: (record: LogRecord, error: unknown) => void,
+  reuse = false,
+): Uint8Array {
+  const joined = formatBatch(records, format, onError);
+  return typeof joined === "string" ? encodeText(joined, reuse) : joined;
 }
 
 /**
