@@ -163,7 +163,8 @@ const classes = new WeakMap<LoggerState, typeof Logger>();
 function classOf(state: LoggerState): typeof Logger {
   let cls = classes.get(state);
   if (cls === undefined) {
-    cls = class extends Logger {};
+    // Named Logger too, so that inspecting a logger shows what it is.
+    cls = { Logger: class extends Logger {} }.Logger;
     const methods = cls.prototype as unknown as Record<string, unknown>;
     const base = Logger.prototype as unknown as Record<string, unknown>;
     const follow = (gate: number) => {

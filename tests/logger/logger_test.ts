@@ -313,5 +313,6 @@ Deno.test("a logger taken before configure() follows every later level change, i
     assert.deepEqual(records.map((r) => r.message), ["shown-1", "shown-2", "shown-3"]);
     assert.deepEqual(records[1]!.fields, { request: 7 });
     assert.ok(child instanceof Logger);
+    assert.equal(Deno.inspect(child), "Logger {}", "inspected as what it is");
   });
 });
