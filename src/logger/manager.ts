@@ -49,13 +49,14 @@ class Manager {
   }
 
   state(name: string): LoggerState {
-    const existing = this.states.get(name);
-    if (existing) return existing;
+    // Before the lookup: the root exists from the start, and may be the first logger asked for.
     if (this.onFirstUse) {
       const hook = this.onFirstUse;
       this.onFirstUse = undefined;
       hook();
     }
+    const existing = this.states.get(name);
+    if (existing) return existing;
     const dot = name.lastIndexOf(".");
     const parent = this.state(dot === -1 ? "" : name.slice(0, dot));
     const state = new LoggerState(name, parent);

@@ -43,6 +43,21 @@ Deno.test("before configure(), records at INFO and above go to stderr as text", 
   }
 });
 
+Deno.test("before configure(), the root logger asked for first also writes to stderr", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await runScript(
+      `import { getLogger } from "${MOD}";
+       getLogger().info("from the root");`,
+      dir,
+    );
+    assert.equal(code, 0);
+    assert.match(stderr, /INFO root - from the root\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("Deno.exit() without shutdown() still writes every record a file sink accepted", async () => {
   const dir = await Deno.makeTempDir();
   try {
