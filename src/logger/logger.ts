@@ -169,7 +169,12 @@ function classOf(state: LoggerState): typeof Logger {
     const base = Logger.prototype as unknown as Record<string, unknown>;
     const follow = (gate: number) => {
       for (const [name, level] of LEVEL_METHODS) {
-        methods[name] = level >= gate ? base[name] : disabled;
+        // Not enumerable, as class methods are not.
+        Object.defineProperty(methods, name, {
+          value: level >= gate ? base[name] : disabled,
+          writable: true,
+          configurable: true,
+        });
       }
     };
     follow(state.gate);

@@ -314,5 +314,8 @@ Deno.test("a logger taken before configure() follows every later level change, i
     assert.deepEqual(records[1]!.fields, { request: 7 });
     assert.ok(child instanceof Logger);
     assert.equal(Deno.inspect(child), "Logger {}", "inspected as what it is");
+    const keys: string[] = [];
+    for (const key in child) keys.push(key);
+    assert.deepEqual(keys, [], "no enumerable methods");
   });
 });
