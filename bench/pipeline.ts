@@ -787,14 +787,19 @@ const status = (ratio: number, a: number[], b: number[], target: number, valid: 
 };
 /** A flood's peak RSS may exceed the same pipeline's at N lines by half, or stay under 256 MB. */
 const bounded = (o: Outcome, base: number) =>
-  Number.isFinite(o.peakRss ?? NaN) && o.peakRss! <= Math.max(1.5 * base, 256e6) && !o.error &&
-  o.check?.distinct === N * FLOOD_FACTOR;
+  Number.isFinite(o.peakRss ?? NaN) &&
+  o.peakRss! <= Math.max(Number.isFinite(base) ? 1.5 * base : 0, 256e6) && !o.error &&
+  o.check?.distinct === N * FLOOD_FACTOR && o.check.duplicates === 0 && o.check.malformed === 0;
 const floodCell = (o: Outcome, base: number) =>
   `${formatInt(N * FLOOD_FACTOR)} lines: peak RSS ${formatMiB(o.peakRss ?? NaN)} vs ${
     formatMiB(base)
   } for ${formatInt(N)}${o.error ? `; ${o.error}` : ""}${
-    o.check ? `; lost ${formatInt(N * FLOOD_FACTOR - o.check.distinct)}` : ""
-  }`;
+    o.check
+      ? `; lost ${formatInt(N * FLOOD_FACTOR - o.check.distinct)}, duplicated ${
+        formatInt(o.check.duplicates)
+      }, malformed ${formatInt(o.check.malformed)}`
+      : ""
+  }${o.note ? `; ${o.note}` : ""}`;
 const goals = [
   `| TCP NDJSON parsed into records, JSON to a file: >= 0.5x rsyslog pass-through | ${
     rsyslog
