@@ -17,7 +17,9 @@ const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unkno
 /**
  * A named logger. Loggers of one name share their level; `child()` adds bound fields.
  * A call below the logger's effective level (or below every sink behind it) returns at
- * once: the method is an empty function.
+ * once: the method is an empty function. The level methods live on a prototype per logger
+ * name that takes its copy of `Logger.prototype`'s methods when the level changes, so a spy
+ * belongs on the logger object itself.
  */
 export class Logger {
   readonly #state: LoggerState;
