@@ -30,6 +30,8 @@ export interface Command {
   summary: string;
   /** Its arguments, shown by `--help`, such as `check --config FILE`. */
   usage?: string;
+  /** What it does and its flags in detail, shown after the usage by `--help` and on a usage error. */
+  help?: string;
   /**
    * Runs with the arguments after the command name and resolves to the exit code.
    * Throwing is fine: `ConfigError` exits 2 with every problem, a bad flag exits 2 with the

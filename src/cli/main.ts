@@ -56,7 +56,8 @@ async function help(): Promise<string> {
 }
 
 function usageOf(command: Command): string {
-  return `Usage: sluice ${command.usage ?? command.name}`;
+  const usage = `Usage: sluice ${command.usage ?? command.name}`;
+  return command.help ? `${usage}\n\n${command.help.trimEnd()}` : usage;
 }
 
 /**

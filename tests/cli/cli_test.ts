@@ -78,6 +78,24 @@ Deno.test("sluice check exits 2 with one message for a missing file or invalid Y
   });
 });
 
+Deno.test("sluice <command> --help and a bad flag show the command's details", async () => {
+  const decrypt = await runCli(["decrypt", "--help"]);
+  assert.equal(decrypt.code, 0);
+  assert.match(
+    decrypt.stdout,
+    /Usage: sluice decrypt \[--keys-env VAR \| --key-file PATH\] FILE\.\.\./,
+  );
+  assert.match(decrypt.stdout, /--key-file PATH +file holding the keys instead/);
+  const keygen = await runCli(["keygen", "--bogus"]);
+  assert.equal(keygen.code, 2);
+  assert.match(keygen.stderr, /^sluice keygen: .*--bogus/);
+  assert.match(keygen.stderr, /--count N +how many keys/);
+  const verify = await runCli(["verify"]);
+  assert.equal(verify.code, 2);
+  assert.match(verify.stderr, /^sluice verify: no file given/);
+  assert.match(verify.stderr, /--key-env VAR +environment variable holding the chain secret/);
+});
+
 Deno.test("sluice --version, --help, a bad flag and an unknown command", async () => {
   const version = await runCli(["--version"]);
   assert.equal(version.code, 0);

@@ -6,6 +6,7 @@
 
 import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
+import { UsageError } from "../usage_error.ts";
 import { decryptFiles, Keyring } from "../../crypto/decrypt_stream.ts";
 import { loadKeys } from "../../crypto/keys.ts";
 import { writeAllSync } from "../../io/encode_batch.ts";
@@ -22,9 +23,7 @@ export interface DecryptIo {
 
 const DEFAULT_ENV = "SLUICE_LOG_KEYS";
 
-const USAGE = `Usage: sluice decrypt [--keys-env VAR | --key-file PATH] FILE...
-
-Decrypts files written by the encrypted formatter (Fernet tokens or AES-256-GCM lines,
+const HELP = `Decrypts files written by the encrypted formatter (Fernet tokens or AES-256-GCM lines,
 plain or gzip-compressed rotations; "-" reads stdin) and writes the plain records to
 stdout, one per line. A line that cannot be decrypted (altered, truncated, or written with
 a key not given) is reported on stderr as FILE:LINE: reason, and decryption goes on; the
@@ -39,47 +38,29 @@ const encoder = new TextEncoder();
 /**
  * The `decrypt` command.
  *
- * @example Usage errors exit with 2
+ * @example A missing file is a usage error (`sluice` prints the usage and exits 2)
  * ```ts
  * import decrypt from "./decrypt.ts";
- * let err = "";
- * const code = await decrypt.run([], { stderr: (text) => (err += text) });
- * console.assert(code === 2 && err.includes("Usage"));
+ * import { UsageError } from "../usage_error.ts";
+ * const error = await decrypt.run([]).catch((e) => e);
+ * console.assert(error instanceof UsageError);
  * ```
  */
 const decrypt = {
   name: "decrypt",
   usage: "decrypt [--keys-env VAR | --key-file PATH] FILE...",
   summary: "Decrypt encrypted log files (also .gz rotations) to stdout",
+  help: HELP,
   async run(args: string[], io: DecryptIo = {}): Promise<number> {
     const stdout = io.stdout ?? ((bytes: Uint8Array) => writeAllSync(Deno.stdout, bytes));
     const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
-    let values: {
-      "keys-env"?: string | undefined;
-      "key-file"?: string | undefined;
-      help?: boolean | undefined;
-    };
-    let files: string[];
-    try {
-      const parsed = parseFlags(args, {
-        "keys-env": { type: "string" },
-        "key-file": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      }, true);
-      values = parsed.values as typeof values;
-      files = parsed.positionals;
-    } catch (error) {
-      stderr(`sluice decrypt: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (values.help) {
-      await stdout(encoder.encode(USAGE));
-      return 0;
-    }
-    if (files.length === 0) {
-      stderr(`sluice decrypt: no file given\n\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseFlags(args, {
+      "keys-env": { type: "string" },
+      "key-file": { type: "string" },
+    }, true);
+    const values = parsed.values as { "keys-env"?: string; "key-file"?: string };
+    const files = parsed.positionals;
+    if (files.length === 0) throw new UsageError("no file given");
     let keyring: Keyring;
     try {
       const keys = loadKeys({
@@ -118,5 +99,3 @@ const decrypt = {
 } satisfies Command;
 
 export default decrypt;
-
-if (import.meta.main) Deno.exit(await decrypt.run(Deno.args));

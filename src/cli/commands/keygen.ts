@@ -20,9 +20,7 @@ export interface KeygenIo {
 
 const ALGORITHMS = ["fernet", "aes-256-gcm", "hmac-sha256"] as const;
 
-const USAGE = `Usage: sluice keygen [--algorithm fernet|aes-256-gcm|hmac-sha256] [--count N]
-
-Prints new random keys, one per line: 32 bytes as 44 characters of URL-safe base64
+const HELP = `Prints new random keys, one per line: 32 bytes as 44 characters of URL-safe base64
 (Fernet's own key format, which Python's cryptography.fernet.Fernet accepts).
 
   --algorithm   fernet (default) or aes-256-gcm for the encrypted formatter;
@@ -51,29 +49,15 @@ const keygen = {
   name: "keygen",
   usage: "keygen [--algorithm fernet|aes-256-gcm|hmac-sha256] [--count N]",
   summary: "Print new random keys (fernet, aes-256-gcm, hmac-sha256)",
-  run(args: string[], io: KeygenIo = {}): Promise<number> {
+  help: HELP,
+  // deno-lint-ignore require-await -- async so that a bad flag rejects rather than throws
+  async run(args: string[], io: KeygenIo = {}): Promise<number> {
     const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, encoder.encode(text)));
     const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
-    let values: {
-      algorithm?: string | undefined;
-      count?: string | undefined;
-      help?: boolean | undefined;
-    };
-    try {
-      const parsed = parseFlags(args, {
-        algorithm: { type: "string", short: "a" },
-        count: { type: "string", short: "n" },
-        help: { type: "boolean", short: "h" },
-      });
-      values = parsed.values as typeof values;
-    } catch (error) {
-      stderr(`sluice keygen: ${(error as Error).message}\n\n${USAGE}`);
-      return Promise.resolve(2);
-    }
-    if (values.help) {
-      stdout(USAGE);
-      return Promise.resolve(0);
-    }
+    const values = parseFlags(args, {
+      algorithm: { type: "string", short: "a" },
+      count: { type: "string", short: "n" },
+    }).values as { algorithm?: string; count?: string };
     const algorithm = values.algorithm ?? "fernet";
     if (!(ALGORITHMS as readonly string[]).includes(algorithm)) {
       stderr(
@@ -81,20 +65,18 @@ const keygen = {
           ALGORITHMS.join(", ")
         }\n`,
       );
-      return Promise.resolve(2);
+      return 2;
     }
     const count = values.count === undefined ? 1 : Number(values.count);
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
       stderr(`sluice keygen: --count must be an integer from 1 to 1000, got "${values.count}"\n`);
-      return Promise.resolve(2);
+      return 2;
     }
     let out = "";
     for (let i = 0; i < count; i++) out += generateKey() + "\n";
     stdout(out);
-    return Promise.resolve(0);
+    return 0;
   },
 } satisfies Command;
 
 export default keygen;
-
-if (import.meta.main) Deno.exit(await keygen.run(Deno.args));

@@ -6,6 +6,7 @@
 
 import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
+import { UsageError } from "../usage_error.ts";
 import { CHAIN_KEY_ENV, verifyChain } from "../../crypto/chain.ts";
 import { readLines } from "../../crypto/decrypt_stream.ts";
 import { loadSecret } from "../../crypto/keys.ts";
@@ -21,9 +22,8 @@ export interface VerifyIo {
   getEnv?: (name: string) => string | undefined;
 }
 
-const USAGE = `Usage: sluice verify [--key-env VAR | --key-file PATH] FILE...
-
-Verifies files written by a sink with chain: true (plain or gzip-compressed). Each file's
+const HELP =
+  `Verifies files written by a sink with chain: true (plain or gzip-compressed). Each file's
 chain starts at its first line. For an intact file it prints "FILE: ok, N records"; for a
 broken one it prints FILE:LINE: reason for the first record that was edited, deleted,
 inserted or moved, and the exit code is 1. Deleting the last lines of a file cannot be
@@ -38,47 +38,29 @@ const encoder = new TextEncoder();
 /**
  * The `verify` command.
  *
- * @example Usage errors exit with 2
+ * @example A missing file is a usage error (`sluice` prints the usage and exits 2)
  * ```ts
  * import verify from "./verify.ts";
- * let err = "";
- * const code = await verify.run([], { stderr: (text) => (err += text) });
- * console.assert(code === 2 && err.includes("Usage"));
+ * import { UsageError } from "../usage_error.ts";
+ * const error = await verify.run([]).catch((e) => e);
+ * console.assert(error instanceof UsageError);
  * ```
  */
 const verify = {
   name: "verify",
   usage: "verify [--key-env VAR | --key-file PATH] FILE...",
   summary: "Verify the HMAC chain of files written with chain: true",
+  help: HELP,
   async run(args: string[], io: VerifyIo = {}): Promise<number> {
     const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, encoder.encode(text)));
     const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
-    let values: {
-      "key-env"?: string | undefined;
-      "key-file"?: string | undefined;
-      help?: boolean | undefined;
-    };
-    let files: string[];
-    try {
-      const parsed = parseFlags(args, {
-        "key-env": { type: "string" },
-        "key-file": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      }, true);
-      values = parsed.values as typeof values;
-      files = parsed.positionals;
-    } catch (error) {
-      stderr(`sluice verify: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (values.help) {
-      stdout(USAGE);
-      return 0;
-    }
-    if (files.length === 0) {
-      stderr(`sluice verify: no file given\n\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseFlags(args, {
+      "key-env": { type: "string" },
+      "key-file": { type: "string" },
+    }, true);
+    const values = parsed.values as { "key-env"?: string; "key-file"?: string };
+    const files = parsed.positionals;
+    if (files.length === 0) throw new UsageError("no file given");
     let secret: Uint8Array;
     try {
       secret = loadSecret({
@@ -113,5 +95,3 @@ const verify = {
 } satisfies Command;
 
 export default verify;
-
-if (import.meta.main) Deno.exit(await verify.run(Deno.args));
