@@ -57,6 +57,29 @@ Deno.test("BackupSet time naming uses the suffix and never overwrites an existin
   }
 });
 
+Deno.test("BackupSet never rotates onto a name it did not discover: a file, a .gz twin or a link", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const live = `${dir}/app.log`;
+    const stamp = "2026-11-24";
+    const set = new BackupSet(live, "both");
+    set.discover();
+    // Appearing after discovery: another program's files.
+    Deno.writeTextFileSync(`${dir}/app.log.${stamp}.1`, "theirs");
+    Deno.writeTextFileSync(`${dir}/app.log.${stamp}.2.gz`, "theirs, compressed");
+    Deno.writeTextFileSync(`${dir}/target`, "linked");
+    Deno.symlinkSync(`${dir}/target`, `${dir}/app.log.${stamp}.3`);
+    Deno.writeTextFileSync(live, "ours");
+    set.rotateIn(stamp);
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.4`), "ours");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.1`), "theirs");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.2.gz`), "theirs, compressed");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.3`), "linked");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("BackupSet discovers backups of its own naming only, newest first, and expires by age", () => {
   const dir = Deno.makeTempDirSync();
   try {
