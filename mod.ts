@@ -33,7 +33,7 @@ export {
 } from "./src/core/record.ts";
 export { type Fields, getLogger, Logger } from "./src/logger/logger.ts";
 export { getContext, withContext } from "./src/logger/context.ts";
-export { configure, currentPipeline, flush, shutdown } from "./src/logger/configure.ts";
+export { configure, currentPipeline, flush, shutdown } from "./src/library/configure.ts";
 export {
   loadConfig,
   type LoadedConfig,

@@ -9,10 +9,10 @@
 import { join } from "node:path";
 import { createRecord, type Formatter, type LogRecord, type Sink } from "../mod.ts";
 import { createBuiltin } from "./builtin.ts";
-import { createRedactor } from "../plugins/processors/redact.ts";
+import { createRedactor } from "../plugins/processors/redact/mod.ts";
 import { LineChain } from "../src/crypto/chain.ts";
 import { generateKey } from "../src/crypto/keys.ts";
-import { BUILTIN_PATTERN_NAMES } from "../src/redact/patterns.ts";
+import { BUILTIN_PATTERN_NAMES } from "../plugins/processors/redact/patterns.ts";
 
 /** One workload: `run()` does one iteration's work. */
 export interface CostCase {

@@ -8,7 +8,7 @@ import { levelName } from "../../src/core/levels.ts";
 import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
-import { isoTimeCache } from "./time_cache.ts";
+import { isoTimeCache } from "../../src/core/time_cache.ts";
 
 /**
  * Writes `{"time":…,"level":…,"logger":…,"message":…, <fields>, "error":{…}}`. Field names

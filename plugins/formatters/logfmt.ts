@@ -7,7 +7,7 @@
 import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
-import { isoTimeCache } from "./time_cache.ts";
+import { isoTimeCache } from "../../src/core/time_cache.ts";
 
 const LEVELS: Record<number, string> = {
   5: "trace",

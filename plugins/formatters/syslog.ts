@@ -9,7 +9,7 @@ import { severityOfLevel, SYSLOG_FACILITIES } from "../../src/parse/syslog_line.
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 import { formatLogfmtPairs } from "./logfmt.ts";
-import { isoTimeCache } from "./time_cache.ts";
+import { isoTimeCache } from "../../src/core/time_cache.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from "../../src/io/concat_bytes.ts";
+import { concatBytes } from "../../src/core/concat_bytes.ts";
 
 import type { LogRecord } from "../../src/core/record.ts";
 import { LineSplitter } from "../../src/parse/line_splitter.ts";

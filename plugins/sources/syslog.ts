@@ -9,10 +9,10 @@ import {
   listenerPermissions,
   listenerShape,
   readListenerTls,
-} from "../../src/io/listener_options.ts";
-import { TcpIngest } from "../../src/io/tcp_ingest.ts";
-import { UdpIngest } from "../../src/io/udp_ingest.ts";
-import { createFrameParser } from "../../src/parse/frame_parser.ts";
+} from "../../src/ingest/listener_options.ts";
+import { TcpIngest } from "../../src/ingest/tcp_ingest.ts";
+import { UdpIngest } from "../../src/ingest/udp_ingest.ts";
+import { createFrameParser } from "../../src/ingest/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 

@@ -5,8 +5,8 @@
  */
 
 import { addressSchema, formatAddress } from "../../src/io/address.ts";
-import { UdpIngest } from "../../src/io/udp_ingest.ts";
-import { createFrameParser } from "../../src/parse/frame_parser.ts";
+import { UdpIngest } from "../../src/ingest/udp_ingest.ts";
+import { createFrameParser } from "../../src/ingest/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 

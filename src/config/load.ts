@@ -12,7 +12,7 @@ import type { Document, YAMLError } from "yaml";
 import { builtinLoaders } from "../../plugins/mod.ts";
 import jsonFormatter from "../../plugins/formatters/json.ts";
 import logfmtFormatter from "../../plugins/formatters/logfmt.ts";
-import textFormatter from "../../plugins/formatters/text.ts";
+import textFormatter from "../../plugins/formatters/text/mod.ts";
 import type { FormatterLookup } from "../pipeline/pipeline.ts";
 import { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition } from "../plugin/types.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from "../io/concat_bytes.ts";
+import { concatBytes } from "../core/concat_bytes.ts";
 
 import { AesGcm, GCM_VERSION } from "./aes_gcm.ts";
 import { Fernet } from "./fernet.ts";

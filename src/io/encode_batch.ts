@@ -6,7 +6,7 @@
 
 import type { LogRecord } from "../core/record.ts";
 import type { Formatter } from "../plugin/types.ts";
-import { concatBytes } from "./concat_bytes.ts";
+import { concatBytes } from "../core/concat_bytes.ts";
 
 const encoder = new TextEncoder();
 const NEWLINE = 10;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { utf8Length } from "../io/utf8_length.ts";
+import { utf8Length } from "../core/utf8_length.ts";
 
 /** Why a line could not be returned: it was not valid UTF-8 or was longer than allowed. */
 export type LineRejection = "invalid_utf8" | "line_too_long";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { configure, shutdown } from "../../logger/configure.ts";
+import { configure, shutdown } from "../../library/configure.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { parseDuration } from "../../schema/schema.ts";
 import { createApp } from "../../server/app.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createRecord, type LogRecord } from "../../../mod.ts";
 import json from "../../../plugins/formatters/json.ts";
 import logfmt from "../../../plugins/formatters/logfmt.ts";
-import text from "../../../plugins/formatters/text.ts";
+import text from "../../../plugins/formatters/text/mod.ts";
 import type { Formatter, PluginContext } from "../../../src/plugin/types.ts";
 
 const context = {} as PluginContext;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import pythonSource from "../../../plugins/sources/python.ts";
+import pythonSource from "../../../plugins/sources/python/mod.ts";
 import syslogSource from "../../../plugins/sources/syslog.ts";
 import tcpSource from "../../../plugins/sources/tcp.ts";
 import { memoryRecords } from "../../../plugins/sinks/memory.ts";

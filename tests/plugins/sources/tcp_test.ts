@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import tcpSink from "../../../plugins/sinks/tcp.ts";
+import tcpSink from "../../../plugins/sinks/tcp/mod.ts";
 import tcpSource from "../../../plugins/sources/tcp.ts";
 import { memoryRecords } from "../../../plugins/sinks/memory.ts";
 import { getLogger } from "../../../src/logger/logger.ts";

@@ -1,0 +1,76 @@
+/**
+ * Formats a batch into one buffer of stream frames: newline-terminated lines or RFC 6587
+ * octet-counted messages.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../../../src/core/record.ts";
+import type { Formatter } from "../../../src/plugin/types.ts";
+import { concatBytes } from "../../../src/core/concat_bytes.ts";
+import { utf8Length } from "../../../src/core/utf8_length.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Formats every record into one `Uint8Array` of frames. `newline`: each line ends in `\n`; a
+ * line break inside a record (a stack trace, a multi-line message) is written as the two
+ * characters `\n` so that it stays one frame. `octet_counting`: each message is preceded by
+ * its byte length and a space (`LEN SP MSG`, RFC 6587 §3.4.1) and may hold line breaks.
+ * Records the formatter throws on are passed to `onError` and left out.
+ *
+ * @example Octet-counted frames
+ * ```ts
+ * import { encodeFrames } from "./encode_frames.ts";
+ * import { createRecord } from "../../../src/core/record.ts";
+ * const bytes = encodeFrames([createRecord({ message: "é" }), createRecord({ message: "a\nb" })], (r) => r.message, "octet_counting");
+ * console.assert(new TextDecoder().decode(bytes) === "2 é3 a\nb");
+ * ```
+ */
+export function encodeFrames(
+  records: readonly LogRecord[],
+  format: Formatter,
+  framing: "newline" | "octet_counting",
+  onError?: (record: LogRecord, error: unknown) => void,
+): Uint8Array {
+  const octets = framing === "octet_counting";
+  let text = "";
+  let parts: Uint8Array[] | undefined;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    let line: string | Uint8Array;
+    try {
+      line = format(record);
+    } catch (error) {
+      onError?.(record, error);
+      continue;
+    }
+    if (typeof line === "string") {
+      if (octets) text += utf8Length(line) + " " + line;
+      else text += (line.includes("\n") ? line.replace(/\r?\n/g, "\\n") : line) + "\n";
+      continue;
+    }
+    parts ??= [];
+    if (text) parts.push(encoder.encode(text));
+    text = "";
+    if (octets) {
+      parts.push(encoder.encode(line.length + " "), line);
+    } else {
+      parts.push(line.includes(10) ? escapeBytes(line) : line, NEWLINE);
+    }
+  }
+  if (!parts) return encoder.encode(text);
+  if (text) parts.push(encoder.encode(text));
+  return concatBytes(parts);
+}
+
+const NEWLINE = new Uint8Array([10]);
+
+function escapeBytes(line: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  for (const b of line) {
+    if (b === 10) out.push(92, 110);
+    else out.push(b);
+  }
+  return Uint8Array.from(out);
+}

@@ -1,0 +1,177 @@
+/**
+ * The UDP listener behind the `udp`, `syslog` and `python` sources.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { FrameParser } from "./frame_parser.ts";
+import { ParseError } from "../parse/record_from_object.ts";
+import { PluginError } from "../plugin/plugin_error.ts";
+import type { SourceContext } from "../plugin/types.ts";
+import { type Address, formatAddress } from "../io/address.ts";
+import { openUdp, type UdpSocket } from "../io/udp_socket.ts";
+
+/** Options of a {@linkcode UdpIngest}. */
+export interface UdpIngestOptions {
+  /** Where to listen (port 0 picks a free one). */
+  address: Address;
+  /** `datagram`: each datagram is one frame; `lines`: each line of a datagram is one. */
+  frames: "datagram" | "lines";
+  /** Turns a frame into a record. */
+  parse: FrameParser;
+  /**
+   * Records held while the pipeline applies back-pressure; datagrams beyond it are rejected
+   * (`backpressure`): UDP senders cannot be slowed down.
+   */
+  maxPending: number;
+}
+
+/**
+ * Receives datagrams, parses them and emits them in batches. While an emit waits for room,
+ * new records are held up to `maxPending`; beyond that they are rejected and counted, since
+ * a UDP sender cannot be paused. Parse failures are counted by their reason.
+ *
+ * @example Receive one datagram
+ * ```ts
+ * import dgram from "node:dgram";
+ * import { UdpIngest } from "./udp_ingest.ts";
+ * import { createFrameParser } from "./frame_parser.ts";
+ * const got: string[] = [];
+ * const context = {
+ *   id: "udp", emit: (records: { message: string }[]) => (got.push(...records.map((r) => r.message)), Promise.resolve()),
+ *   reject: () => {}, log: { warnOnce() {}, info() {} },
+ * };
+ * const ingest = new UdpIngest({
+ *   address: { hostname: "127.0.0.1", port: 0 }, frames: "datagram", maxPending: 1000,
+ *   parse: createFrameParser({ format: "text", invalidUtf8: "reject" }),
+ * }, context as never);
+ * await ingest.start();
+ * const client = dgram.createSocket("udp4");
+ * await new Promise((resolve) => client.send(new TextEncoder().encode("hi"), ingest.port, "127.0.0.1", resolve));
+ * client.close();
+ * while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
+ * await ingest[Symbol.asyncDispose]();
+ * console.assert(got[0] === "hi");
+ * ```
+ */
+export class UdpIngest implements AsyncDisposable {
+  readonly #options: UdpIngestOptions;
+  readonly #context: SourceContext;
+  #socket: UdpSocket | undefined;
+  #pending: LogRecord[] = [];
+  #flushing: Promise<void> | undefined;
+  #port = 0;
+  readonly #rejects = new Map<string, number>();
+
+  /** Creates the listener's state; `start()` binds. */
+  constructor(options: UdpIngestOptions, context: SourceContext) {
+    this.#options = options;
+    this.#context = context;
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Binds the socket. Throws a {@linkcode PluginError} when the address is taken. */
+  async start(): Promise<void> {
+    const { address } = this.#options;
+    try {
+      this.#socket = await openUdp(address, this.#onMessage);
+    } catch (error) {
+      throw new PluginError(
+        `Cannot listen for source "${this.#context.id}" on udp ${formatAddress(address)}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+    this.#port = this.#socket.port;
+    if (this.#socket.impl === "node") {
+      this.#context.log.warnOnce(
+        `source:${this.#context.id}:udp_impl`,
+        `Source "${this.#context.id}" receives UDP through node:dgram, which drops bursts; run Deno with --unstable-net for its native datagram API`,
+      );
+    }
+  }
+
+  /** Closes the socket and emits what is still pending. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    await socket?.close();
+    while (this.#flushing) await this.#flushing;
+    this.#countRejects();
+  }
+
+  readonly #onMessage = (message: Uint8Array): void => {
+    const now = Date.now();
+    const parse = this.#options.parse;
+    if (this.#pending.length >= this.#options.maxPending) {
+      this.#reject("backpressure", undefined);
+      return this.#schedule();
+    }
+    if (this.#options.frames === "datagram") {
+      this.#parseOne(parse, message, now);
+    } else {
+      let start = 0;
+      while (start < message.length) {
+        let end = message.indexOf(10, start);
+        if (end === -1) end = message.length;
+        if (end > start) this.#parseOne(parse, message.subarray(start, end), now);
+        start = end + 1;
+      }
+    }
+    this.#schedule();
+  };
+
+  #parseOne(parse: FrameParser, bytes: Uint8Array, now: number): void {
+    try {
+      this.#pending.push(parse(bytes, now));
+    } catch (error) {
+      if (error instanceof ParseError) this.#reject(error.reason, error.message);
+      else this.#reject("parse_error", error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  #reject(reason: string, detail: string | undefined): void {
+    const seen = this.#rejects.get(reason);
+    if (seen === undefined) {
+      this.#context.log.warnOnce(
+        `source:${this.#context.id}:reject:${reason}`,
+        `Source "${this.#context.id}" rejected a datagram (${reason})${
+          detail ? `: ${detail}` : ""
+        }`,
+      );
+    }
+    this.#rejects.set(reason, (seen ?? 0) + 1);
+  }
+
+  #countRejects(): void {
+    for (const [reason, n] of this.#rejects) if (n > 0) this.#context.reject(reason, n);
+    this.#rejects.clear();
+  }
+
+  #schedule(): void {
+    if (this.#flushing) return;
+    this.#flushing = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() =>
+      this.#flush()
+    );
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      this.#countRejects();
+      while (this.#pending.length > 0) {
+        const batch = this.#pending;
+        this.#pending = [];
+        await this.#context.emit(batch);
+        this.#countRejects();
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The process-wide pipeline behind `getLogger()`: `configure()`, `flush()`, `shutdown()`,
+ * the default output before any configure, and the last-chance drain at exit.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { loadConfig, type LoadOptions } from "../config/load.ts";
+import { Metrics } from "../pipeline/metrics.ts";
+import { createInternalLog } from "../pipeline/internal_log.ts";
+import { Pipeline } from "../pipeline/pipeline.ts";
+import { SinkNode } from "../pipeline/sink_node.ts";
+import type { PluginContext, Sink } from "../plugin/types.ts";
+import consoleSink from "../../plugins/sinks/console.ts";
+import textFormatter from "../../plugins/formatters/text/mod.ts";
+import { attachLogger, detachOwner } from "../logger/attach.ts";
+import { manager } from "../logger/manager.ts";
+
+let current: Pipeline | undefined;
+let fallbackNode: SinkNode | undefined;
+const DEFAULT_OWNER = {};
+/**
+ * `configure()` and `shutdown()` run one at a time, in call order. Overlapping calls would
+ * let the pipeline that attached to the loggers first finish last and shut down the one the
+ * loggers point at, dropping every later record.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+/**
+ * The serialized call a piece of code runs inside, if any. A plugin that awaits `configure()`
+ * or `shutdown()` in its `create()` or `start()` waits for the very call that waits for it; a
+ * loop the plugin merely started may call them and simply wait its turn. The two cannot be
+ * told apart when the call is made, so a call from inside another that is still waiting after
+ * a few seconds is reported as the likely deadlock it is. The token goes inactive when the
+ * outer call ends.
+ */
+const calling = new AsyncLocalStorage<{ name: string; active: boolean }>();
+const STUCK_MS = 5_000;
+
+function inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
+  const outer = calling.getStore();
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  if (outer?.active) {
+    const timer = setTimeout(() => {
+      createInternalLog(new Metrics()).warnOnce(
+        "reentrant",
+        `${name}() was called from inside ${outer.name}() and has waited ${
+          STUCK_MS / 1000
+        } s for it: if ${outer.name}() is waiting for the caller (a plugin's create() or ` +
+          `start() awaiting ${name}()), neither can finish; call ${name}() after ` +
+          `${outer.name}() has resolved`,
+      );
+    }, STUCK_MS);
+    Deno.unrefTimer(timer as unknown as number);
+    watchdog = timer;
+  }
+  const token = { name, active: true };
+  const run = queue.then(() => {
+    clearTimeout(watchdog);
+    return calling.run(token, step);
+  }).finally(() => {
+    token.active = false;
+  });
+  queue = run.catch(() => {});
+  return run;
+}
+
+/**
+ * The output used before `configure()`: text lines on stderr at INFO, like Python's last
+ * resort. Built synchronously on the first `getLogger()` so no early record is lost.
+ */
+function installDefault(): void {
+  const metrics = new Metrics();
+  const log = createInternalLog(metrics);
+  const context: PluginContext = {
+    id: "default",
+    baseDir: Deno.cwd(),
+    dataDir: Deno.cwd(),
+    log,
+    signal: new AbortController().signal,
+    counter: (name, help, labels = {}) =>
+      metrics.counter(name, help, { component: "default", ...labels }),
+    createFormatter: () =>
+      textFormatter.create({
+        pattern: "{time} {level} {logger} - {message}{fields}",
+        time_format: "iso",
+        utc: true,
+      }, context),
+  };
+  // The console sink creates synchronously; its declared type allows a promise for other sinks.
+  const sink = consoleSink.create(
+    { stream: "stderr", color: "auto", format: { type: "text", options: {} } },
+    context,
+  ) as Sink;
+  const node = new SinkNode(sink, {
+    id: "default",
+    level: 0,
+    buffer: { max_records: 10_000, max_bytes: 8 * 1024 * 1024, when_full: "block" },
+    fallbackAfter: 30_000,
+    metrics,
+    log,
+  });
+  fallbackNode = node;
+  attachLogger({ name: "", push: (record) => node.push(record, true), minLevel: 0 }, DEFAULT_OWNER);
+}
+
+manager.onFirstUse = installDefault;
+
+globalThis.addEventListener("unload", () => {
+  // Timers no longer run at exit: write synchronously whatever file and console sinks hold.
+  // What asynchronous (or failing) sinks still hold cannot be written any more: say so.
+  const left = current?.drainAtExit() ?? 0;
+  if (left > 0 && current) {
+    current.log.warnOnce(
+      "exit",
+      `${left} records still queued for asynchronous or failing sinks at exit are lost`,
+    );
+  }
+  fallbackNode?.drainAtExit();
+});
+
+/**
+ * Configures logging from a YAML file path or a config object, replacing the previous
+ * pipeline without losing or duplicating a record: the new pipeline takes over the
+ * loggers in one step, then the old one drains and closes. Resolves to the running
+ * pipeline (`await using` shuts it down). Throws `ConfigError` listing every problem.
+ * Calls run one at a time, in call order; one that a plugin's `create()` or `start()` awaits
+ * would wait for the call that waits for it, and is reported on stderr after 5 s.
+ *
+ * @example Configure from an object
+ * ```ts
+ * import { configure, getLogger, memoryRecords, shutdown } from "../../mod.ts";
+ * await configure({
+ *   sources: { app: { type: "logger" } },
+ *   sinks: { mem: { type: "memory", level: "info" } },
+ * });
+ * getLogger("demo").info("hello", { user: "ada" });
+ * await shutdown();
+ * console.assert(memoryRecords("mem").some((r) => r.message === "hello"));
+ * ```
+ */
+export function configure(
+  source: string | Record<string, unknown>,
+  options: LoadOptions = {},
+): Promise<Pipeline> {
+  return inOrder("configure", () => configureNow(source, options));
+}
+
+async function configureNow(
+  source: string | Record<string, unknown>,
+  options: LoadOptions,
+): Promise<Pipeline> {
+  const loaded = await loadConfig(source, options);
+  const next = await Pipeline.create(loaded.config, { formatters: loaded.formatters });
+  try {
+    await next.start();
+  } catch (error) {
+    await next.shutdown(1000);
+    throw error;
+  }
+  manager.install(manager.attachments, loaded.config.loggers);
+  const previous = current;
+  current = next;
+  if (previous) await previous.shutdown();
+  if (fallbackNode) {
+    // Still attached when the new config has no logger source: log calls then go nowhere,
+    // at the cost of one comparison, instead of into a closed sink.
+    detachOwner(DEFAULT_OWNER);
+    const node = fallbackNode;
+    fallbackNode = undefined;
+    await node.close(Date.now() + 5_000);
+  }
+  return next;
+}
+
+/** The pipeline `configure()` installed, if any. */
+export function currentPipeline(): Pipeline | undefined {
+  return current;
+}
+
+/**
+ * Writes every record logged so far, waiting at most `timeoutMs`. Resolves `true` when
+ * everything was delivered.
+ *
+ * @example Flush before a checkpoint
+ * ```ts
+ * import { flush } from "../../mod.ts";
+ * console.assert(typeof (await flush()) === "boolean");
+ * ```
+ */
+export async function flush(timeoutMs = 10_000): Promise<boolean> {
+  if (current) return await current.flush(timeoutMs);
+  if (fallbackNode) return await fallbackNode.flush(Date.now() + timeoutMs);
+  return true;
+}
+
+/**
+ * Drains and closes the configured pipeline (and the default output). Later log calls are
+ * ignored until the next `configure()`.
+ *
+ * @example Shut down at the end of a program
+ * ```ts
+ * import { shutdown } from "../../mod.ts";
+ * await shutdown();
+ * ```
+ */
+export function shutdown(timeoutMs = 10_000): Promise<void> {
+  return inOrder("shutdown", () => shutdownNow(timeoutMs));
+}
+
+async function shutdownNow(timeoutMs: number): Promise<void> {
+  const pipeline = current;
+  current = undefined;
+  if (pipeline) await pipeline.shutdown(timeoutMs);
+  if (fallbackNode) {
+    const node = fallbackNode;
+    fallbackNode = undefined;
+    await node.close(Date.now() + timeoutMs);
+  }
+}

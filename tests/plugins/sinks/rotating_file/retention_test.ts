@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { BackupSet } from "../../../../plugins/sinks/rotating_file/retention.ts";
+
+function names(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+Deno.test("BackupSet size naming shifts backups like Python and keeps .gz names while shifting", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const live = `${dir}/app.log`;
+    const set = new BackupSet(live, "size");
+    for (const text of ["a", "b", "c"]) {
+      Deno.writeTextFileSync(live, text);
+      set.rotateIn();
+    }
+    const oldest = set.list[2]!;
+    Deno.writeFileSync(`${dir}/.tmp`, new Uint8Array([1]));
+    set.adoptCompressed(oldest, `${dir}/.tmp`);
+    Deno.writeTextFileSync(live, "d");
+    set.rotateIn();
+    assert.deepEqual(names(dir), ["app.log.1", "app.log.2", "app.log.3", "app.log.4.gz"]);
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.1`), "d");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.3`), "b");
+    for (const old of set.expired(2)) set.remove(old);
+    assert.deepEqual(names(dir), ["app.log.1", "app.log.2"]);
+    assert.ok(oldest.removed, "a removed backup is flagged for its pending compression");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("BackupSet time naming uses the suffix and never overwrites an existing name", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const live = `${dir}/app.log`;
+    const set = new BackupSet(live, "time");
+    for (const stamp of ["2026-11-23", "2026-11-24", "2026-11-24", "2026-11-24"]) {
+      Deno.writeTextFileSync(live, stamp);
+      set.rotateIn(stamp);
+    }
+    assert.deepEqual(names(dir), [
+      "app.log.2026-11-23",
+      "app.log.2026-11-24",
+      "app.log.2026-11-24.1",
+      "app.log.2026-11-24.2",
+    ]);
+    // Newest first: the later files of a day come before the earlier ones.
+    assert.deepEqual(set.list.map((b) => set.pathOf(b).slice(dir.length + 1)), [
+      "app.log.2026-11-24.2",
+      "app.log.2026-11-24.1",
+      "app.log.2026-11-24",
+      "app.log.2026-11-23",
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("BackupSet never rotates onto a name it did not discover: a file, a .gz twin or a link", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const live = `${dir}/app.log`;
+    const stamp = "2026-11-24";
+    const set = new BackupSet(live, "both");
+    set.discover();
+    // Appearing after discovery: another program's files.
+    Deno.writeTextFileSync(`${dir}/app.log.${stamp}.1`, "theirs");
+    Deno.writeTextFileSync(`${dir}/app.log.${stamp}.2.gz`, "theirs, compressed");
+    Deno.writeTextFileSync(`${dir}/target`, "linked");
+    Deno.symlinkSync(`${dir}/target`, `${dir}/app.log.${stamp}.3`);
+    Deno.writeTextFileSync(live, "ours");
+    set.rotateIn(stamp);
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.4`), "ours");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.1`), "theirs");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.2.gz`), "theirs, compressed");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.${stamp}.3`), "linked");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("BackupSet discovers backups of its own naming only, newest first, and expires by age", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const files = [
+      "app.log.2026-11-22.1.gz",
+      "app.log.2026-11-22.2",
+      "app.log.2026-11-24.1",
+      "app.log.2026-11-23.1",
+      "app.log.1",
+      "app.log.notadate",
+      "other.log.2026-11-24.1",
+    ];
+    for (const name of files) Deno.writeTextFileSync(`${dir}/${name}`, name);
+    const old = new Date(Date.now() - 10 * 86_400_000);
+    Deno.utimeSync(`${dir}/app.log.2026-11-23.1`, old, old);
+    const set = new BackupSet(`${dir}/app.log`, "both");
+    assert.deepEqual(set.discover(), []);
+    assert.deepEqual(set.list.map((b) => set.pathOf(b).slice(dir.length + 1)), [
+      "app.log.2026-11-24.1",
+      "app.log.2026-11-23.1",
+      "app.log.2026-11-22.2",
+      "app.log.2026-11-22.1.gz",
+    ]);
+    const expired = set.expired(3, Date.now() - 86_400_000);
+    assert.deepEqual(expired.map((b) => set.pathOf(b).slice(dir.length + 1)), [
+      "app.log.2026-11-22.1.gz",
+      "app.log.2026-11-23.1",
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
