@@ -51,14 +51,11 @@ export type {
   SinkConfig,
   WhenFull,
 } from "./src/config/types.ts";
-export {
-  type ComponentHealth,
-  type FormatterLookup,
-  Pipeline,
-  type PipelineOptions,
-} from "./src/pipeline/pipeline.ts";
+export { type ComponentHealth, Pipeline, type PipelineOptions } from "./src/pipeline/pipeline.ts";
+export { type FormatterLookup } from "./src/plugin/types.ts";
 export { Metrics, Series } from "./src/pipeline/metrics.ts";
-export { DeliveryError, type SinkStatus } from "./src/pipeline/sink_node.ts";
+export { type SinkStatus } from "./src/pipeline/sink_node.ts";
+export { DeliveryError } from "./src/plugin/delivery_error.ts";
 export { definePlugin } from "./src/plugin/define_plugin.ts";
 export { PluginError } from "./src/plugin/plugin_error.ts";
 export type {

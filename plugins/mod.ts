@@ -45,6 +45,21 @@ export const builtinLoaders: readonly PluginLoader[] = [
 ];
 
 /**
+ * The formatters every config loads: sinks fall back to them when creating their output,
+ * when nothing can be loaded any more.
+ *
+ * @example The plain formatters are built-ins
+ * ```ts
+ * import { builtinLoaders, coreFormatterTypes } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * for (const type of coreFormatterTypes) {
+ *   assert.ok(builtinLoaders.some(([kind, name]) => kind === "formatter" && name === type));
+ * }
+ * ```
+ */
+export const coreFormatterTypes: readonly string[] = ["json", "text", "logfmt"];
+
+/**
  * Loads every built-in plugin definition (for the JSON Schema, docs and tests).
  *
  * @example List the built-in formatters

@@ -5,7 +5,8 @@
  */
 
 import type { LogRecord } from "../../src/core/record.ts";
-import { encodeBatch, writeAllSync } from "../../src/io/encode_batch.ts";
+import { encodeBatch } from "../../src/io/encode_batch.ts";
+import { writeAllSync } from "../../src/io/write_all_sync.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import type { Formatter } from "../../src/plugin/types.ts";
 import { s } from "../../src/schema/schema.ts";

@@ -9,7 +9,8 @@ import { concatBytes } from "../../src/core/concat_bytes.ts";
 import type { LogRecord } from "../../src/core/record.ts";
 import { LineSplitter } from "../../src/parse/line_splitter.ts";
 import { recordFromPythonDict } from "../../src/parse/python_log_record.ts";
-import { ParseError, parseJsonLine, recordFromObject } from "../../src/parse/record_from_object.ts";
+import { parseJsonLine, recordFromObject } from "../../src/parse/record_from_object.ts";
+import { ParseError } from "../../src/parse/parse_error.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 

@@ -6,7 +6,8 @@
 
 import type { LogRecord } from "../../src/core/record.ts";
 import { LineSplitter } from "../../src/parse/line_splitter.ts";
-import { ParseError, parseJsonLine } from "../../src/parse/record_from_object.ts";
+import { parseJsonLine } from "../../src/parse/record_from_object.ts";
+import { ParseError } from "../../src/parse/parse_error.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import type { OptionsOf, Source, SourceContext } from "../../src/plugin/types.ts";
 import { s } from "../../src/schema/schema.ts";

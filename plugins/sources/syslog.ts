@@ -5,12 +5,8 @@
  */
 
 import { addressSchema } from "../../src/io/address.ts";
-import {
-  listenerPermissions,
-  listenerShape,
-  readListenerTls,
-} from "../../src/ingest/listener_options.ts";
-import { TcpIngest } from "../../src/ingest/tcp_ingest.ts";
+import { listenerPermissions, listenerShape } from "../../src/ingest/listener_options.ts";
+import { listenTcp } from "../../src/ingest/listen_tcp.ts";
 import { UdpIngest } from "../../src/ingest/udp_ingest.ts";
 import { createFrameParser } from "../../src/ingest/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
@@ -82,16 +78,11 @@ export default definePlugin({
         parse,
       }, context);
     }
-    return new TcpIngest({
-      address: options.address,
-      ...(options.tls ? { tls: readListenerTls(options.tls, context.baseDir, context.id)! } : {}),
+    return listenTcp(options, context, {
       framing: options.framing,
       nulDelimiter: true,
       maxFrameBytes: options.max_line_bytes,
-      maxConnections: options.max_connections,
-      idleTimeout: options.idle_timeout,
-      rateLimit: options.rate_limit,
       parse,
-    }, context);
+    });
   },
 });

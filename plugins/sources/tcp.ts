@@ -5,12 +5,8 @@
  */
 
 import { addressSchema } from "../../src/io/address.ts";
-import {
-  listenerPermissions,
-  listenerShape,
-  readListenerTls,
-} from "../../src/ingest/listener_options.ts";
-import { TcpIngest } from "../../src/ingest/tcp_ingest.ts";
+import { listenerPermissions, listenerShape } from "../../src/ingest/listener_options.ts";
+import { listenTcp } from "../../src/ingest/listen_tcp.ts";
 import { createFrameParser } from "../../src/ingest/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
@@ -61,20 +57,15 @@ export default definePlugin({
   }),
   permissions: listenerPermissions,
   create(options, context) {
-    return new TcpIngest({
-      address: options.address,
-      ...(options.tls ? { tls: readListenerTls(options.tls, context.baseDir, context.id)! } : {}),
+    return listenTcp(options, context, {
       framing: options.framing,
       nulDelimiter: false,
       maxFrameBytes: options.max_line_bytes,
-      maxConnections: options.max_connections,
-      idleTimeout: options.idle_timeout,
-      rateLimit: options.rate_limit,
       parse: createFrameParser({
         format: options.parser,
         invalidUtf8: options.invalid_utf8,
         logger: options.logger ?? context.id,
       }),
-    }, context);
+    });
   },
 });

@@ -9,11 +9,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { Document, YAMLError } from "yaml";
-import { builtinLoaders } from "../../plugins/mod.ts";
-import jsonFormatter from "../../plugins/formatters/json.ts";
-import logfmtFormatter from "../../plugins/formatters/logfmt.ts";
-import textFormatter from "../../plugins/formatters/text/mod.ts";
-import type { FormatterLookup } from "../pipeline/pipeline.ts";
+import { builtinLoaders, coreFormatterTypes } from "../../plugins/mod.ts";
+import type { FormatterLookup } from "../plugin/types.ts";
 import { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition } from "../plugin/types.ts";
 import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
@@ -334,8 +331,9 @@ async function validateLoaded(
   const modules = await importModules(expanded, baseDir, issues);
   // The plain formatters are always there: sinks fall back to them at creation, when nothing
   // can be loaded any more. A user's plugins come last and win.
-  const core = [jsonFormatter, textFormatter, logfmtFormatter] as PluginDefinition[];
-  const registry = new Registry([...core, ...(options.plugins ?? [])], builtinLoaders);
+  const registry = new Registry(options.plugins ?? [], builtinLoaders);
+  for (const type of coreFormatterTypes) registry.get("formatter", type);
+  await registry.loadWanted();
   // Built-ins load on demand: validate, import the plugins the config named, validate again.
   let config: ResolvedConfig | undefined;
   let passIssues: Issue[];

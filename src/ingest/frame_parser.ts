@@ -5,7 +5,8 @@
  */
 
 import type { LogRecord } from "../core/record.ts";
-import { ParseError, parseJsonLine } from "../parse/record_from_object.ts";
+import { parseJsonLine } from "../parse/record_from_object.ts";
+import { ParseError } from "../parse/parse_error.ts";
 import { parseSyslogLine, recordFromSyslog } from "../parse/syslog_line.ts";
 
 /** How a frame's text is read. */

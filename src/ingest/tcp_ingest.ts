@@ -6,7 +6,7 @@
  */
 
 import type { LogRecord } from "../core/record.ts";
-import { ParseError } from "../parse/record_from_object.ts";
+import { ParseError } from "../parse/parse_error.ts";
 import type { FrameParser } from "./frame_parser.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { Counter, SourceContext } from "../plugin/types.ts";

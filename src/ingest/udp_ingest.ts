@@ -6,7 +6,7 @@
 
 import type { LogRecord } from "../core/record.ts";
 import type { FrameParser } from "./frame_parser.ts";
-import { ParseError } from "../parse/record_from_object.ts";
+import { ParseError } from "../parse/parse_error.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { SourceContext } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";

@@ -102,24 +102,3 @@ export function encodeBatch(
   const joined = formatBatch(records, format, onError);
   return typeof joined === "string" ? encodeText(joined, reuse) : joined;
 }
-
-/**
- * Writes all of `bytes` to a synchronous writer, looping over partial writes.
- *
- * @example Write to a buffer
- * ```ts
- * import { writeAllSync } from "./encode_batch.ts";
- * const chunks: Uint8Array[] = [];
- * writeAllSync({ writeSync: (b) => (chunks.push(b.slice()), b.length) }, new Uint8Array(3));
- * console.assert(chunks.length === 1);
- * ```
- */
-export function writeAllSync(
-  writer: { writeSync(p: Uint8Array): number },
-  bytes: Uint8Array,
-): void {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += writer.writeSync(offset === 0 ? bytes : bytes.subarray(offset));
-  }
-}

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { writeAllSync } from "./encode_batch.ts";
+import { writeAllSync } from "./write_all_sync.ts";
 
 /** Options of a {@linkcode WatchedFile}. */
 export interface WatchedFileOptions {

@@ -7,6 +7,7 @@
 import { parseLevel } from "../core/levels.ts";
 import type { LogRecord, SerializedError } from "../core/record.ts";
 import { setOwn } from "../core/set_own.ts";
+import { ParseError } from "./parse_error.ts";
 
 /**
  * The keys a record is read from, each with its rank among the keys of its kind (0 wins).
@@ -16,15 +17,6 @@ const TIME_RANK: Record<string, number> = { time: 0, timestamp: 1, "@timestamp":
 const LEVEL_RANK: Record<string, number> = { level: 0, severity: 1, levelname: 2, lvl: 3 };
 const LOGGER_RANK: Record<string, number> = { logger: 0, name: 1, logger_name: 2 };
 const MESSAGE_RANK: Record<string, number> = { message: 0, msg: 1 };
-
-/** Why an input could not become a record; its `reason` is the rejection label in /metrics. */
-export class ParseError extends Error {
-  /** Creates the error with a short machine reason such as `invalid_json`. */
-  constructor(message: string, readonly reason: string) {
-    super(message);
-    this.name = "ParseError";
-  }
-}
 
 /**
  * Parses a time value: ISO 8601 text, epoch milliseconds, or epoch seconds (a number below

@@ -6,7 +6,8 @@
  */
 
 import type { LogRecord } from "../core/record.ts";
-import { ParseError, recordFromObject } from "./record_from_object.ts";
+import { recordFromObject } from "./record_from_object.ts";
+import { ParseError } from "./parse_error.ts";
 import { setOwn } from "../core/set_own.ts";
 
 /** Facility names by number (RFC 5424 §6.2.1); 16–23 are `local0`–`local7`. */

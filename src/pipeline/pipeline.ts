@@ -5,26 +5,22 @@
  */
 
 import { sinkInputs } from "../config/sink_inputs.ts";
-import type { LogRecord } from "../core/record.ts";
 import type { ResolvedConfig } from "../config/types.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
 import type {
-  Formatter,
+  FormatterLookup,
   PluginContext,
   PluginDefinition,
   Processor,
   Route,
   Sink,
   Source,
-  SourceContext,
 } from "../plugin/types.ts";
-import type { FormatterSpec } from "../schema/schema.ts";
 import { createInternalLog } from "./internal_log.ts";
-import { Metrics, type Series } from "./metrics.ts";
+import { Metrics } from "./metrics.ts";
 import { SinkNode, type SinkStatus, type Target } from "./sink_node.ts";
-
-/** Looks up a formatter definition by type (or module) when a sink creates its formatter. */
-export type FormatterLookup = (spec: FormatterSpec) => PluginDefinition<"formatter"> | undefined;
+import { ProcessorNode } from "./processor_node.ts";
+import { LiveSourceContext, type SourceEntry } from "./source_node.ts";
 
 /** Options for {@linkcode Pipeline.create}. */
 export interface PipelineOptions {
@@ -40,175 +36,6 @@ export interface ComponentHealth {
   kind: "source" | "sink";
   /** What is wrong. */
   problem: string;
-}
-
-const RESOLVED = Promise.resolve();
-
-class ProcessorNode implements Target {
-  targets: Target[] = [];
-  constructor(
-    readonly id: string,
-    private readonly fn: Processor,
-    private readonly counters: { in: Series; out: Series; filtered: Series; errors: Series },
-    private readonly onError: (error: unknown) => void,
-  ) {}
-  push(record: LogRecord, local: boolean): void {
-    this.counters.in.value++;
-    let out: LogRecord | null;
-    try {
-      out = this.fn(record);
-    } catch (error) {
-      // A processor that throws may be the one removing secrets: drop, never pass unprocessed.
-      this.counters.errors.value++;
-      this.onError(error);
-      return;
-    }
-    if (out === null || out === undefined) {
-      this.counters.filtered.value++;
-      return;
-    }
-    if (typeof out.message !== "string") {
-      // Not a record: sinks would throw on it, up into the caller's log call.
-      this.counters.errors.value++;
-      this.onError(
-        new TypeError(
-          `Processor "${this.id}" returned a value that is not a record (no string message)`,
-        ),
-      );
-      return;
-    }
-    this.counters.out.value++;
-    const targets = this.targets;
-    for (let i = 0; i < targets.length; i++) targets[i]!.push(out, local);
-  }
-}
-
-/** A live source with its context. */
-interface SourceEntry {
-  id: string;
-  source: Source;
-  context: LiveSourceContext;
-}
-
-/** Ends a promise chain's dependence on how the previous step settled. */
-const settled = (): void => {};
-
-class LiveSourceContext implements SourceContext {
-  targets: Target[] = [];
-  sinks: SinkNode[] = [];
-  readonly #in: Series;
-  /** The last `emit()` waiting in line for room, if any. */
-  #line: Promise<void> | undefined;
-  constructor(
-    readonly base: PluginContext,
-    private readonly metrics: Metrics,
-    readonly owner: object,
-  ) {
-    this.#in = metrics.counter("records_in_total", "Records accepted by a component.", {
-      component: base.id,
-      kind: "source",
-    });
-  }
-  get id(): string {
-    return this.base.id;
-  }
-  get baseDir(): string {
-    return this.base.baseDir;
-  }
-  get dataDir(): string {
-    return this.base.dataDir;
-  }
-  get log(): PluginContext["log"] {
-    return this.base.log;
-  }
-  get signal(): AbortSignal {
-    return this.base.signal;
-  }
-  createFormatter(spec: FormatterSpec): Formatter {
-    return this.base.createFormatter(spec);
-  }
-  counter(name: string, help: string, labels?: Record<string, string>) {
-    return this.base.counter(name, help, labels);
-  }
-  /** The lowest level any reachable sink accepts (Infinity when none). */
-  get minLevel(): number {
-    let min = Infinity;
-    for (const sink of this.sinks) if (sink.level < min) min = sink.level;
-    return min;
-  }
-  /** Routes one in-process record; never waits (sinks apply `when_full`). */
-  push(record: LogRecord): void {
-    this.#in.value++;
-    const targets = this.targets;
-    for (let i = 0; i < targets.length; i++) targets[i]!.push(record, true);
-  }
-  /**
-   * Routes a source's records and resolves once every sink it reaches is below its bound.
-   * While one call waits for room, later calls wait in line behind it and each pushes only
-   * when there is room again: twenty connections of one source waiting on a full sink add one
-   * batch beyond its bound, not twenty.
-   */
-  emit(records: readonly LogRecord[]): Promise<void> {
-    if (this.#line === undefined && !this.#full()) {
-      this.#push(records);
-      return this.#full() ? this.#wait(this.#room()!) : RESOLVED;
-    }
-    // Behind the previous call however it ended: one failed call must not fail the line.
-    return this.#wait(
-      (this.#line ?? RESOLVED).then(settled, settled).then(() => this.#room()).then(() => {
-        this.#push(records);
-        return this.#room();
-      }),
-    );
-  }
-  /** Makes `turn` the last in line until it settles (its caller handles a rejection). */
-  #wait(turn: Promise<void>): Promise<void> {
-    this.#line = turn;
-    const leave = () => {
-      if (this.#line === turn) this.#line = undefined;
-    };
-    turn.then(leave, leave);
-    return turn;
-  }
-  /** Whether a sink this source reaches is at its bound. */
-  #full(): boolean {
-    for (const sink of this.sinks) if (sink.saturated) return true;
-    return false;
-  }
-  /** Resolves when every full sink has room (`undefined` when none is full). */
-  #room(): Promise<void> | undefined {
-    let waits: Promise<void>[] | undefined;
-    for (const sink of this.sinks) {
-      if (sink.saturated) (waits ??= []).push(sink.waitForSpace());
-    }
-    return waits && Promise.all(waits).then(() => undefined);
-  }
-  #push(records: readonly LogRecord[]): void {
-    const targets = this.targets;
-    let invalid = 0;
-    for (const record of records) {
-      // A plugin's bug must not throw out of emit() or into a sink: count it like bad input.
-      if (typeof record?.message !== "string" || typeof record.level !== "number") {
-        invalid++;
-        continue;
-      }
-      for (let i = 0; i < targets.length; i++) targets[i]!.push(record, false);
-    }
-    this.#in.value += records.length - invalid;
-    if (invalid > 0) {
-      this.reject("invalid_record", invalid);
-      this.base.log.warnOnce(
-        `source:${this.id}:invalid_record`,
-        `Source "${this.id}" emitted ${invalid} value(s) that are not records (a plugin bug); they are counted as rejected`,
-      );
-    }
-  }
-  reject(reason: string, count = 1): void {
-    this.metrics.counter("records_rejected_total", "Inputs a source rejected, by reason.", {
-      component: this.id,
-      reason,
-    }).inc(count);
-  }
 }
 
 /**

@@ -9,34 +9,13 @@ import type { LogRecord } from "../core/record.ts";
 import type { BufferConfig } from "../config/types.ts";
 import type { InternalLog, Sink } from "../plugin/types.ts";
 import type { Metrics, Series } from "./metrics.ts";
+import { DeliveryError } from "../plugin/delivery_error.ts";
 import { estimateRecordBytes } from "./record_bytes.ts";
 
 /** Anything records can be pushed into: a sink node or a processor node. */
 export interface Target {
   /** Routes one record. `local` marks in-process log calls, which must never wait. */
   push(record: LogRecord, local: boolean): void;
-}
-
-/**
- * An error a sink throws for a batch that must not be retried (the peer rejected it);
- * the batch goes to the fallback sink or is counted as dropped with `reason`. When only
- * part of the batch failed, `records` names that part: the rest counts as delivered.
- * (Any error a sink throws may carry such a `records` array.)
- */
-export class DeliveryError extends Error {
-  /** The records that were not delivered, when not the whole batch. */
-  records: readonly LogRecord[] | undefined;
-  /** Creates the error; `reason` becomes the drop reason label. */
-  constructor(
-    message: string,
-    readonly reason: string,
-    readonly retryable = false,
-    options?: ErrorOptions & { records?: readonly LogRecord[] },
-  ) {
-    super(message, options);
-    this.name = "DeliveryError";
-    this.records = options?.records;
-  }
 }
 
 /** The part of `batch` an error says was not delivered (the whole batch unless it says). */

@@ -194,3 +194,6 @@ export interface PluginPermissions {
   /** System information it reads, such as `hostname` (`--allow-sys`). */
   sys?: readonly string[];
 }
+
+/** Looks up a formatter definition by type (or module) when a sink creates its formatter. */
+export type FormatterLookup = (spec: FormatterSpec) => PluginDefinition<"formatter"> | undefined;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ParseError } from "../../src/parse/record_from_object.ts";
+import { ParseError } from "../../src/parse/parse_error.ts";
 import {
   levelOfSeverity,
   parseSyslogLine,

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createRecord, type LogRecord, type Sink } from "../../mod.ts";
 import { createInternalLog } from "../../src/pipeline/internal_log.ts";
 import { Metrics } from "../../src/pipeline/metrics.ts";
-import { DeliveryError, SinkNode } from "../../src/pipeline/sink_node.ts";
+import { SinkNode } from "../../src/pipeline/sink_node.ts";
+import { DeliveryError } from "../../src/plugin/delivery_error.ts";
 import type { WhenFull } from "../../src/config/types.ts";
 
 function node(

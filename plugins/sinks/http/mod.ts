@@ -13,7 +13,7 @@ import { ndjsonPreset } from "./presets/ndjson.ts";
 import { otlpPreset } from "./presets/otlp.ts";
 import type { HttpPreset } from "./presets/preset.ts";
 import { utf8Length } from "../../../src/core/utf8_length.ts";
-import { DeliveryError } from "../../../src/pipeline/sink_node.ts";
+import { DeliveryError } from "../../../src/plugin/delivery_error.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import type { Counter, Sink } from "../../../src/plugin/types.ts";
 import { s } from "../../../src/schema/schema.ts";

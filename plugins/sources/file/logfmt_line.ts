@@ -5,7 +5,8 @@
  */
 
 import type { LogRecord } from "../../../src/core/record.ts";
-import { ParseError, recordFromObject } from "../../../src/parse/record_from_object.ts";
+import { recordFromObject } from "../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../src/parse/parse_error.ts";
 
 /**
  * Splits a logfmt line into its pairs. Values are strings; a quoted value is unescaped as

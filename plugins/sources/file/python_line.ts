@@ -7,7 +7,7 @@
 
 import type { LogRecord, SerializedError } from "../../../src/core/record.ts";
 import { parseLevel } from "../../../src/core/levels.ts";
-import { ParseError } from "../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../src/parse/parse_error.ts";
 import type { LineParser } from "./regex_line.ts";
 
 /** Python's `logging.basicConfig` format used by the seed deck. */

@@ -5,7 +5,8 @@
  */
 
 import type { LogRecord } from "../../../src/core/record.ts";
-import { ParseError, recordFromObject } from "../../../src/parse/record_from_object.ts";
+import { recordFromObject } from "../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../src/parse/parse_error.ts";
 
 /** A compiled line parser: a line and the current time in, a record out (or a ParseError). */
 export type LineParser = (line: string, now: number) => LogRecord;

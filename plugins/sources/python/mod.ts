@@ -7,16 +7,12 @@
 
 import type { LogRecord } from "../../../src/core/record.ts";
 import { addressSchema } from "../../../src/io/address.ts";
-import {
-  listenerPermissions,
-  listenerShape,
-  readListenerTls,
-} from "../../../src/ingest/listener_options.ts";
-import { TcpIngest } from "../../../src/ingest/tcp_ingest.ts";
+import { listenerPermissions, listenerShape } from "../../../src/ingest/listener_options.ts";
+import { listenTcp } from "../../../src/ingest/listen_tcp.ts";
 import { UdpIngest } from "../../../src/ingest/udp_ingest.ts";
 import type { FrameParser } from "../../../src/ingest/frame_parser.ts";
 import { recordFromPythonDict } from "../../../src/parse/python_log_record.ts";
-import { ParseError } from "../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../src/parse/parse_error.ts";
 import { decodePickle, type PickleValue } from "./safe_pickle.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { s } from "../../../src/schema/schema.ts";
@@ -94,17 +90,12 @@ export default definePlugin({
         },
       }, context);
     }
-    return new TcpIngest({
-      address: options.address,
-      ...(options.tls ? { tls: readListenerTls(options.tls, context.baseDir, context.id)! } : {}),
+    return listenTcp(options, context, {
       framing: "length_prefixed",
       nulDelimiter: false,
       maxFrameBytes: options.max_frame_bytes,
-      maxConnections: options.max_connections,
-      idleTimeout: options.idle_timeout,
-      rateLimit: options.rate_limit,
       parse: parsePickle,
-    }, context);
+    });
   },
 });
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ParseError } from "../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../src/parse/parse_error.ts";
 import { setOwn } from "../../../src/core/set_own.ts";
 
 /** A decoded pickle value. Tuples and sets become arrays; bytes become `Uint8Array`. */

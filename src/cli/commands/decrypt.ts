@@ -9,7 +9,7 @@ import { parseFlags } from "../parse_flags.ts";
 import { UsageError } from "../usage_error.ts";
 import { decryptFiles, Keyring } from "../../crypto/decrypt_stream.ts";
 import { loadKeys } from "../../crypto/keys.ts";
-import { writeAllSync } from "../../io/encode_batch.ts";
+import { writeAllSync } from "../../io/write_all_sync.ts";
 
 /** Where the command writes and how it reads the environment (the process's by default). */
 export interface DecryptIo {

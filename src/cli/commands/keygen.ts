@@ -8,7 +8,7 @@
 import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
 import { generateKey } from "../../crypto/keys.ts";
-import { writeAllSync } from "../../io/encode_batch.ts";
+import { writeAllSync } from "../../io/write_all_sync.ts";
 
 /** Where a command writes; the process's stdout and stderr by default. */
 export interface KeygenIo {

@@ -10,7 +10,7 @@ import { UsageError } from "../usage_error.ts";
 import { CHAIN_KEY_ENV, verifyChain } from "../../crypto/chain.ts";
 import { readLines } from "../../crypto/decrypt_stream.ts";
 import { loadSecret } from "../../crypto/keys.ts";
-import { writeAllSync } from "../../io/encode_batch.ts";
+import { writeAllSync } from "../../io/write_all_sync.ts";
 
 /** Where the command writes and how it reads the environment (the process's by default). */
 export interface VerifyIo {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRecord } from "../../../../src/core/record.ts";
 import { parseLogfmt, parseLogfmtLine } from "../../../../plugins/sources/file/logfmt_line.ts";
-import { ParseError } from "../../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../../src/parse/parse_error.ts";
 import logfmtFormatter from "../../../../plugins/formatters/logfmt.ts";
 
 Deno.test("parseLogfmt reads bare, quoted and escaped values and bare keys", () => {

@@ -3,7 +3,7 @@ import {
   compilePythonLine,
   PYTHON_DEFAULT_FORMAT,
 } from "../../../../plugins/sources/file/python_line.ts";
-import { ParseError } from "../../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../../src/parse/parse_error.ts";
 import { python3, skipWithout } from "../../../helpers/peers.ts";
 
 Deno.test("compilePythonLine parses the seed's default format", () => {

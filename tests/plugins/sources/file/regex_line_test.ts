@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ParseError } from "../../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../../src/parse/parse_error.ts";
 import { compileRegexLine } from "../../../../plugins/sources/file/regex_line.ts";
 
 Deno.test("compileRegexLine maps named groups to the record and other groups to fields", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ParseError } from "../../../../src/parse/record_from_object.ts";
+import { ParseError } from "../../../../src/parse/parse_error.ts";
 import { decodePickle } from "../../../../plugins/sources/python/safe_pickle.ts";
 import { python3, skipWithout } from "../../../helpers/peers.ts";
 

@@ -1,0 +1,51 @@
+/**
+ * A processor in the running pipeline: runs the processor on each record and routes what it
+ * returns to its targets, counting records in, out, filtered and failed.
+ *
+ * @module
+ */
+
+import type { LogRecord } from "../core/record.ts";
+import type { Processor } from "../plugin/types.ts";
+import type { Series } from "./metrics.ts";
+import type { Target } from "./sink_node.ts";
+
+/** One processor between its inputs and its targets; a throwing processor drops the record. */
+export class ProcessorNode implements Target {
+  targets: Target[] = [];
+  constructor(
+    readonly id: string,
+    private readonly fn: Processor,
+    private readonly counters: { in: Series; out: Series; filtered: Series; errors: Series },
+    private readonly onError: (error: unknown) => void,
+  ) {}
+  push(record: LogRecord, local: boolean): void {
+    this.counters.in.value++;
+    let out: LogRecord | null;
+    try {
+      out = this.fn(record);
+    } catch (error) {
+      // A processor that throws may be the one removing secrets: drop, never pass unprocessed.
+      this.counters.errors.value++;
+      this.onError(error);
+      return;
+    }
+    if (out === null || out === undefined) {
+      this.counters.filtered.value++;
+      return;
+    }
+    if (typeof out.message !== "string") {
+      // Not a record: sinks would throw on it, up into the caller's log call.
+      this.counters.errors.value++;
+      this.onError(
+        new TypeError(
+          `Processor "${this.id}" returned a value that is not a record (no string message)`,
+        ),
+      );
+      return;
+    }
+    this.counters.out.value++;
+    const targets = this.targets;
+    for (let i = 0; i < targets.length; i++) targets[i]!.push(out, local);
+  }
+}
