@@ -69,6 +69,14 @@ export interface ServerConfig {
   token?: string;
   /** Largest accepted request body in bytes. */
   max_body_bytes: number;
+  /** Most open connections. */
+  max_connections: number;
+  /** Longest time for a request's headers, in ms. */
+  header_timeout: number;
+  /** Longest pause in a request body, in ms. */
+  body_timeout: number;
+  /** Longest idle keep-alive wait, in ms. */
+  idle_timeout: number;
   /** Per-client token bucket on ingest routes; `requests_per_second: 0` disables it. */
   rate_limit: { requests_per_second: number; burst: number };
 }

@@ -62,6 +62,19 @@ export const serverSchema = s.object({
     "Bearer token required on ingest and metrics routes.",
   ),
   max_body_bytes: s.bytes().default(10 * 1024 * 1024).describe("Largest accepted request body."),
+  // The same defaults as the server's DEFAULT_LIMITS (src/server/serve.ts, a higher layer).
+  max_connections: s.integer({ min: 1 }).default(512).describe(
+    "Most open connections; beyond it the longest-idle keep-alive one is closed, else the new one gets 503.",
+  ),
+  header_timeout: s.duration().default(10_000).describe(
+    "Longest a request's headers may take to arrive.",
+  ),
+  body_timeout: s.duration().default(30_000).describe(
+    "Longest pause while a request body arrives.",
+  ),
+  idle_timeout: s.duration().default(5_000).describe(
+    "Longest a keep-alive connection waits for its next request.",
+  ),
   rate_limit: s.object({
     requests_per_second: s.number({ min: 0 }).default(1000).describe(
       "Ingest requests each client address may make per second on average; 0 disables the limit.",
@@ -203,6 +216,10 @@ export function validateConfig(
         hostname,
         port,
         max_body_bytes: server.max_body_bytes,
+        max_connections: server.max_connections,
+        header_timeout: server.header_timeout,
+        body_timeout: server.body_timeout,
+        idle_timeout: server.idle_timeout,
         rate_limit: server.rate_limit,
       };
       if (server.token !== undefined) config.server.token = server.token;

@@ -13,6 +13,7 @@ import type { Route } from "../plugin/types.ts";
 import { createBearerCheck } from "./bearer_check.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
+import { DEFAULT_LIMITS } from "./serve.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<Pipeline, "config" | "metrics" | "routes" | "health" | "log">;
@@ -40,6 +41,10 @@ export const DEFAULT_SERVER: Readonly<ServerConfig> = {
   hostname: "127.0.0.1",
   port: 9600,
   max_body_bytes: 10 * 1024 * 1024,
+  max_connections: DEFAULT_LIMITS.maxConnections,
+  header_timeout: DEFAULT_LIMITS.headerTimeout,
+  body_timeout: DEFAULT_LIMITS.bodyTimeout,
+  idle_timeout: DEFAULT_LIMITS.idleTimeout,
   rate_limit: { requests_per_second: 1000, burst: 2000 },
 };
 

@@ -5,8 +5,33 @@
  */
 
 import type { Hono } from "hono";
+import type { Metrics } from "../pipeline/metrics.ts";
 import type { InternalLog } from "../plugin/types.ts";
 import type { ServerEnv } from "./app.ts";
+import { type Http1Limits, Http1Server } from "./http1_server.ts";
+
+/** The server's connection limits when the config sets none (`server:` in docs/config.md). */
+export const DEFAULT_LIMITS: Readonly<Http1Limits> = {
+  // 512 connections stay under the common soft descriptor limit of 1024 with room for files
+  // and the sources' sockets.
+  maxConnections: 512,
+  headerTimeout: 10_000,
+  bodyTimeout: 30_000,
+  idleTimeout: 5_000,
+  maxHeaderBytes: 64 * 1024,
+};
+
+/** The running server: its address, and how to stop it. */
+export interface RunningServer extends AsyncDisposable {
+  /** The bound address (with the port picked for port 0). */
+  readonly addr: Deno.NetAddr;
+  /** Settles after the signal aborted or `shutdown()` was called and every connection closed. */
+  readonly finished: Promise<void>;
+  /** Open connections. */
+  readonly connections: number;
+  /** Stops accepting, lets running requests finish, closes every connection. */
+  shutdown(): Promise<void>;
+}
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
@@ -20,6 +45,10 @@ export interface ServeOptions {
   log?: InternalLog;
   /** Whether the app requires a bearer token (`server.token`); a public bind without one is warned about. */
   authenticated?: boolean;
+  /** Connection limits and timeouts; {@linkcode DEFAULT_LIMITS} fill what is missing. */
+  limits?: Partial<Http1Limits>;
+  /** Where closed connections and accept errors are counted (the pipeline's metrics). */
+  metrics?: Pick<Metrics, "counter">;
 }
 
 /**
@@ -39,23 +68,32 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /**
- * Serves the app with `Deno.serve` on `hostname:port` (127.0.0.1:9600 by default), passing
- * each client's address to the app (for per-client rate limits). Binding an address other
- * than loopback while the app has no token logs a warning. Returns once listening (it
- * throws when the address is taken); the returned server's `addr` has the bound port and `finished` settles after `signal` aborts
+ * Serves the app on `hostname:port` (127.0.0.1:9600 by default) with a bounded HTTP/1.1
+ * server ({@linkcode Http1Server}), passing each client's address to the app (for per-client
+ * rate limits). Connections beyond `limits.maxConnections` make the longest-idle keep-alive
+ * connection close, else are answered 503 and closed; a request whose headers take longer
+ * than `headerTimeout`, a body that pauses longer than `bodyTimeout` and a keep-alive
+ * connection idle longer than `idleTimeout` are closed. Each is counted in
+ * `sluice_http_connections_closed_total{reason}`; a failing `accept` (EMFILE, ENFILE) in
+ * `sluice_http_accept_errors_total` and said once, and the listener keeps accepting. Binding
+ * an address other than loopback while the app has no token logs a warning. Returns once
+ * listening (it throws when the address is taken); `finished` settles after `signal` aborts
  * (or `shutdown()`).
  *
  * @example Serve on a free loopback port, probe, stop
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createApp } from "./app.ts";
  * import { serve } from "./serve.ts";
  * import { loadConfig, Pipeline } from "../../mod.ts";
  * const { config, formatters } = await loadConfig({ sinks: { mem: { type: "memory" } } });
  * await using pipeline = await Pipeline.create(config, { formatters });
  * const stop = new AbortController();
- * const server = serve(createApp(pipeline), { port: 0, signal: stop.signal, log: pipeline.log });
+ * const server = serve(createApp(pipeline), {
+ *   port: 0, signal: stop.signal, log: pipeline.log, metrics: pipeline.metrics,
+ * });
  * const res = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
- * console.assert(res.status === 200);
+ * assert.equal(res.status, 200);
  * await res.body?.cancel();
  * stop.abort();
  * await server.finished;
@@ -64,7 +102,7 @@ export function isLoopback(hostname: string): boolean {
 export function serve(
   app: Hono<ServerEnv>,
   options: ServeOptions = {},
-): Deno.HttpServer<Deno.NetAddr> {
+): RunningServer {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 9600;
   const log = options.log;
@@ -75,14 +113,48 @@ export function serve(
     if (log) log.warnOnce("server:public-without-token", message);
     else console.warn(`sluice WARN ${message}`);
   }
-  // Deno.serve binds before it returns (and throws when the address is taken).
-  return Deno.serve({
+  const metrics = options.metrics;
+  const server = new Http1Server({
     hostname,
     port,
-    ...(options.signal ? { signal: options.signal } : {}),
-    onListen(addr) {
-      const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-      log?.info(`Server listening on http://${host}:${addr.port}`);
+    ...DEFAULT_LIMITS,
+    ...options.limits,
+    events: {
+      closed(reason) {
+        metrics?.counter(
+          "http_connections_closed_total",
+          "Connections the server closed, by reason (limit, eviction, timeouts).",
+          { reason },
+        ).inc();
+        if (reason === "too_many_connections") {
+          log?.warnOnce(
+            "server:max_connections",
+            `The server refused a connection: ${server.connections} already open (server.max_connections)`,
+          );
+        }
+      },
+      acceptError(error) {
+        metrics?.counter(
+          "http_accept_errors_total",
+          "Failed accepts of the server's listener (such as too many open files).",
+        ).inc();
+        log?.warnOnce(
+          "server:accept",
+          "The server failed to accept a connection; it retries",
+          error,
+        );
+      },
+      badRequest(reason) {
+        metrics?.counter("http_rejections_total", "HTTP requests refused, by reason.", { reason })
+          .inc();
+      },
     },
   }, (request, info) => app.fetch(request, info));
+  server.start();
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  log?.info(`Server listening on http://${host}:${addr.port}`);
+  options.signal?.addEventListener("abort", () => server.shutdown(), { once: true });
+  if (options.signal?.aborted) server.shutdown();
+  return server;
 }

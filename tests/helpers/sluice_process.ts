@@ -55,6 +55,8 @@ export interface RunningSluice {
   url: string;
   /** stderr so far. */
   stderr(): string;
+  /** The process id. */
+  pid: number;
   /** Sends a signal without waiting (SIGHUP …). */
   signal(signal: Deno.Signal): void;
   /** Sends `signal` and waits for the exit. */
@@ -67,10 +69,22 @@ export interface RunningSluice {
  */
 export async function startSluice(
   config: string,
-  options: { flags?: readonly string[]; cwd?: string; extraArgs?: readonly string[] } = {},
+  options: {
+    flags?: readonly string[];
+    cwd?: string;
+    extraArgs?: readonly string[];
+    /** Runs the process under `ulimit -n` of this many descriptors (to reach EMFILE quickly). */
+    maxOpenFiles?: number;
+  } = {},
 ): Promise<RunningSluice> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const limit = options.maxOpenFiles;
+  const command = limit === undefined ? Deno.execPath() : "sh";
+  const prefix = limit === undefined
+    ? []
+    : ["-c", `ulimit -n ${limit} && exec "$0" "$@"`, Deno.execPath()];
+  const child = new Deno.Command(command, {
     args: [
+      ...prefix,
       "run",
       "--quiet",
       `--config=${DENO_JSON}`,
@@ -118,6 +132,7 @@ export async function startSluice(
   onText = undefined;
   return {
     url,
+    pid: child.pid,
     stderr: () => stderr,
     signal: (signal) => child.kill(signal),
     async stop(signal: Deno.Signal = "SIGTERM") {

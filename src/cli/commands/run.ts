@@ -8,7 +8,7 @@ import { configure, shutdown } from "../../library/configure.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { parseDuration } from "../../schema/schema.ts";
 import { createApp } from "../../server/app.ts";
-import { serve } from "../../server/serve.ts";
+import { type RunningServer, serve } from "../../server/serve.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, requireConfig } from "../parse_flags.ts";
 import { processEnv } from "../process_env.ts";
@@ -120,14 +120,21 @@ const run: Command = {
     const signals = listen(pipeline);
     try {
       const server = pipeline.config.server;
-      let http: Deno.HttpServer<Deno.NetAddr> | undefined;
+      let http: RunningServer | undefined;
       if (server) {
         try {
           http = serve(createApp(pipeline), {
             hostname: server.hostname,
             port: server.port,
             log: pipeline.log,
+            metrics: pipeline.metrics,
             authenticated: server.token !== undefined,
+            limits: {
+              maxConnections: server.max_connections,
+              headerTimeout: server.header_timeout,
+              bodyTimeout: server.body_timeout,
+              idleTimeout: server.idle_timeout,
+            },
           });
         } catch (error) {
           await shutdown(drainMs);

@@ -1,0 +1,180 @@
+/**
+ * Attacks on the server's connections through a real `sluice run`: idle floods under a low
+ * descriptor limit, connections beyond `max_connections`, slow headers, a stalled body and
+ * idle keep-alive connections.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startSluice } from "../helpers/sluice_process.ts";
+import { metricValue } from "../helpers/metric_value.ts";
+
+async function withSluice(
+  server: string,
+  run: (url: string) => Promise<void>,
+  maxOpenFiles?: number,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-conn-" });
+  try {
+    const config = join(dir, "sluice.yaml");
+    await Deno.writeTextFile(
+      config,
+      `server: { listen: 127.0.0.1:0, ${server} }
+sources:
+  ingest: { type: http }
+sinks:
+  out: { type: file, inputs: [ingest], path: ${join(dir, "out.log")}, format: json }
+`,
+    );
+    const sluice = await startSluice(config, maxOpenFiles ? { maxOpenFiles } : {});
+    try {
+      await run(sluice.url);
+    } finally {
+      const result = await sluice.stop();
+      assert.equal(result.code, 0, result.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const port = (url: string) => Number(new URL(url).port);
+
+/** Opens up to `n` raw connections that send nothing (connects that stall are skipped). */
+async function openIdle(url: string, n: number): Promise<Deno.Conn[]> {
+  const conns: Deno.Conn[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      const connecting = Deno.connect({ hostname: "127.0.0.1", port: port(url) });
+      const conn = await Promise.race([
+        connecting,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
+      ]);
+      if (conn) conns.push(conn);
+      else connecting.then((late) => late.close(), () => {});
+    } catch {
+      // The backlog is full: the server is not accepting right now.
+    }
+  }
+  return conns;
+}
+
+/** Reads until the peer closes (or `ms` pass); the text read and whether it closed. */
+async function readToEnd(conn: Deno.Conn, ms: number): Promise<{ text: string; closed: boolean }> {
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  const timer = setTimeout(() => conn.close(), ms);
+  try {
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) return { text, closed: true };
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+  } catch {
+    return { text, closed: false };
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+async function ingestOne(url: string, message: string): Promise<number> {
+  const res = await fetch(`${url}/ingest`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body: JSON.stringify({ message }) + "\n",
+    signal: AbortSignal.timeout(5000),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+Deno.test("an idle flood beyond the descriptor limit does not stop the listener: it frees them and serves again", async () => {
+  await withSluice("max_connections: 100000, header_timeout: 500ms", async (url) => {
+    // 400 connections against `ulimit -n 128`: accept fails with EMFILE until the header
+    // timeout closes the idle ones; then the server must accept and serve again.
+    const flood = await openIdle(url, 400);
+    try {
+      let status = 0;
+      const deadline = Date.now() + 10_000;
+      while (status !== 200 && Date.now() < deadline) {
+        status = await ingestOne(url, "after the flood").catch(() => 0);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(status, 200, "the server serves again after the flood");
+      const text = await (await fetch(`${url}/metrics`)).text();
+      assert.ok(metricValue(text, "sluice_http_accept_errors_total") > 0, "EMFILE was counted");
+      assert.ok(
+        metricValue(text, "sluice_http_connections_closed_total", { reason: "header_timeout" }) >
+          0,
+      );
+    } finally {
+      for (const c of flood) {
+        try {
+          c.close();
+        } catch {
+          // Closed by the server.
+        }
+      }
+    }
+  }, 128);
+});
+
+Deno.test("connections beyond max_connections get 503 and are counted; slow headers, a stalled body and idle keep-alive are closed", async () => {
+  await withSluice(
+    "max_connections: 20, header_timeout: 400ms, body_timeout: 400ms, idle_timeout: 400ms",
+    async (url) => {
+      const idle = await openIdle(url, 30);
+      assert.equal(idle.length, 30);
+      const results = await Promise.all(idle.map((c) => readToEnd(c, 3000)));
+      const refused = results.filter((r) => r.text.startsWith("HTTP/1.1 503"));
+      const timedOut = results.filter((r) => r.text.startsWith("HTTP/1.1 408"));
+      assert.equal(refused.length, 10, "beyond 20 open connections, 503");
+      assert.equal(timedOut.length, 20, "the 20 that never sent a header are closed with 408");
+      assert.ok(results.every((r) => r.closed));
+
+      // A body that stops arriving.
+      const stalled = await Deno.connect({ hostname: "127.0.0.1", port: port(url) });
+      await stalled.write(
+        new TextEncoder().encode(
+          'POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"mess',
+        ),
+      );
+      const started = Date.now();
+      const body = await readToEnd(stalled, 3000);
+      assert.ok(body.closed && Date.now() - started < 2500, "closed after body_timeout");
+
+      // An idle keep-alive connection after a response.
+      const keep = await Deno.connect({ hostname: "127.0.0.1", port: port(url) });
+      await keep.write(new TextEncoder().encode("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+      const kept = await readToEnd(keep, 3000);
+      assert.ok(kept.text.startsWith("HTTP/1.1 200") && kept.closed, "closed after idle_timeout");
+
+      assert.equal(await ingestOne(url, "still served"), 200);
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const closed = (reason: string) =>
+        metricValue(text, "sluice_http_connections_closed_total", { reason });
+      assert.equal(closed("too_many_connections"), 10);
+      assert.equal(closed("header_timeout"), 20);
+      assert.equal(closed("body_timeout"), 1);
+      assert.equal(closed("idle_timeout"), 1);
+    },
+  );
+});
+
+Deno.test("300 clients dripping their headers do not stop ingest", async () => {
+  await withSluice("header_timeout: 10s", async (url) => {
+    const slow = await openIdle(url, 300);
+    try {
+      const partial = new TextEncoder().encode("POST /ingest HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+      await Promise.all(slow.map((c) => c.write(partial)));
+      for (let i = 0; i < 5; i++) assert.equal(await ingestOne(url, `record ${i}`), 200);
+    } finally {
+      for (const c of slow) c.close();
+    }
+  });
+});
