@@ -42,6 +42,7 @@ export const builtinLoaders: readonly PluginLoader[] = [
   ["source", "udp", () => import("./sources/udp.ts")],
   ["source", "syslog", () => import("./sources/syslog.ts")],
   ["source", "python", () => import("./sources/python/mod.ts")],
+  ["sink", "sqlite", () => import("./sinks/sqlite/mod.ts")],
 ];
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import { levelName } from "../../src/core/levels.ts";
+import { safeStringify } from "../../src/core/safe_stringify.ts";
 import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
@@ -70,21 +71,4 @@ function renderColliding(fields: Record<string, unknown>): string {
     if (value !== undefined) out += "," + JSON.stringify(name) + ":" + value;
   }
   return out;
-}
-
-/** JSON.stringify that survives cycles and BigInt (a log call must never throw). */
-function safeStringify(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? "null";
-  } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify(value, (_key, v) => {
-      if (typeof v === "bigint") return v.toString();
-      if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[Circular]";
-        seen.add(v);
-      }
-      return v;
-    }) ?? "null";
-  }
 }

@@ -34,6 +34,7 @@ export const commands: Readonly<Record<string, () => Promise<{ default: Command 
   keygen: () => import("./commands/keygen.ts"),
   decrypt: () => import("./commands/decrypt.ts"),
   verify: () => import("./commands/verify.ts"),
+  query: () => import("./commands/query.ts"),
 };
 
 async function help(): Promise<string> {
