@@ -11,7 +11,9 @@ import { s } from "../../src/schema/schema.ts";
 /**
  * Rewrites each record's fields, in this order: `rename` (`{from: to}`; the renamed value
  * replaces a field already called `to`), then `drop` (a list of names, matched after
- * renaming), then `add` (static values, which replace fields of the same name). It returns
+ * renaming), then `add` (static values, which replace fields of the same name), then
+ * `add_missing` (static values set only where the record has no such field, as Python's
+ * `extra.setdefault("request_id", "NO_REQUEST")`: a context's value wins). It returns
  * a new record with a new `fields` object and never changes the record it was given (the
  * same record may be on its way to other sinks). Keys name fields only; the record's own
  * time, level, logger and message are not touched. The operations are compiled once.
@@ -45,6 +47,9 @@ export default definePlugin({
     add: s.map(s.any()).default({}).describe("Fields to set, with static values."),
     rename: s.map(s.string({ minLength: 1 })).default({}).describe("Fields to rename: {from: to}."),
     drop: s.array(s.string(), { single: true }).default([]).describe("Fields to remove."),
+    add_missing: s.map(s.any()).default({}).describe(
+      "Fields to set only where a record has none of that name (a default: {request_id: NO_REQUEST}).",
+    ),
   }),
   create(options) {
     const renames = Object.entries(options.rename);
@@ -53,6 +58,9 @@ export default definePlugin({
     // Rename then drop: a renamed field is dropped only by its new name.
     const moves = renames.filter(([, to]) => !dropped.has(to));
     const adds = Object.entries(options.add).map(([key, value]) =>
+      [key, deepFreeze(value)] as const
+    );
+    const defaults = Object.entries(options.add_missing).map(([key, value]) =>
       [key, deepFreeze(value)] as const
     );
     const skip = new Set([...renamed, ...dropped]);
@@ -65,6 +73,10 @@ export default definePlugin({
         if (from in source) fields[to] = source[from];
       }
       for (let i = 0; i < adds.length; i++) fields[adds[i]![0]] = adds[i]![1];
+      for (let i = 0; i < defaults.length; i++) {
+        const [key, value] = defaults[i]!;
+        if (fields[key] === undefined) fields[key] = value;
+      }
       const out: LogRecord = {
         time: record.time,
         level: record.level,
@@ -73,6 +85,7 @@ export default definePlugin({
         fields,
       };
       if (record.error !== undefined) out.error = record.error;
+      if (record.caller !== undefined) out.caller = record.caller;
       return out;
     };
   },

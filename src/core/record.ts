@@ -16,6 +16,20 @@ export interface SerializedError {
   cause?: SerializedError | string;
 }
 
+/** Where a log call was made, on records of loggers with `caller: true`. */
+export interface CallSite {
+  /** The source file's path (or URL when it is not a local file). */
+  file: string;
+  /** The line, from 1. */
+  line: number;
+  /** The column, from 1. */
+  column: number;
+  /** The calling function's name; `<module>` at a module's top level, as in Python. */
+  function: string;
+  /** The file's name without its extension (Python's `module`). */
+  module: string;
+}
+
 /**
  * A log record. Created once per log call or ingested line and never mutated after it
  * leaves a processor: processors that change a record return a new object.
@@ -36,6 +50,8 @@ export interface LogRecord {
   fields: Record<string, unknown>;
   /** The error that came with the record, if any. */
   error?: SerializedError;
+  /** Where the call was made, when its logger asks for call sites. */
+  caller?: CallSite;
 }
 
 /** Field names that {@linkcode createRecord} and formatters reserve for the record itself. */
@@ -67,6 +83,7 @@ export function createRecord(init: Partial<LogRecord> & { message: string }): Lo
     fields: init.fields ?? {},
   };
   if (init.error !== undefined) record.error = init.error;
+  if (init.caller !== undefined) record.caller = init.caller;
   return record;
 }
 

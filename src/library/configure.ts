@@ -85,6 +85,8 @@ function installDefault(): void {
         pattern: "{time} {level} {logger} - {message}{fields}",
         time_format: "iso",
         utc: true,
+        datefmt: undefined,
+        defaults: {},
       }, context),
   };
   // The console sink creates synchronously; its declared type allows a promise for other sinks.

@@ -55,6 +55,10 @@ export class Logger {
   warn(message: string, fields?: Fields): void {
     if (Level.WARN >= this.#state.gate) this.#log(Level.WARN, message, fields);
   }
+  /** Logs at WARN (30): Python's name for `warn()`. */
+  warning(message: string, fields?: Fields): void {
+    if (Level.WARN >= this.#state.gate) this.#log(Level.WARN, message, fields);
+  }
   /** Logs at ERROR (40); an Error as message or field value is serialized with its cause chain. */
   error(message: string | Error, fields?: Fields): void {
     if (Level.ERROR >= this.#state.gate) this.#log(Level.ERROR, message, fields);
@@ -148,6 +152,7 @@ const LEVEL_METHODS = [
   ["debug", Level.DEBUG],
   ["info", Level.INFO],
   ["warn", Level.WARN],
+  ["warning", Level.WARN],
   ["error", Level.ERROR],
   ["critical", Level.CRITICAL],
 ] as const;

@@ -86,6 +86,30 @@ export function percentFormat(msg: string, args: unknown): string | undefined {
   return out;
 }
 
+/**
+ * One `%` conversion with Python's rules: the value converted by `type` (`s`, `d`, `.2f` …)
+ * with its flags, precision and width. Returns `undefined` where Python would raise.
+ *
+ * @example Pad a level name as `%(levelname)-8s` does
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatConversion } from "./percent_format.ts";
+ * assert.equal(formatConversion("s", "INFO", "-", 8, undefined), "INFO    ");
+ * assert.equal(formatConversion("03d", 7, "", 0, undefined), undefined);
+ * assert.equal(formatConversion("d", 7.9, "0", 3, undefined), "007");
+ * ```
+ */
+export function formatConversion(
+  type: string,
+  value: unknown,
+  flags: string,
+  width: number,
+  precision: number | undefined,
+): string | undefined {
+  const text = convert(type, value, flags, precision);
+  return text === undefined ? undefined : pad(text, flags, width, type);
+}
+
 function convert(
   type: string,
   value: unknown,
@@ -137,7 +161,7 @@ function convert(
     }
     case "f":
     case "F":
-      return sign(negative, flags) + abs.toFixed(Math.min(precision ?? 6, 100));
+      return sign(negative, flags) + fixed(abs, Math.min(precision ?? 6, 100));
     case "e":
     case "E": {
       const text = exponential(abs, Math.min(precision ?? 6, 100));
@@ -150,6 +174,22 @@ function convert(
     }
   }
   return undefined;
+}
+
+/**
+ * Python's `%.Nf`: `toFixed` rounds an exact tie up (12.25 to 12.3), Python to even (12.2).
+ * The exact decimal expansion (toFixed(100) is exact) tells a tie from a near miss.
+ */
+function fixed(abs: number, precision: number): string {
+  const rounded = abs.toFixed(precision);
+  if (precision >= 99 || abs >= 1e21) return rounded;
+  const exact = abs.toFixed(100);
+  const point = exact.indexOf(".");
+  const rest = exact.slice(point + 1 + precision);
+  if (!/^50*$/.test(rest)) return rounded;
+  const truncated = exact.slice(0, precision === 0 ? point : point + 1 + precision);
+  const last = Number(truncated[truncated.length - 1]);
+  return last % 2 === 0 ? truncated : rounded;
 }
 
 function toNumber(value: unknown): number | undefined {

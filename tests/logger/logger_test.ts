@@ -319,3 +319,19 @@ Deno.test("a logger taken before configure() follows every later level change, i
     assert.deepEqual(keys, [], "no enumerable methods");
   });
 });
+
+Deno.test("warning() is Python's name for warn(): same level, same gate", async () => {
+  await configure({
+    loggers: { "": "warning" },
+    sources: { app: { type: "logger" } },
+    sinks: { mem: { type: "memory", name: "warning-alias" } },
+  });
+  const log = getLogger("py.user");
+  log.warning("disk low", { free: 3 });
+  log.info("below the gate");
+  await shutdown();
+  const records = memoryRecords("warning-alias");
+  assert.equal(records.length, 1);
+  assert.equal(records[0]!.level, 30);
+  assert.deepEqual(records[0]!.fields, { free: 3 });
+});

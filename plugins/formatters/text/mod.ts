@@ -9,19 +9,16 @@ import type { LogRecord, SerializedError } from "../../../src/core/record.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { formatLogfmtPairs } from "../logfmt.ts";
+import {
+  checkPercentPattern,
+  compilePercentPattern,
+  isPercentPattern,
+  pythonLevelName,
+} from "./percent_pattern.ts";
+import { compileStrftime, unknownDirective } from "./strftime.ts";
 import { compileTimeFormat, TIME_FORMATS } from "./time_format.ts";
 
 type Part = (record: LogRecord) => string;
-
-const PYTHON_NAMES: Record<string, string> = {
-  asctime: "time",
-  name: "logger",
-  levelname: "levelname",
-  message: "message",
-  msg: "message",
-  levelno: "levelno",
-  created: "created",
-};
 
 /** The default pattern: time, level, logger, message, then the fields not named in the pattern. */
 export const DEFAULT_PATTERN = "{time} {level} {logger} - {message}{fields}";
@@ -30,43 +27,54 @@ export const DEFAULT_PATTERN = "{time} {level} {logger} - {message}{fields}";
  * Compiles a pattern into a function. Placeholders: `{time}`, `{level}`, `{levelno}`,
  * `{logger}`, `{message}`, `{levelname}` (Python's names: WARNING), `{fields}` (the fields not named elsewhere, as ` key=value`),
  * and any field by name, with dots into nested values (`{user.id}`). `{level:<8}` pads to
- * the right, `{level:>8}` to the left. Python's `%(asctime)s - %(name)s - %(levelname)-8s`
- * syntax works too. An error is appended on the following lines (stack, then causes).
+ * the right, `{level:>8}` to the left. A pattern with a `%(name)s` placeholder is Python's
+ * `%`-style instead and prints what Python's `logging.Formatter` prints (see
+ * `compilePercentPattern`; `python` holds its `datefmt`, local-time choice and `defaults`).
+ * An error is appended on the following lines (stack, then causes).
  *
  * @example Python's seed pattern
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compilePattern } from "./mod.ts";
  * import { createRecord } from "../../../src/core/record.ts";
  * const format = compilePattern("%(name)s - %(levelname)s - %(message)s", "iso", false);
- * console.assert(format(createRecord({ logger: "app", level: 30, message: "hi" })) === "app - WARNING - hi");
+ * assert.equal(format(createRecord({ logger: "app", level: 30, message: "hi" })), "app - WARNING - hi");
  * ```
  */
-export function compilePattern(pattern: string, timeFormat: string, utc: boolean): Part {
-  const time = compileTimeFormat(timeFormat, utc);
+export function compilePattern(
+  pattern: string,
+  timeFormat: string,
+  utc: boolean,
+  python: { datefmt?: string | undefined; defaults?: Readonly<Record<string, unknown>> } = {},
+): Part {
+  if (isPercentPattern(pattern)) {
+    const line = compilePercentPattern(pattern, {
+      datefmt: python.datefmt,
+      utc,
+      defaults: python.defaults ?? {},
+    });
+    // Python's Formatter.format(): the traceback on the lines after the message.
+    return (record) =>
+      record.error === undefined ? line(record) : line(record) + "\n" + renderError(record.error);
+  }
+  const time = python.datefmt !== undefined
+    ? compileStrftime(python.datefmt, utc)
+    : compileTimeFormat(timeFormat, utc);
+  const defaults = python.defaults ?? {};
   const parts: Part[] = [];
   const named = new Set<string>();
-  const re =
-    /\{([a-zA-Z_][\w.]*)(?::([<>])?(\d+))?\}|%\(([a-zA-Z_]\w*)\)(-)?(\d+)?[sd]|\{\{|\}\}|%%/g;
+  const re = /\{([a-zA-Z_][\w.]*)(?::([<>])?(\d+))?\}|\{\{|\}\}/g;
   let last = 0;
   for (let m = re.exec(pattern); m; m = re.exec(pattern)) {
     if (m.index > last) parts.push(literal(pattern.slice(last, m.index)));
     last = m.index + m[0].length;
-    if (m[0] === "{{" || m[0] === "}}" || m[0] === "%%") {
+    if (m[0] === "{{" || m[0] === "}}") {
       parts.push(literal(m[0][0]!));
       continue;
     }
-    let name: string;
-    let align: string | undefined;
-    let width: number | undefined;
-    if (m[1] !== undefined) {
-      name = m[1];
-      align = m[2] ?? "<";
-      width = m[3] ? Number(m[3]) : undefined;
-    } else {
-      name = PYTHON_NAMES[m[4]!] ?? m[4]!;
-      align = m[5] ? "<" : ">";
-      width = m[6] ? Number(m[6]) : undefined;
-    }
+    const name = m[1]!;
+    const align = m[2] ?? "<";
+    const width = m[3] ? Number(m[3]) : undefined;
     if (name === "fields") {
       // `named` is complete by the time a record is formatted, so fields used elsewhere are skipped.
       parts.push((record) => {
@@ -75,7 +83,7 @@ export function compilePattern(pattern: string, timeFormat: string, utc: boolean
       });
       continue;
     }
-    const part = placeholder(name, time);
+    const part = placeholder(name, time, defaults);
     if (!["time", "level", "levelname", "levelno", "logger", "message", "created"].includes(name)) {
       named.add(name.split(".")[0]!);
     }
@@ -101,7 +109,11 @@ function pad(part: Part, width: number, left: boolean): Part {
   };
 }
 
-function placeholder(name: string, time: (t: number) => string): Part {
+function placeholder(
+  name: string,
+  time: (t: number) => string,
+  defaults: Readonly<Record<string, unknown>>,
+): Part {
   switch (name) {
     case "time":
       return (r) => time(r.time);
@@ -120,23 +132,19 @@ function placeholder(name: string, time: (t: number) => string): Part {
       return (r) => r.message;
   }
   const path = name.split(".");
+  const fallback = Object.hasOwn(defaults, name) ? String(defaults[name]) : "";
   return (r) => {
     let value: unknown = r.fields;
     for (const key of path) {
-      if (typeof value !== "object" || value === null) return "";
+      if (typeof value !== "object" || value === null) return fallback;
       value = (value as Record<string, unknown>)[key];
     }
     return value === undefined
-      ? ""
+      ? fallback
       : typeof value === "string"
       ? value
       : JSON.stringify(value) ?? String(value);
   };
-}
-
-function pythonLevelName(level: number): string {
-  const name = levelName(level);
-  return name === "WARN" ? "WARNING" : name === "TRACE" ? "TRACE" : name;
 }
 
 function renderError(error: SerializedError): string {
@@ -179,7 +187,41 @@ export default definePlugin({
     time_format: s.enum(TIME_FORMATS).default("iso").describe(
       "iso (2026-11-24T06:01:35.123Z), asctime (Python's 2026-11-24 06:01:35,123), time (06:01:35.123), epoch_ms, epoch.",
     ),
-    utc: s.boolean().default(true).describe("Render times in UTC (true) or local time (false)."),
+    utc: s.boolean().optional().describe(
+      "Render times in UTC (true) or local time (false); default UTC, and local time for %-style patterns as in Python.",
+    ),
+    datefmt: s.string({ minLength: 1 }).optional().describe(
+      "Python's datefmt: a strftime format for %(asctime)s (and {time}), such as %Y-%m-%d %H:%M:%S.",
+    ),
+    defaults: s.map(s.any()).default({}).describe(
+      "Values for placeholders a record does not carry, as Python's Formatter(defaults=...): {request_id: NO_REQUEST}.",
+    ),
+  }, {
+    refine(value, path, ctx) {
+      if (value.pattern === undefined) return;
+      const problems = isPercentPattern(value.pattern)
+        ? checkPercentPattern(value.pattern, value.defaults ?? {}, value.datefmt)
+        : [];
+      if (!isPercentPattern(value.pattern) && value.datefmt !== undefined) {
+        const bad = unknownDirective(value.datefmt);
+        if (bad !== undefined) {
+          problems.push({ key: "datefmt", message: `Unknown strftime directive "${bad}"` });
+        }
+      }
+      for (const problem of problems) {
+        ctx.issues.push({
+          path: [...path, problem.key],
+          message: problem.message,
+          ...(problem.hint === undefined ? {} : { hint: problem.hint }),
+        });
+      }
+    },
   }),
-  create: (options) => compilePattern(options.pattern, options.time_format, options.utc),
+  create: (options) =>
+    compilePattern(
+      options.pattern,
+      options.time_format,
+      options.utc ?? !isPercentPattern(options.pattern),
+      { datefmt: options.datefmt, defaults: options.defaults },
+    ),
 });

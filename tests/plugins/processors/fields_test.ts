@@ -103,3 +103,15 @@ Deno.test("fields in a pipeline: the processed sink sees the new fields, a paral
     await pipeline.shutdown();
   }
 });
+
+Deno.test("fields add_missing sets a default only where the record has no such field", () => {
+  const defaults = make({ add_missing: { request_id: "NO_REQUEST" }, add: { service: "shop" } });
+  const caller = { file: "/a.ts", line: 3, column: 1, function: "f", module: "a" };
+  const inside = defaults(
+    createRecord({ message: "in a request", fields: { request_id: "REQ123" }, caller }),
+  )!;
+  const outside = defaults(createRecord({ message: "outside" }))!;
+  assert.deepEqual(inside.fields, { request_id: "REQ123", service: "shop" });
+  assert.deepEqual(outside.fields, { service: "shop", request_id: "NO_REQUEST" });
+  assert.deepEqual(inside.caller, caller, "the call site travels with the new record");
+});
