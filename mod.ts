@@ -26,6 +26,7 @@
 
 export { Level, type LevelName, levelName, parseLevel } from "./src/core/levels.ts";
 export {
+  type CallSite,
   createRecord,
   type LogRecord,
   type SerializedError,

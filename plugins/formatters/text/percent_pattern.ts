@@ -140,7 +140,9 @@ export function checkPercentPattern(
       const rest = pattern.slice(m.index, m.index + 12);
       problems.push({
         key: "pattern",
-        message: `Invalid placeholder at ${JSON.stringify(rest)}: expected %(name)s, %(name)d … or %%`,
+        message: `Invalid placeholder at ${
+          JSON.stringify(rest)
+        }: expected %(name)s, %(name)d … or %%`,
         hint: "write a literal % as %%",
       });
       continue;

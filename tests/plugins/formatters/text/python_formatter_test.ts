@@ -64,7 +64,14 @@ const cases = [
     pattern: "%(user)s paid %(amount).1f (%(amount)s) ok=%(ok)s none=%(none)s %(tags)s %(meta)r",
     records: [{
       time: WINTER,
-      fields: { user: "ada", amount: 12.25, ok: true, none: null, tags: ["a", 1], meta: { k: "v" } },
+      fields: {
+        user: "ada",
+        amount: 12.25,
+        ok: true,
+        none: null,
+        tags: ["a", 1],
+        meta: { k: "v" },
+      },
     }],
   },
 ];
