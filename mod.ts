@@ -34,6 +34,12 @@ export {
 } from "./src/core/record.ts";
 export { type Fields, getLogger, Logger } from "./src/logger/logger.ts";
 export { getContext, withContext } from "./src/logger/context.ts";
+export { currentTrace, traceparent, withSpan } from "./src/logger/span.ts";
+export {
+  formatTraceparent,
+  parseTraceparent,
+  type TraceContext,
+} from "./src/core/traceparent.ts";
 export { configure, currentPipeline, flush, shutdown } from "./src/library/configure.ts";
 export {
   loadConfig,

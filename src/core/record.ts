@@ -34,8 +34,9 @@ export interface CallSite {
  * A log record. Created once per log call or ingested line and never mutated after it
  * leaves a processor: processors that change a record return a new object.
  *
- * JSON output names: `time` (ISO 8601), `level` (name), `logger`, `message`, then the
- * fields merged at the top level, then `error`.
+ * JSON output names: `time` (ISO 8601), `level` (name), `logger`, `message`, then
+ * `trace_id`, `span_id`, `parent_span_id` when the record has them, then the fields merged at
+ * the top level, then `error`.
  */
 export interface LogRecord {
   /** Milliseconds since the epoch. */
@@ -52,6 +53,14 @@ export interface LogRecord {
   error?: SerializedError;
   /** Where the call was made, when its logger asks for call sites. */
   caller?: CallSite;
+  /** W3C trace id (32 lower-case hex) of the span the record was logged in, if any. */
+  trace_id?: string;
+  /** W3C span id (16 lower-case hex) of that span; set together with `trace_id`. */
+  span_id?: string;
+  /** The span id of that span's parent, when it has one. */
+  parent_span_id?: string;
+  /** W3C trace flags of that span (1 = sampled); set together with `trace_id`. */
+  trace_flags?: number;
 }
 
 /** Field names that {@linkcode createRecord} and formatters reserve for the record itself. */
@@ -84,6 +93,12 @@ export function createRecord(init: Partial<LogRecord> & { message: string }): Lo
   };
   if (init.error !== undefined) record.error = init.error;
   if (init.caller !== undefined) record.caller = init.caller;
+  if (init.trace_id !== undefined) {
+    record.trace_id = init.trace_id;
+    if (init.span_id !== undefined) record.span_id = init.span_id;
+    if (init.parent_span_id !== undefined) record.parent_span_id = init.parent_span_id;
+    if (init.trace_flags !== undefined) record.trace_flags = init.trace_flags;
+  }
   return record;
 }
 

@@ -8,6 +8,8 @@ import { Level, type LevelName, parseLevel } from "../core/levels.ts";
 import { type LogRecord, type SerializedError, serializeError } from "../core/record.ts";
 import { contextStorage } from "./context.ts";
 import { type LoggerState, manager } from "./manager.ts";
+import { otelTrace } from "./otel_span.ts";
+import { spanStorage } from "./span.ts";
 
 /** Call-site fields. A function value is evaluated only if the record is built (lazy). */
 export type Fields = Record<string, unknown>;
@@ -134,6 +136,7 @@ export class Logger {
         ...own,
       };
     }
+    const span = spanStorage.getStore() ?? otelTrace();
     const record: LogRecord = {
       time: Date.now(),
       level,
@@ -142,6 +145,12 @@ export class Logger {
       fields: merged,
     };
     if (error !== undefined) record.error = error;
+    if (span !== undefined) {
+      record.trace_id = span.trace_id;
+      record.span_id = span.span_id;
+      if (span.parent_span_id !== undefined) record.parent_span_id = span.parent_span_id;
+      record.trace_flags = span.trace_flags;
+    }
     const targets = this.#state.targets;
     for (let i = 0; i < targets.length; i++) targets[i]!.push(record);
   }
