@@ -35,11 +35,7 @@ export {
 export { type Fields, getLogger, Logger } from "./src/logger/logger.ts";
 export { getContext, withContext } from "./src/logger/context.ts";
 export { currentTrace, traceparent, withSpan } from "./src/logger/span.ts";
-export {
-  formatTraceparent,
-  parseTraceparent,
-  type TraceContext,
-} from "./src/core/traceparent.ts";
+export { formatTraceparent, parseTraceparent, type TraceContext } from "./src/core/traceparent.ts";
 export { configure, currentPipeline, flush, shutdown } from "./src/library/configure.ts";
 export {
   loadConfig,

@@ -12,10 +12,11 @@ import { s } from "../../src/schema/schema.ts";
 import { isoTimeCache } from "../../src/core/time_cache.ts";
 
 /**
- * Writes `{"time":…,"level":…,"logger":…,"message":…, <fields>, "error":{…}}`. Field names
- * are stable: `time` is ISO 8601 UTC (or epoch ms with `time: epoch_ms`), `level` the level
- * name (or number with `level: number`), fields merged at the top level. A field whose key
- * collides with one of those five is written as `fields.<key>`.
+ * Writes `{"time":…,"level":…,"logger":…,"message":…,"trace_id":…,"span_id":…,
+ * "parent_span_id":…, <fields>, "error":{…}}`. Field names are stable: `time` is ISO 8601 UTC
+ * (or epoch ms with `time: epoch_ms`), `level` the level name (or number with
+ * `level: number`), the trace ids only when the record has them, fields merged at the top
+ * level. A field whose key collides with one of those is written as `fields.<key>`.
  *
  * @example YAML
  * ```ts
@@ -46,11 +47,19 @@ export default definePlugin({
       out += ',"logger":' + JSON.stringify(record.logger) + ',"message":' +
         JSON.stringify(record.message);
       const fields = record.fields;
+      const traced = record.trace_id !== undefined;
+      if (traced) {
+        out += ',"trace_id":"' + record.trace_id + '","span_id":"' + record.span_id + '"';
+        if (record.parent_span_id !== undefined) {
+          out += ',"parent_span_id":"' + record.parent_span_id + '"';
+        }
+      }
       if (
         "time" in fields || "level" in fields || "logger" in fields || "message" in fields ||
-        "error" in fields
+        "error" in fields ||
+        (traced && ("trace_id" in fields || "span_id" in fields || "parent_span_id" in fields))
       ) {
-        out += renderColliding(fields);
+        out += renderColliding(fields, traced);
       } else {
         const body = safeStringify(fields);
         if (body.length > 2) out += "," + body.slice(1, -1);
@@ -62,11 +71,12 @@ export default definePlugin({
 });
 
 const RESERVED = new Set(["time", "level", "logger", "message", "error"]);
+const TRACE_KEYS = new Set(["trace_id", "span_id", "parent_span_id"]);
 
-function renderColliding(fields: Record<string, unknown>): string {
+function renderColliding(fields: Record<string, unknown>, traced: boolean): string {
   let out = "";
   for (const key in fields) {
-    const name = RESERVED.has(key) ? "fields." + key : key;
+    const name = RESERVED.has(key) || (traced && TRACE_KEYS.has(key)) ? "fields." + key : key;
     const value = safeStringify(fields[key]);
     if (value !== undefined) out += "," + JSON.stringify(name) + ":" + value;
   }

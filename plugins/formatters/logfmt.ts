@@ -101,7 +101,7 @@ export default definePlugin({
   kind: "formatter",
   type: "logfmt",
   description:
-    "key=value pairs: time, level, logger, msg, then fields (nested keys joined with dots).",
+    "key=value pairs: time, level, logger, msg, trace ids, then fields (nested keys joined with dots).",
   options: s.object({
     time: s.enum(["iso", "epoch_ms"] as const).default("iso").describe("How `time` is written."),
   }),
@@ -112,6 +112,10 @@ export default definePlugin({
         (LEVELS[record.level] ?? String(record.level)) + " logger=" +
         logfmtValue(record.logger || "root") +
         " msg=" + logfmtValue(record.message);
+      if (record.trace_id !== undefined) {
+        out += " trace_id=" + record.trace_id + " span_id=" + record.span_id;
+        if (record.parent_span_id !== undefined) out += " parent_span_id=" + record.parent_span_id;
+      }
       const pairs = formatLogfmtPairs(record.fields);
       if (pairs) out += " " + pairs;
       if (record.error) {

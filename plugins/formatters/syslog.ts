@@ -18,7 +18,8 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  * 3164 lines — `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG`. PRI is `facility * 8 +
  * severity`; the level maps to the severity: CRITICAL crit (2), ERROR err (3), WARN warning
  * (4), INFO info (6), DEBUG and TRACE debug (7). In RFC 5424 the record's fields are the
- * parameters of one SD element (`sd_id`, default `fields@32473`), escaped per §6.3.3, and the
+ * parameters of one SD element (`sd_id`, default `fields@32473`) after the record's `trace_id`,
+ * `span_id` and `parent_span_id`, escaped per §6.3.3, and the
  * logger name is its `logger` parameter when it differs from APP-NAME; the `syslog` source
  * reads them back. In RFC 3164 the fields follow the message as `key=value` pairs. An error is
  * appended to MSG on the next line (its stack when known). Header values are cut to their
@@ -106,6 +107,7 @@ export default definePlugin({
           " " +
           app + "[" + procid + "]: " + record.message;
         if (withFields) {
+          if (record.trace_id !== undefined) out += traceText(record, " ", "=", "");
           const pairs = formatLogfmtPairs(record.fields);
           if (pairs) out += " " + pairs;
         }
@@ -119,6 +121,7 @@ export default definePlugin({
       const app = fixedApp ?? appOf(record.logger, 48);
       let sd = "";
       if (withFields) {
+        if (record.trace_id !== undefined) sd = traceText(record, " ", '="', '"');
         const fields = record.fields;
         for (const key in fields) {
           const value = fields[key];
@@ -198,6 +201,16 @@ function paramValue(value: unknown): string {
 /** Escapes `"`, `\` and `]` in a PARAM-VALUE (RFC 5424 §6.3.3). */
 function escapeParam(value: string): string {
   return /["\\\]]/.test(value) ? value.replace(/["\\\]]/g, "\\$&") : value;
+}
+
+/** The record's span as parameters or pairs (hex ids need no escaping). */
+function traceText(record: LogRecord, sep: string, open: string, close: string): string {
+  let out = sep + "trace_id" + open + record.trace_id + close + sep + "span_id" + open +
+    record.span_id + close;
+  if (record.parent_span_id !== undefined) {
+    out += sep + "parent_span_id" + open + record.parent_span_id + close;
+  }
+  return out;
 }
 
 function errorText(record: LogRecord): string {

@@ -48,14 +48,12 @@ export function runInSpan<T>(span: TraceContext, fn: () => T): T {
  * ```
  */
 export function childSpan(parent: TraceContext | undefined): TraceContext {
-  return parent === undefined
-    ? { trace_id: newTraceId(), span_id: newSpanId(), trace_flags: 1 }
-    : {
-      trace_id: parent.trace_id,
-      span_id: newSpanId(),
-      parent_span_id: parent.span_id,
-      trace_flags: parent.trace_flags,
-    };
+  return parent === undefined ? { trace_id: newTraceId(), span_id: newSpanId(), trace_flags: 1 } : {
+    trace_id: parent.trace_id,
+    span_id: newSpanId(),
+    parent_span_id: parent.span_id,
+    trace_flags: parent.trace_flags,
+  };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { parseLevel } from "../core/levels.ts";
 import type { LogRecord, SerializedError } from "../core/record.ts";
 import { setOwn } from "../core/set_own.ts";
+import { isSpanId, isTraceId } from "../core/traceparent.ts";
 import { ParseError } from "./parse_error.ts";
 
 /**
@@ -57,7 +58,8 @@ let lastTime: number | undefined;
  * Maps a plain object to a record. Recognised keys: time (`time`, `timestamp`,
  * `@timestamp`, `ts`), level (`level`, `severity`, `levelname`, `lvl`: a name or number),
  * logger (`logger`, `name`), message (`message`, `msg`), `error`, and `fields` (merged);
- * every other key becomes a field. Missing time is `now`; missing level is INFO.
+ * `trace_id` and `span_id` (and `parent_span_id`) become the record's span when they are valid
+ * W3C ids (else fields); every other key becomes a field. Missing time is `now`; missing level is INFO.
  *
  * @example A JSON line's object
  * ```ts
@@ -79,6 +81,7 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
   let nested: unknown;
   let error: unknown;
   let fields: Record<string, unknown> = {};
+  let ids: Record<string, unknown> | undefined;
   for (const key in object) {
     const value = object[key];
     switch (key) {
@@ -135,6 +138,12 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
       case "fields":
         nested = value;
         break;
+      case "trace_id":
+      case "span_id":
+      case "parent_span_id":
+        // Only a valid trace and span id pair is lifted; otherwise they stay fields (below).
+        (ids ??= {})[key] = value;
+        break;
       default:
         setOwn(fields, key, value);
     }
@@ -157,6 +166,14 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
   };
   const serialized = errorOf(error);
   if (serialized) record.error = serialized;
+  if (ids !== undefined) {
+    if (isTraceId(ids.trace_id) && isSpanId(ids.span_id)) {
+      record.trace_id = ids.trace_id;
+      record.span_id = ids.span_id;
+      if (isSpanId(ids.parent_span_id)) record.parent_span_id = ids.parent_span_id;
+      else if ("parent_span_id" in ids) setOwn(fields, "parent_span_id", ids.parent_span_id);
+    } else for (const key in ids) setOwn(fields, key, ids[key]);
+  }
   return record;
 }
 

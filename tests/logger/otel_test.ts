@@ -7,7 +7,14 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { fileURLToPath } from "node:url";
-import { configure, currentTrace, getLogger, memoryRecords, shutdown, withSpan } from "../../mod.ts";
+import {
+  configure,
+  currentTrace,
+  getLogger,
+  memoryRecords,
+  shutdown,
+  withSpan,
+} from "../../mod.ts";
 import { DENO_JSON } from "../helpers/sluice_process.ts";
 
 const MOD = fileURLToPath(new URL("../../mod.ts", import.meta.url));

@@ -62,16 +62,17 @@ Deno.test("withSpan: records logged inside carry the span's ids across awaits an
 Deno.test("withSpan: concurrent spans keep their own ids and mix with withContext", async () => {
   await withMemory(async (records) => {
     const log = getLogger("c");
-    await Promise.all(["a", "b", "c"].map((id) =>
-      withContext({ request_id: id }, () =>
-        withSpan(id, async () => {
-          for (let i = 0; i < 3; i++) {
-            await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
-            log.info(id);
-          }
-        })
-      )
-    ));
+    await Promise.all(
+      ["a", "b", "c"].map((id) =>
+        withContext({ request_id: id }, () =>
+          withSpan(id, async () => {
+            for (let i = 0; i < 3; i++) {
+              await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+              log.info(id);
+            }
+          }))
+      ),
+    );
     await shutdown();
     const byId = new Map<string, Set<string>>();
     for (const r of records) {
@@ -90,9 +91,10 @@ Deno.test("withSpan: concurrent spans keep their own ids and mix with withContex
 Deno.test("withSpan: returns fn's value, sync or async, and rethrows", async () => {
   assert.equal(withSpan("s", () => 42), 42);
   assert.equal(await withSpan("a", () => Promise.resolve(7)), 7);
-  assert.throws(() => withSpan("t", () => {
-    throw new Error("boom");
-  }), /boom/);
+  assert.throws(() =>
+    withSpan("t", () => {
+      throw new Error("boom");
+    }), /boom/);
   assert.equal(currentTrace(), undefined);
 });
 

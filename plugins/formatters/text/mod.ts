@@ -133,7 +133,7 @@ function placeholder(
   }
   const path = name.split(".");
   const fallback = Object.hasOwn(defaults, name) ? String(defaults[name]) : "";
-  return (r) => {
+  const fromFields = (r: LogRecord): string => {
     let value: unknown = r.fields;
     for (const key of path) {
       if (typeof value !== "object" || value === null) return fallback;
@@ -145,6 +145,16 @@ function placeholder(
       ? value
       : JSON.stringify(value) ?? String(value);
   };
+  // The record's trace ids, else a field of that name (an ingested record may carry one).
+  switch (name) {
+    case "trace_id":
+      return (r) => r.trace_id ?? fromFields(r);
+    case "span_id":
+      return (r) => r.span_id ?? fromFields(r);
+    case "parent_span_id":
+      return (r) => r.parent_span_id ?? fromFields(r);
+  }
+  return fromFields;
 }
 
 function renderError(error: SerializedError): string {

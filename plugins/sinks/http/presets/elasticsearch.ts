@@ -18,12 +18,22 @@ export interface ElasticsearchOptions {
   action: "create" | "index";
 }
 
-const RESERVED = new Set(["@timestamp", "log.level", "log.logger", "message", "error"]);
+const RESERVED = new Set([
+  "@timestamp",
+  "log.level",
+  "log.logger",
+  "message",
+  "error",
+  "trace.id",
+  "span.id",
+  "parent.id",
+]);
 
 /**
  * The default document: ECS names (`@timestamp`, `log.level`, `log.logger`, `message`, the
- * fields at the top level — a field named like one of those as `fields.<name>` — and an error
- * as `error.type`, `error.message` and `error.stack_trace`).
+ * record's span as `trace.id`, `span.id` and `parent.id`, the fields at the top level — a field
+ * named like one of those as `fields.<name>` — and an error as `error.type`, `error.message`
+ * and `error.stack_trace`).
  *
  * @example A record as an ECS document
  * ```ts
@@ -40,6 +50,11 @@ export function ecsDocument(record: LogRecord): string {
     "log.logger": record.logger,
     message: record.message,
   };
+  if (record.trace_id !== undefined) {
+    doc["trace.id"] = record.trace_id;
+    doc["span.id"] = record.span_id;
+    if (record.parent_span_id !== undefined) doc["parent.id"] = record.parent_span_id;
+  }
   for (const key in record.fields) {
     doc[RESERVED.has(key) ? "fields." + key : key] = record.fields[key];
   }

@@ -100,8 +100,10 @@ const SPAN_KEYS = ["span_id", "spanId", "span.id"];
  * record a `logRecord` with `timeUnixNano` and `observedTimeUnixNano` (nanoseconds as
  * decimal strings), `severityNumber` and `severityText`, the message as `body.stringValue`,
  * the fields as `attributes`, an error as the `exception.type`, `exception.message` and
- * `exception.stacktrace` attributes, and a field `trace_id`/`span_id` (or `traceId`/
- * `spanId`) holding lower-case hex of the right length as `traceId`/`spanId`.
+ * `exception.stacktrace` attributes, and the record's `trace_id`, `span_id` and
+ * `trace_flags` as `traceId`, `spanId` and `flags` (`parent_span_id` as an attribute); a
+ * record without a span falls back to a field `trace_id`/`span_id` (or `traceId`/`spanId`)
+ * holding lower-case hex of the right length.
  *
  * @example One record
  * ```ts
@@ -145,6 +147,9 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
         }
         attributes.push({ key, value: otlpValue(value) });
       }
+      if (record.parent_span_id !== undefined) {
+        attributes.push({ key: "parent_span_id", value: { stringValue: record.parent_span_id } });
+      }
       const error = record.error;
       if (error) {
         attributes.push({ key: "exception.type", value: { stringValue: error.name } });
@@ -161,8 +166,15 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
         body: { stringValue: record.message },
         attributes,
       };
-      if (traceId !== undefined) log.traceId = traceId;
-      if (spanId !== undefined) log.spanId = spanId;
+      if (record.trace_id !== undefined) {
+        // The record's own span wins over fields that look like ids.
+        log.traceId = record.trace_id;
+        if (record.span_id !== undefined) log.spanId = record.span_id;
+        if (record.trace_flags !== undefined) log.flags = record.trace_flags & 0xff;
+      } else {
+        if (traceId !== undefined) log.traceId = traceId;
+        if (spanId !== undefined) log.spanId = spanId;
+      }
       return JSON.stringify(log);
     },
     body(items, records) {
