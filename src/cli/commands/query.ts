@@ -5,7 +5,7 @@
  */
 
 import { parseLevel } from "../../core/levels.ts";
-import { writeAllSync } from "../../io/encode_batch.ts";
+import { writeAllSync } from "../../io/write_all_sync.ts";
 import type { Formatter } from "../../plugin/types.ts";
 import { parseDuration } from "../../schema/schema.ts";
 import { type LogFilter, logQuery } from "../../store/log_query.ts";
@@ -99,7 +99,7 @@ function parseQueryArgs(args: string[], now: number): QueryArgs {
 
 async function formatterOf(format: "text" | "json"): Promise<Formatter> {
   const plugin = format === "text"
-    ? (await import("../../../plugins/formatters/text.ts")).default
+    ? (await import("../../../plugins/formatters/text/mod.ts")).default
     : (await import("../../../plugins/formatters/json.ts")).default;
   const options = plugin.options.parse({}, [], { issues: [] })!;
   return plugin.create(options as never, undefined as never) as Formatter;
