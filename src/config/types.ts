@@ -57,6 +57,8 @@ export interface LoggerConfig {
   level: number;
   /** Whether records also reach logger sources attached to ancestors. */
   propagate: boolean;
+  /** Whether records carry their call site (`caller`); inherited when undefined. */
+  caller?: boolean;
 }
 
 /** The server section. */

@@ -90,16 +90,25 @@ const loggerObjectSchema = s.object({
   propagate: s.boolean().optional().describe(
     "Whether records also reach the sources attached to ancestor loggers.",
   ),
+  caller: s.boolean().optional().describe(
+    "Whether records carry their call site (file, line, column, function, module); inherited like the level.",
+  ),
 });
 
-class LoggerSchema extends Schema<{ level?: number | undefined; propagate?: boolean | undefined }> {
+type LoggerSettings = {
+  level?: number | undefined;
+  propagate?: boolean | undefined;
+  caller?: boolean | undefined;
+};
+
+class LoggerSchema extends Schema<LoggerSettings> {
   parse(value: unknown, path: Path, ctx: ParseContext) {
     if (isPlainObject(value)) return loggerObjectSchema.parse(value, path, ctx);
     const level = s.level().parse(value, path, ctx);
     return level === undefined ? undefined : { level };
   }
   expected(): string {
-    return "a level or a mapping with level and propagate";
+    return "a level or a mapping with level, propagate and caller";
   }
   jsonSchema(ctx: JsonSchemaContext): JsonSchema {
     return this.decorate(
@@ -110,8 +119,9 @@ class LoggerSchema extends Schema<{ level?: number | undefined; propagate?: bool
 }
 
 /** A logger's settings: a level, or a mapping with level and propagate. */
-export const loggerSchema: Schema<{ level?: number | undefined; propagate?: boolean | undefined }> =
-  new LoggerSchema().describe("A level, or a mapping with level and propagate.");
+export const loggerSchema: Schema<LoggerSettings> = new LoggerSchema().describe(
+  "A level, or a mapping with level, propagate and caller.",
+);
 
 /** A sink's framework keys. */
 export const sinkFrameworkSchema = s.object({
@@ -243,6 +253,7 @@ export function validateConfig(
             level: parsed.level ?? 0,
             propagate: parsed.propagate ?? true,
           };
+          if (parsed.caller !== undefined) logger.caller = parsed.caller;
           config.loggers[name] = logger;
         }
       }

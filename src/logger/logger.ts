@@ -6,6 +6,7 @@
 
 import { Level, type LevelName, parseLevel } from "../core/levels.ts";
 import { type LogRecord, type SerializedError, serializeError } from "../core/record.ts";
+import { captureCallSite } from "./call_site.ts";
 import { contextStorage } from "./context.ts";
 import { type LoggerState, manager } from "./manager.ts";
 import { otelTrace } from "./otel_span.ts";
@@ -150,6 +151,11 @@ export class Logger {
       record.span_id = span.span_id;
       if (span.parent_span_id !== undefined) record.parent_span_id = span.parent_span_id;
       record.trace_flags = span.trace_flags;
+    }
+    // One frame below #log is the level method; the one below it is the user's line.
+    if (this.#state.withCaller) {
+      const site = captureCallSite(this.#log, 1);
+      if (site !== undefined) record.caller = site;
     }
     const targets = this.#state.targets;
     for (let i = 0; i < targets.length; i++) targets[i]!.push(record);

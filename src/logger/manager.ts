@@ -24,6 +24,10 @@ export class LoggerState {
   level = 0;
   /** Whether records also reach attachments of ancestors. */
   propagate = true;
+  /** Explicit call-site setting; `undefined` inherits. */
+  caller: boolean | undefined = undefined;
+  /** The effective call-site setting (cached like the gate). */
+  withCaller = false;
   /** The cached minimum level a call must reach to build a record. */
   gate = Infinity;
   /** The attachments a record of this logger reaches. */
@@ -68,18 +72,20 @@ class Manager {
   /** Replaces the attachments and the per-logger settings in one step. */
   install(
     attachments: Attachment[],
-    loggers: Record<string, { level: number; propagate: boolean }> | undefined,
+    loggers: Record<string, { level: number; propagate: boolean; caller?: boolean }> | undefined,
   ): void {
     this.onFirstUse = undefined;
     if (loggers) {
       for (const state of this.states.values()) {
         state.level = state === this.root ? DEFAULT_ROOT_LEVEL : 0;
         state.propagate = true;
+        state.caller = undefined;
       }
       for (const [name, settings] of Object.entries(loggers)) {
         const state = this.state(name);
         state.level = settings.level;
         state.propagate = settings.propagate;
+        state.caller = settings.caller;
       }
     }
     this.attachments = attachments;
@@ -98,6 +104,14 @@ class Manager {
         break;
       }
     }
+    let caller = false;
+    for (let s: LoggerState | undefined = state; s; s = s.parent) {
+      if (s.caller !== undefined) {
+        caller = s.caller;
+        break;
+      }
+    }
+    state.withCaller = caller;
     const targets: Attachment[] = [];
     for (let s: LoggerState | undefined = state; s; s = s.parent) {
       for (const a of this.attachments) if (a.name === s.name) targets.push(a);

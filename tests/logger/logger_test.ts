@@ -335,3 +335,31 @@ Deno.test("warning() is Python's name for warn(): same level, same gate", async 
   assert.equal(records[0]!.level, 30);
   assert.deepEqual(records[0]!.fields, { free: 3 });
 });
+
+Deno.test("caller: true puts the user's line on records, inherited down the hierarchy like the level", async () => {
+  await configure({
+    loggers: { "": { level: "info", caller: true }, "quiet": { caller: false } },
+    sources: { app: { type: "logger" } },
+    sinks: { mem: { type: "memory", name: "caller-sites" } },
+  });
+  function checkout() {
+    getLogger("shop.cart").info("paid"); // the line the record must point at
+    getLogger("shop.cart").warning("late");
+  }
+  checkout();
+  getLogger("quiet.db").info("no site");
+  await shutdown();
+  const [paid, late, quiet] = memoryRecords("caller-sites");
+  const source = await Deno.readTextFile(new URL(import.meta.url));
+  const lines = source.split("\n");
+  const line = lines.findIndex((l) => l.includes("the line the record must point at"));
+  assert.deepEqual(paid!.caller, {
+    file: new URL(import.meta.url).pathname,
+    line: line + 1,
+    column: lines[line]!.indexOf("info(") + 1, // V8 points at the method name
+    function: "checkout",
+    module: "logger_test",
+  });
+  assert.equal(late!.caller?.line, line + 2);
+  assert.equal(quiet!.caller, undefined, "caller: false below the root turns it off");
+});
