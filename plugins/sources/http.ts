@@ -71,6 +71,13 @@ class RequestError extends Error {
  * (invalid JSON document, too large, bad encoding) is one rejection with no record
  * accepted. While the pipeline shuts down the route answers 503 and accepts nothing.
  *
+ * With `acknowledgements: true` a 2xx means more: every sink the records reach has them
+ * appended to its disk buffer (`buffer.type: disk`; synced first with `fsync: always`) or,
+ * for a sink with a memory buffer, delivered. When that does not happen within `ack_timeout`
+ * (a disk buffer full or failing, a memory-buffered sink not delivering) or a sink dropped
+ * records meanwhile, the answer is `503` with `Retry-After: 1` and the sender retries:
+ * records of that body that did get through may then arrive twice, none is lost.
+ *
  * Python's HTTPHandler ignores the response status: a record the server refuses (a 429 from
  * the server's `rate_limit`, a 401 for a missing token) is lost on the Python side. Give
  * such clients a rate limit that fits their volume (HTTPHandler makes one request per record).
@@ -104,6 +111,12 @@ export default definePlugin({
     max_body_bytes: s.bytes().default(10 * 1024 * 1024).describe(
       "Largest accepted body (after decompression); larger requests get 413.",
     ),
+    acknowledgements: s.boolean().default(false).describe(
+      "Answer 2xx only once every sink the records reach has them in its disk buffer or delivered; else 503 with Retry-After.",
+    ),
+    ack_timeout: s.duration().default(10_000).describe(
+      "With acknowledgements: how long a request waits for its records to be safe before 503.",
+    ),
   }),
   // Served by the Sluice server, whose listen address `sluice permissions` adds itself.
   permissions: () => ({}),
@@ -112,6 +125,10 @@ export default definePlugin({
     const errors = context.counter("component_errors_total", "Failed operations of a component.", {
       kind: "source",
     });
+    const notSafe = context.counter(
+      "records_not_acknowledged_total",
+      "Records a source answered 503 for: not safe in every sink in time (the sender retries).",
+    );
     const handle = async (request: Request): Promise<Response> => {
       if (context.signal.aborted) {
         await request.body?.cancel().catch(() => {});
@@ -154,7 +171,14 @@ export default definePlugin({
       // Shutdown may have begun while the body was read: once it has, sink queues are closing
       // and a record emitted now could be dropped after a 2xx. Refuse instead; the client retries.
       if (context.signal.aborted) return shuttingDown();
-      if (parsed.records.length > 0) await context.emit(parsed.records);
+      if (parsed.records.length > 0) {
+        if (!options.acknowledgements) await context.emit(parsed.records);
+        else if (!await context.emitAcknowledged(parsed.records, options.ack_timeout)) {
+          // Not safe (yet): the sender retries; what did get through is at most a duplicate.
+          notSafe.inc(parsed.records.length);
+          return notAcknowledged(parsed.records.length);
+        }
+      }
       if (parsed.rejected === 0) return reply(200, { accepted: parsed.records.length });
       return reply(400, {
         accepted: parsed.records.length,
@@ -370,6 +394,17 @@ function firstByte(body: Uint8Array): number {
 function hasSecondLine(text: string): boolean {
   const nl = text.indexOf("\n");
   return nl !== -1 && text.slice(nl + 1).trim() !== "";
+}
+
+function notAcknowledged(count: number): Response {
+  return new Response(
+    JSON.stringify({
+      accepted: 0,
+      error:
+        `The ${count} records are not yet safe in every sink (disk buffer full or failing, or a sink not delivering); retry later`,
+    }),
+    { status: 503, headers: { "content-type": "application/json", "retry-after": "1" } },
+  );
 }
 
 function shuttingDown(): Response {

@@ -35,6 +35,19 @@ export interface BufferConfig {
   max_bytes: number;
   /** Policy for in-process loggers when full; sources always wait (back-pressure). */
   when_full: WhenFull;
+  /**
+   * Set for `type: disk`: the queue is a disk buffer under `<data_dir>/buffers/<sink id>/`,
+   * `max_bytes` bounds its files, and `max_records` the records of one batch read back.
+   */
+  disk?: DiskBufferConfig;
+}
+
+/** A disk buffer's durability settings. */
+export interface DiskBufferConfig {
+  /** When appends are synced: `always` (each, before acknowledging), `interval`, `never`. */
+  fsync: "always" | "interval" | "never";
+  /** How often `interval` syncs (ms). */
+  fsync_interval: number;
 }
 
 /** A sink: a component with inputs, a level, a queue and an optional fallback. */

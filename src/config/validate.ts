@@ -22,6 +22,7 @@ import {
   unknownName,
 } from "../schema/schema.ts";
 import { sinkInputs } from "./sink_inputs.ts";
+import { resolveBuffer } from "./resolve_buffer.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition, PluginKind } from "../plugin/types.ts";
 import type {
@@ -130,14 +131,32 @@ export const sinkFrameworkSchema = s.object({
   ),
   level: s.level().default(0).describe("Minimum level this sink accepts."),
   buffer: s.object({
-    max_records: s.integer({ min: 1 }).default(10_000).describe("Most records queued."),
-    max_bytes: s.bytes().default(8 * 1024 * 1024).describe(
-      "Most bytes queued, estimated from messages, string fields and error text.",
+    type: s.enum(["memory", "disk"] as const).default("memory").describe(
+      "memory (default), or disk: checksummed segment files under data_dir that survive kill -9 and restarts.",
+    ),
+    max_records: s.integer({ min: 1 }).default(10_000).describe(
+      "Most records queued (with type: disk, most records in one batch read back).",
+    ),
+    max_bytes: s.bytes().optional().describe(
+      "Most bytes queued, estimated from messages, string fields and error text (8MiB); with type: disk, the size of its files (256MiB).",
     ),
     when_full: s.enum(["block", "drop_newest", "drop_oldest"] as const).default("block").describe(
-      "In-process loggers when full: block (write synchronously; lossless), drop_newest or drop_oldest. Sources always wait.",
+      "In-process loggers when full: block (write synchronously; lossless), drop_newest or drop_oldest. Sources always wait. A disk buffer takes block (sources wait) or drop_newest.",
     ),
-  }).default({ max_records: 10_000, max_bytes: 8 * 1024 * 1024, when_full: "block" }),
+    fsync: s.enum(["always", "interval", "never"] as const).optional().describe(
+      "type: disk only. always: each append is synced before it is acknowledged (survives power loss); interval (default): written before acknowledged (survives kill -9), synced every fsync_interval; never: the OS decides.",
+    ),
+    fsync_interval: s.duration().optional().describe(
+      "type: disk with fsync: interval: how often appends are synced (100ms).",
+    ),
+  }).default({
+    type: "memory",
+    max_records: 10_000,
+    max_bytes: undefined,
+    when_full: "block",
+    fsync: undefined,
+    fsync_interval: undefined,
+  }),
   fallback: s.string({ minLength: 1 }).optional().describe(
     "A sink that takes what this one cannot deliver.",
   ),
@@ -482,7 +501,7 @@ function validateComponent(
       ...(base as ComponentConfig<"sink">),
       inputs: sinkFw.inputs,
       level: sinkFw.level,
-      buffer: sinkFw.buffer,
+      buffer: resolveBuffer(sinkFw.buffer, [...path, "buffer"], ctx),
       fallback_after: sinkFw.fallback_after,
     };
     if (sinkFw.fallback !== undefined) sink.fallback = sinkFw.fallback;

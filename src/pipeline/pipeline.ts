@@ -18,7 +18,8 @@ import type {
 } from "../plugin/types.ts";
 import { createInternalLog } from "./internal_log.ts";
 import { Metrics } from "./metrics.ts";
-import { SinkNode, type SinkStatus, type Target } from "./sink_node.ts";
+import { SinkNode, type SinkNodeOptions, type SinkStatus, type Target } from "./sink_node.ts";
+import { join } from "node:path";
 import { ProcessorNode } from "./processor_node.ts";
 import { LiveSourceContext, type SourceEntry } from "./source_node.ts";
 
@@ -69,6 +70,26 @@ export class Pipeline implements AsyncDisposable {
       "queue_bytes",
       "Estimated bytes waiting in a sink's queue.",
       () => [...this.#sinks.values()].map((s) => [{ component: s.id }, s.queuedBytes]),
+    );
+    const disks = () =>
+      [...this.#sinks.values()].flatMap((s) => {
+        const disk = s.disk;
+        return disk ? [[{ component: s.id }, disk] as const] : [];
+      });
+    this.metrics.gaugeFn(
+      "buffer_bytes",
+      "Bytes of a sink's disk buffer files.",
+      () => disks().map(([labels, disk]) => [labels, disk.bytes]),
+    );
+    this.metrics.gaugeFn(
+      "buffer_records",
+      "Records in a sink's disk buffer not yet delivered.",
+      () => disks().map(([labels, disk]) => [labels, disk.records]),
+    );
+    this.metrics.gaugeFn(
+      "buffer_oldest_record_age_seconds",
+      "Seconds since the oldest undelivered record of a sink's disk buffer was appended.",
+      () => disks().map(([labels, disk]) => [labels, disk.oldestAge]),
     );
     this.metrics.gaugeFn(
       "uptime_seconds",
@@ -274,13 +295,14 @@ export class Pipeline implements AsyncDisposable {
       this.#liveSinks.set(id, live);
       this.#sinks.set(
         id,
-        new SinkNode(live, {
+        createSinkNode(live, {
           id,
           level: sink.level,
           buffer: sink.buffer,
           fallbackAfter: sink.fallback_after,
           metrics: this.metrics,
           log: this.#log,
+          diskDir: join(config.dataDir, "buffers", encodeURIComponent(id)),
         }),
       );
     }
@@ -384,6 +406,20 @@ async function create<T>(
   } catch (error) {
     if (error instanceof PluginError) throw error;
     throw new PluginError(`Cannot create ${kind} "${id}": ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/** A sink node, or a PluginError naming the sink when its disk buffer cannot be opened. */
+function createSinkNode(sink: Sink, options: SinkNodeOptions): SinkNode {
+  try {
+    return new SinkNode(sink, options);
+  } catch (error) {
+    throw new PluginError(
+      `Cannot create sink "${options.id}": cannot open its disk buffer in ${options.diskDir}: ${
+        messageOf(error)
+      }`,
+      { cause: error },
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import type { InternalLog, Sink } from "../plugin/types.ts";
 import type { Metrics, Series } from "./metrics.ts";
 import { DeliveryError } from "../plugin/delivery_error.ts";
 import { estimateRecordBytes } from "./record_bytes.ts";
+import { DiskBuffer } from "./disk_buffer/disk_buffer.ts";
 
 /** Anything records can be pushed into: a sink node or a processor node. */
 export interface Target {
@@ -40,6 +41,18 @@ export interface SinkStatus {
   readonly saturated: boolean;
   /** Why it is unhealthy, or `undefined`. */
   readonly problem: string | undefined;
+  /** The disk buffer's state, for a sink with `buffer.type: disk`. */
+  readonly disk: DiskBufferStatus | undefined;
+}
+
+/** What `/metrics` shows of a sink's disk buffer. */
+export interface DiskBufferStatus {
+  /** Bytes of its segment files (what `max_bytes` bounds). */
+  readonly bytes: number;
+  /** Records in it not yet delivered (in flight included). */
+  readonly records: number;
+  /** Seconds since the oldest of them was appended (0 when empty). */
+  readonly oldestAge: number;
 }
 
 /** Options of a {@linkcode SinkNode}. */
@@ -52,6 +65,8 @@ export interface SinkNodeOptions {
   log: InternalLog & { reset(key: string): void };
   /** Delay before a batch is written after its first record arrives. */
   maxWait?: number;
+  /** The directory of its disk buffer, with `buffer.disk` set (`<data_dir>/buffers/<id>`). */
+  diskDir?: string;
 }
 
 const RETRY_INITIAL = 100;
@@ -63,6 +78,23 @@ const RETRY_MAX = 5_000;
  * (bench/RESULTS.md), at no gain in throughput.
  */
 const SYNC_BATCH_BYTES = 16 * 1024;
+/**
+ * Most records in one disk-buffer frame: a log call in a tight loop never yields to the
+ * microtask that appends, so the pending frame is appended at this size instead.
+ */
+const FRAME_RECORDS = 4096;
+/** Most bytes of frames a disk-buffered sink reads back for one batch. */
+const DISK_BATCH_BYTES = 4 * 1024 * 1024;
+/** How often a disk buffer's oldest-record age is refreshed when it does not sync on a timer. */
+const DISK_TICK = 1000;
+
+/** One acknowledgement waiting for a sink (see `SinkNode.whenSafe`). */
+interface AckWaiter {
+  position: number;
+  losses: number;
+  resolve(safe: boolean): void;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 /**
  * Queues records for one sink and writes them in batches: synchronously when the sink
@@ -106,6 +138,34 @@ export class SinkNode implements Target, SinkStatus {
   #closed = false;
   #released = false;
 
+  /** Records accepted into the queue or the disk buffer, ever (acknowledgement positions). */
+  #accepted = 0;
+  /** Records dropped or handed to the fallback, ever: an acknowledgement fails on any. */
+  #losses = 0;
+  /** The position of the first record of the batch being written or retried (memory). */
+  #batchStart = 0;
+  /** Records of the batch being written (memory), not counted in `depth` meanwhile. */
+  #inflight = 0;
+  #ackWaiters: AckWaiter[] = [];
+
+  readonly #disk: DiskBuffer | undefined;
+  /** Records waiting for the disk buffer's next append (the next microtask). */
+  #pending: LogRecord[] = [];
+  /** A frame the disk refused (full, failing): appended again before anything else. */
+  #unwritten: LogRecord[] = [];
+  #committing = false;
+  /** Records appended to the disk buffer, ever. */
+  #committed = 0;
+  /** Whether a batch read from the disk buffer is out (being written or retried). */
+  #diskOpen = false;
+  #diskTimer: ReturnType<typeof setInterval> | undefined;
+  #appendRetry: ReturnType<typeof setTimeout> | undefined;
+  #appendBackoff = RETRY_INITIAL;
+  #syncDue = false;
+  readonly #diskSeries: { corrupt: Series; aside: Series; errors: Series } | undefined;
+  #seenCorrupt = 0;
+  #seenAside = 0;
+
   readonly #in: Series;
   readonly #out: Series;
   readonly #errors: Series;
@@ -138,20 +198,246 @@ export class SinkNode implements Target, SinkStatus {
       "Failed operations of a component.",
       labels,
     );
+    const disk = options.buffer.disk;
+    if (disk) {
+      const notice = (message: string) =>
+        this.#log.warnOnce(
+          `sink:${this.id}:buffer:${message}`,
+          `Disk buffer of sink "${this.id}": ${message}`,
+        );
+      this.#disk = DiskBuffer.open({
+        dir: options.diskDir!,
+        fsync: disk.fsync,
+        // A quarter of the bound: deletion is per segment, so at most that much of the
+        // bound is taken by delivered frames of a segment not yet finished.
+        segmentBytes: Math.max(
+          64 * 1024,
+          Math.min(64 * 1024 * 1024, Math.floor(this.#maxBytes / 4)),
+        ),
+        notice,
+      });
+      const component = { component: this.id };
+      this.#diskSeries = {
+        corrupt: options.metrics.counter(
+          "buffer_corrupt_frames_total",
+          "Damaged regions a disk buffer found and skipped (torn tails, bad checksums).",
+          component,
+        ),
+        aside: options.metrics.counter(
+          "buffer_segments_moved_aside_total",
+          "Disk buffer segments that could not be read and were moved aside.",
+          component,
+        ),
+        errors: options.metrics.counter(
+          "buffer_errors_total",
+          "Disk buffer appends and syncs that failed (the records were kept and retried).",
+          component,
+        ),
+      };
+      options.metrics.counter(
+        "buffer_replayed_records_total",
+        "Records a disk buffer found at start-up and delivers again.",
+        component,
+      ).inc(this.#disk.pendingRecords);
+      options.metrics.counter(
+        "buffer_possible_duplicates_total",
+        "Replayed records that were being delivered when the previous run stopped (maybe delivered twice).",
+        component,
+      ).inc(Math.min(this.#disk.possibleDuplicates, this.#disk.pendingRecords));
+      this.#countDamage();
+      if (this.#disk.pendingRecords > 0) {
+        this.#log.info(
+          `Sink "${this.id}" resumes ${this.#disk.pendingRecords} records from its disk buffer`,
+        );
+        this.#schedule(0);
+      }
+      this.#diskTimer = setInterval(
+        this.#onDiskTick,
+        disk.fsync === "interval" ? disk.fsync_interval : DISK_TICK,
+      );
+      Deno.unrefTimer(this.#diskTimer as unknown as number);
+    }
+  }
+
+  /** The disk buffer's state, for `/metrics` (`undefined` with a memory buffer). */
+  get disk(): DiskBufferStatus | undefined {
+    const disk = this.#disk;
+    if (!disk || this.#closed) return undefined;
+    const oldest = disk.oldestTime();
+    return {
+      bytes: disk.diskBytes,
+      records: disk.pendingRecords,
+      oldestAge: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest) / 1000,
+    };
+  }
+
+  /** The position after the last record accepted: what an acknowledgement waits for. */
+  get position(): number {
+    return this.#accepted;
+  }
+
+  /** Records dropped or handed to the fallback so far (read before pushing what is acknowledged). */
+  get losses(): number {
+    return this.#losses;
+  }
+
+  /**
+   * Resolves `true` once every record up to `position` is safe — appended to the disk buffer
+   * (and synced with `fsync: always`) for a disk-buffered sink, delivered for the others —
+   * and `false` when a record was dropped or handed to the fallback since `losses` was read,
+   * or at `deadline` (epoch ms). Conservative: a `false` may cost the sender a duplicate,
+   * never a record.
+   */
+  whenSafe(position: number, losses: number, deadline: number): Promise<boolean> {
+    if (this.#losses !== losses) return Promise.resolve(false);
+    if (this.#resolved() >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: AckWaiter = {
+        position,
+        losses,
+        resolve,
+        timer: setTimeout(() => {
+          this.#ackWaiters = this.#ackWaiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, Math.max(0, deadline - Date.now())),
+      };
+      this.#ackWaiters.push(waiter);
+    });
+  }
+
+  /** How far every record is safe (disk) or settled (memory: delivered, dropped or handed off). */
+  #resolved(): number {
+    if (this.#disk) return this.#committed;
+    if (this.#inflight > 0 || this.#retry.length > 0) return this.#batchStart;
+    return this.#accepted - this.#queue.length;
+  }
+
+  #settleAcks(): void {
+    if (this.#ackWaiters.length === 0) return;
+    const resolved = this.#resolved();
+    const losses = this.#losses;
+    const left: AckWaiter[] = [];
+    for (const waiter of this.#ackWaiters) {
+      if (waiter.losses !== losses || resolved >= waiter.position) {
+        clearTimeout(waiter.timer);
+        waiter.resolve(waiter.losses === losses);
+      } else left.push(waiter);
+    }
+    this.#ackWaiters = left;
+  }
+
+  readonly #onDiskTick = (): void => {
+    if (this.#closed) return;
+    if (this.#syncDue && this.#disk && !this.#committing) {
+      this.#syncDue = false;
+      try {
+        this.#disk.sync();
+      } catch (error) {
+        this.#diskError("sync", error);
+      }
+    }
+  };
+
+  #diskError(what: string, error: unknown): void {
+    this.#errors.value++;
+    this.#diskSeries!.errors.value++;
+    this.#log.warnOnce(
+      `sink:${this.id}:buffer:${what}`,
+      `Cannot ${what} the disk buffer of sink "${this.id}"`,
+      error,
+    );
+  }
+
+  #countDamage(): void {
+    const disk = this.#disk!;
+    const series = this.#diskSeries!;
+    series.corrupt.value += disk.corruptFrames - this.#seenCorrupt;
+    this.#seenCorrupt = disk.corruptFrames;
+    series.aside.value += disk.movedAside.length - this.#seenAside;
+    this.#seenAside = disk.movedAside.length;
+  }
+
+  /**
+   * Appends what is pending to the disk buffer (a frame refused before goes first). On a
+   * failure (disk full, I/O error) the records are kept, the buffer counts as full (sources
+   * wait), and the append is tried again with back-off.
+   */
+  #commit(): void {
+    const disk = this.#disk!;
+    if (this.#closed && !this.#committing) return;
+    this.#committing = false;
+    if (this.#appendRetry !== undefined) return; // the retry timer appends
+    while (this.#unwritten.length > 0 || this.#pending.length > 0) {
+      const batch = this.#unwritten.length > 0 ? this.#unwritten : this.#pending;
+      try {
+        disk.append(batch);
+      } catch (error) {
+        if (batch === this.#pending) {
+          this.#unwritten = this.#pending;
+          this.#pending = [];
+        }
+        this.#diskError("append to", error);
+        this.#appendRetry = setTimeout(() => {
+          this.#appendRetry = undefined;
+          if (!this.#closed) this.#commit();
+        }, this.#appendBackoff);
+        this.#appendBackoff = Math.min(RETRY_MAX, this.#appendBackoff * 2);
+        return;
+      }
+      this.#appendBackoff = RETRY_INITIAL;
+      if (batch === this.#unwritten) this.#unwritten = [];
+      else this.#pending = [];
+      this.#committed += batch.length;
+      this.#syncDue = true;
+    }
+    this.#settleAcks();
+    this.#wake();
+    if (this.#writing === undefined && this.#timer === undefined && !this.#closed) {
+      this.#schedule(this.#failingSince ? this.#backoff : this.#maxWait);
+    }
+  }
+
+  /** A record for the disk buffer: into the next frame, appended at the next microtask. */
+  #pushDisk(record: LogRecord, local: boolean): void {
+    if (this.saturated && (local || this.#whenFull === "drop_newest" || this.#released)) {
+      // A log call cannot wait, and drop_newest does not: counted, said once.
+      this.#drop("buffer_full", 1, !local);
+      this.#log.warnOnce(
+        `sink:${this.id}:buffer_full`,
+        `The disk buffer of sink "${this.id}" is full (max_bytes ${this.#maxBytes}); records are dropped`,
+      );
+      return;
+    }
+    this.#accepted++;
+    this.#pending.push(record);
+    if (this.#pending.length >= FRAME_RECORDS) this.#commit();
+    else if (!this.#committing) {
+      this.#committing = true;
+      queueMicrotask(() => {
+        if (this.#committing) this.#commit();
+      });
+    }
   }
 
   /** Records waiting in the queue (a batch waiting to be retried included). */
   get depth(): number {
+    if (this.#disk) {
+      return this.#disk.pendingRecords + this.#pending.length + this.#unwritten.length;
+    }
     return this.#queue.length + this.#retry.length;
   }
 
   /** Estimated bytes waiting in the queue (a batch waiting to be retried included). */
   get queuedBytes(): number {
+    if (this.#disk) return this.#disk.pendingBytes;
     return this.#bytes + this.#retryBytes;
   }
 
   /** Whether the queue is at its bound. */
   get saturated(): boolean {
+    if (this.#disk) {
+      return this.#unwritten.length > 0 || this.#disk.diskBytes >= this.#maxBytes;
+    }
     return this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes;
   }
 
@@ -159,6 +445,11 @@ export class SinkNode implements Target, SinkStatus {
   get problem(): string | undefined {
     if (this.#failingSince) {
       return `failing since ${new Date(this.#failingSince).toISOString()}: ${this.#lastError}`;
+    }
+    if (this.#disk && this.saturated) {
+      return this.#unwritten.length > 0
+        ? `disk buffer cannot append (${this.#unwritten.length} records waiting in memory)`
+        : `disk buffer full (${this.#disk.diskBytes} of ${this.#maxBytes} bytes)`;
     }
     if (this.saturated) return `queue full (${this.#queue.length} records, ${this.#bytes} bytes)`;
     return undefined;
@@ -169,12 +460,17 @@ export class SinkNode implements Target, SinkStatus {
     if (record.level < this.level) return;
     this.#in.value++;
     if (this.#closed) {
-      this.#drop("closed", 1);
+      this.#drop("closed", 1, !local);
+      return;
+    }
+    if (this.#disk) {
+      this.#pushDisk(record, local);
       return;
     }
     if (this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes) {
       if (local && !this.#makeRoom(record)) return;
     }
+    this.#accepted++;
     const charge = estimateRecordBytes(record);
     this.#queue.push(record);
     this.#charges.push(charge);
@@ -215,12 +511,18 @@ export class SinkNode implements Target, SinkStatus {
    */
   async flush(deadline: number): Promise<boolean> {
     let tried = false;
+    if (this.#disk) this.#commit();
     while (Date.now() < deadline) {
       if (this.#writing) {
         await raceDeadline(this.#writing, deadline);
         continue;
       }
       if (this.depth === 0) break;
+      if (this.#disk && !this.#hasWork()) {
+        // Records the disk refused: wait for the append retry, not in a tight loop.
+        await sleep(Math.min(RETRY_INITIAL, Math.max(0, deadline - Date.now())));
+        continue;
+      }
       if (tried && this.#failingSince) {
         // The last attempt failed: wait the backoff (an async write has settled by now, so
         // retrying at once would hammer the peer in a tight loop until the deadline).
@@ -235,6 +537,7 @@ export class SinkNode implements Target, SinkStatus {
       else this.#startAsync();
     }
     const done = this.depth === 0 && this.#writing === undefined;
+    if (this.#disk && !this.#closed) this.#syncDisk();
     try {
       await this.#sink.flush?.();
     } catch (error) {
@@ -252,12 +555,87 @@ export class SinkNode implements Target, SinkStatus {
   /** Synchronous last-chance drain at process exit (sync-capable sinks only). */
   drainAtExit(): number {
     this.#clearTimer();
+    if (this.#disk) {
+      // What is on disk is not lost: the next start delivers it.
+      this.#commit();
+      if (this.#sync && !this.#failingSince) this.#drainSync();
+      this.#syncDisk();
+      return this.#pending.length + this.#unwritten.length;
+    }
     if (this.#sync && !this.#failingSince) this.#drainSync();
     return this.depth;
   }
 
+  /** Syncs the disk buffer unless its policy is `never` (flush, exit, close). */
+  #syncDisk(): void {
+    if (!this.#disk || this.#closed || this.#syncDue === false) return;
+    this.#syncDue = false;
+    try {
+      this.#disk.sync();
+    } catch (error) {
+      this.#diskError("sync", error);
+    }
+  }
+
+  /** Whether there is something to write now (a disk buffer's refused frame is not). */
+  #hasWork(): boolean {
+    if (!this.#disk) return this.depth > 0;
+    return this.#retry.length > 0 || this.#disk.pendingRecords > this.#disk.inFlight;
+  }
+
+  /**
+   * Shuts a disk-buffered sink: delivers what it can until `deadline` unless it is failing,
+   * then closes the buffer. Undelivered records stay on disk for the next start; only records
+   * the disk never took are counted as dropped.
+   */
+  async #closeDisk(deadline: number): Promise<void> {
+    const disk = this.#disk!;
+    this.#commit();
+    if (!this.#failingSince) await this.flush(deadline);
+    else if (this.#writing) await raceDeadline(this.#writing, deadline);
+    this.#closed = true;
+    this.#clearTimer();
+    clearInterval(this.#diskTimer);
+    clearTimeout(this.#appendRetry);
+    const lost = this.#pending.length + this.#unwritten.length;
+    if (lost > 0) {
+      this.#log.warnOnce(
+        `sink:${this.id}:shutdown`,
+        `Sink "${this.id}" shut down with ${lost} records its disk buffer could not take`,
+      );
+      this.#drop("disk_unavailable", lost);
+      this.#pending = [];
+      this.#unwritten = [];
+    }
+    const left = disk.pendingRecords;
+    try {
+      disk.close();
+    } catch (error) {
+      this.#diskError("close", error);
+    }
+    if (left > 0) {
+      this.#log.info(
+        `Sink "${this.id}" keeps ${left} undelivered records in its disk buffer for the next start`,
+      );
+    }
+    this.#wake();
+    this.#settleAcks();
+    for (const waiter of this.#ackWaiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.#ackWaiters = [];
+    try {
+      await this.#sink[Symbol.asyncDispose]();
+    } catch (error) {
+      this.#errors.value++;
+      this.#log.warnOnce(`sink:${this.id}:close`, `Cannot close sink "${this.id}"`, error);
+    }
+  }
+
   /** Flushes until `deadline`, counts what is left as dropped, and disposes the sink. */
   async close(deadline: number): Promise<void> {
+    if (this.#disk) return await this.#closeDisk(deadline);
     await this.flush(deadline);
     this.#closed = true;
     this.#clearTimer();
@@ -294,11 +672,12 @@ export class SinkNode implements Target, SinkStatus {
       this.#drop("queue_full", 1);
       return true;
     }
+    // The record refused here is a log call's, never a source's: no acknowledgement waits on it.
     if (this.fallback && failing) {
-      this.#toFallback([record]);
+      this.#toFallback([record], false);
       return false;
     }
-    this.#drop(failing ? "sink_failing" : "queue_full", 1);
+    this.#drop(failing ? "sink_failing" : "queue_full", 1, false);
     return false;
   }
 
@@ -332,9 +711,21 @@ export class SinkNode implements Target, SinkStatus {
       const retry = this.#retry;
       this.#retry = [];
       this.#retryBytes = 0;
+      this.#inflight = retry.length;
       return retry;
     }
+    if (this.#disk) {
+      if (this.#closed) return [];
+      if (this.#pending.length > 0) this.#commit();
+      const batch = this.#disk.read(this.#maxRecords, DISK_BATCH_BYTES);
+      this.#countDamage();
+      if (!batch) return [];
+      this.#diskOpen = true;
+      return batch;
+    }
     const batch = this.#queue;
+    this.#batchStart = this.#accepted - batch.length;
+    this.#inflight = batch.length;
     this.#queue = [];
     this.#charges = [];
     this.#bytes = 0;
@@ -350,8 +741,9 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   #drainSync(): void {
-    while (this.depth > 0) {
+    while (this.#hasWork()) {
       const batch = this.#take();
+      if (batch.length === 0) break;
       try {
         this.#sink.writeSync!(batch);
         this.#delivered(batch.length);
@@ -363,10 +755,10 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   #startAsync(): void {
-    if (this.#writing || this.depth === 0) return;
+    if (this.#writing || !this.#hasWork()) return;
     this.#writing = this.#drainAsync().finally(() => {
       this.#writing = undefined;
-      if (this.depth > 0 && this.#timer === undefined && !this.#closed) {
+      if (this.#hasWork() && this.#timer === undefined && !this.#closed) {
         const halfFull = this.#queue.length >= this.#maxRecords >> 1;
         this.#schedule(this.#failingSince ? this.#backoff : halfFull ? 0 : this.#maxWait);
       }
@@ -374,8 +766,9 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   async #drainAsync(): Promise<void> {
-    while (this.depth > 0) {
+    while (this.#hasWork()) {
       const batch = this.#take();
+      if (batch.length === 0) break;
       try {
         await this.#sink.write(batch);
         this.#delivered(batch.length);
@@ -388,6 +781,9 @@ export class SinkNode implements Target, SinkStatus {
 
   #delivered(n: number): void {
     this.#out.value += n;
+    this.#inflight = 0;
+    this.#settleDisk();
+    this.#settleAcks();
     if (this.#failingSince) {
       this.#failingSince = 0;
       this.#backoff = RETRY_INITIAL;
@@ -396,7 +792,29 @@ export class SinkNode implements Target, SinkStatus {
     }
   }
 
+  /** A batch read from the disk buffer is done with (delivered, handed off or dropped): step 6. */
+  #settleDisk(): void {
+    if (!this.#diskOpen || this.#retry.length > 0 || this.#closed) return;
+    this.#diskOpen = false;
+    try {
+      this.#disk!.ack();
+    } catch (error) {
+      this.#diskError("acknowledge in", error);
+    }
+    this.#wake();
+  }
+
   #failed(whole: LogRecord[], error: unknown): void {
+    this.#inflight = 0;
+    try {
+      this.#failedBatch(whole, error);
+    } finally {
+      this.#settleDisk();
+      this.#settleAcks();
+    }
+  }
+
+  #failedBatch(whole: LogRecord[], error: unknown): void {
     this.#errors.value++;
     const batch = undeliveredOf(error, whole);
     this.#out.value += whole.length - batch.length;
@@ -405,8 +823,9 @@ export class SinkNode implements Target, SinkStatus {
     if (!this.#failingSince) this.#failingSince = now;
     this.#log.warnOnce(`sink:${this.id}:write`, `Cannot write to sink "${this.id}"`, error);
     if (this.#closed) {
-      // The write was still out when shutdown's deadline passed: nothing will retry it.
-      this.#drop("shutdown_timeout", batch.length);
+      // The write was still out when shutdown's deadline passed: nothing will retry it (a
+      // disk buffer keeps it for the next start).
+      if (!this.#disk) this.#drop("shutdown_timeout", batch.length);
       return;
     }
     if (error instanceof DeliveryError && !error.retryable) {
@@ -430,8 +849,9 @@ export class SinkNode implements Target, SinkStatus {
     if (!this.#closed) this.#schedule(this.#backoff);
   }
 
-  #toFallback(batch: readonly LogRecord[]): void {
+  #toFallback(batch: readonly LogRecord[], acknowledged = true): void {
     const fallback = this.fallback!;
+    if (acknowledged) this.#losses += batch.length;
     this.#metrics.counter("records_to_fallback_total", "Records handed to a fallback sink.", {
       component: this.id,
       fallback: fallback.id,
@@ -439,9 +859,13 @@ export class SinkNode implements Target, SinkStatus {
     // The hand-off cannot wait for space: the fallback applies its own when_full, so its
     // queue stays bounded (and every record it cannot take is counted) when it fails too.
     for (const record of batch) fallback.push(record, true);
+    // Removed from this disk buffer only once in the fallback's (when it has one).
+    if (fallback.#disk) fallback.#commit();
   }
 
-  #drop(reason: string, n: number): void {
+  /** Counts a drop; `acknowledged` unless the record was a log call's (no one waits on it). */
+  #drop(reason: string, n: number, acknowledged = true): void {
+    if (acknowledged) this.#losses += n;
     this.#metrics.counter("records_dropped_total", "Records dropped, by component and reason.", {
       component: this.id,
       reason,

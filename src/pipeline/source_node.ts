@@ -80,18 +80,68 @@ export class LiveSourceContext implements SourceContext {
    * batch beyond its bound, not twenty.
    */
   emit(records: readonly LogRecord[]): Promise<void> {
+    return this.#emit(records, undefined);
+  }
+  /**
+   * Emits and resolves `true` once every sink the records reached holds them safely (see
+   * `SinkNode.whenSafe`), `false` if one lost any or `timeoutMs` passed first.
+   */
+  async emitAcknowledged(records: readonly LogRecord[], timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const sinks = this.sinks;
+    const marks: { position: number; losses: number }[] = [];
+    let pushed!: () => void;
+    const wasPushed = new Promise<boolean>((resolve) => pushed = () => resolve(true));
+    // The records' own safety is what counts, not the room after them: the emit's wait for
+    // room stays the back-pressure of whatever this source sends next (it waits in line).
+    this.#emit(records, (phase) => {
+      // Read just before and just after the records are pushed, wherever they waited in line.
+      for (let i = 0; i < sinks.length; i++) {
+        const sink = sinks[i]!;
+        if (phase === "before") marks[i] = { position: sink.position, losses: sink.losses };
+        else marks[i]!.position = sink.position === marks[i]!.position ? -1 : sink.position;
+      }
+      if (phase === "after") pushed();
+    }).catch(settled);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const inTime = await Promise.race([
+      wasPushed,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) return false;
+    const waits = sinks.map((sink, i) => {
+      const mark = marks[i]!;
+      // A sink the records did not reach (below its level, filtered) has nothing to hold,
+      // unless it lost some of them.
+      if (mark.position === -1) return Promise.resolve(sink.losses === mark.losses);
+      return sink.whenSafe(mark.position, mark.losses, deadline);
+    });
+    return (await Promise.all(waits)).every(Boolean);
+  }
+  #emit(
+    records: readonly LogRecord[],
+    around: ((phase: "before" | "after") => void) | undefined,
+  ): Promise<void> {
     if (this.#line === undefined && !this.#full()) {
+      around?.("before");
       this.#push(records);
+      around?.("after");
       return this.#full() ? this.#wait(this.#room()!) : RESOLVED;
     }
     // Behind the previous call however it ended: one failed call must not fail the line.
     return this.#wait(
       (this.#line ?? RESOLVED).then(settled, settled).then(() => this.#room()).then(() => {
+        around?.("before");
         this.#push(records);
+        around?.("after");
         return this.#room();
       }),
     );
   }
+
   /** Makes `turn` the last in line until it settles (its caller handles a rejection). */
   #wait(turn: Promise<void>): Promise<void> {
     this.#line = turn;

@@ -103,6 +103,14 @@ export interface SourceContext extends PluginContext {
    * it is the source's back-pressure. Never rejects.
    */
   emit(records: readonly LogRecord[]): Promise<void>;
+  /**
+   * Routes a batch like `emit` and resolves `true` once every sink it reached holds it
+   * safely — appended to the sink's disk buffer (synced first with `fsync: always`), or
+   * delivered for a sink with a memory buffer — and `false` when a sink dropped records or
+   * handed them to its fallback meanwhile, or `timeoutMs` passed first. What a source with
+   * `acknowledgements: true` waits for before it answers its sender. Never rejects.
+   */
+  emitAcknowledged(records: readonly LogRecord[], timeoutMs: number): Promise<boolean>;
   /** Counts a rejected input (a malformed line, a bad frame) by reason. */
   reject(reason: string, count?: number): void;
   /**

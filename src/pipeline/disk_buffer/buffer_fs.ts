@@ -1,0 +1,119 @@
+/**
+ * The few file-system calls a disk buffer makes, behind an interface so that a test can run
+ * the buffer on a simulated file system that crashes at any step and loses unsynced writes.
+ *
+ * @module
+ */
+
+/** An open file of a disk buffer (read and write). */
+export interface BufferFile {
+  /** Writes all of `bytes` at `offset` (a short write is retried until done or it throws). */
+  writeAt(offset: number, bytes: Uint8Array): void;
+  /** Reads up to `length` bytes at `offset`; fewer at the end of the file. */
+  readAt(offset: number, length: number): Uint8Array;
+  /** The file's size in bytes. */
+  size(): number;
+  /** Cuts the file to `length` bytes. */
+  truncate(length: number): void;
+  /** Makes the file's data durable (`fdatasync`). */
+  sync(): void;
+  /** Closes the file. */
+  close(): void;
+}
+
+/** A directory's worth of file-system calls, all synchronous. */
+export interface BufferFs {
+  /** Creates `dir` and its parents if missing. */
+  mkdirp(dir: string): void;
+  /** The names of the entries of `dir` (files and directories). */
+  list(dir: string): string[];
+  /** Opens `path` for reading and writing; creates it when `create` is set. */
+  open(path: string, create: boolean): BufferFile;
+  /** Deletes a file. */
+  remove(path: string): void;
+  /** Renames a file (atomically, within one directory). */
+  rename(from: string, to: string): void;
+  /** Makes `dir`'s entries durable (created, renamed and deleted names). */
+  syncDir(dir: string): void;
+}
+
+class DenoFile implements BufferFile {
+  constructor(readonly file: Deno.FsFile) {}
+  writeAt(offset: number, bytes: Uint8Array): void {
+    this.file.seekSync(offset, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < bytes.length) done += this.file.writeSync(bytes.subarray(done));
+  }
+  readAt(offset: number, length: number): Uint8Array {
+    this.file.seekSync(offset, Deno.SeekMode.Start);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = this.file.readSync(out.subarray(done));
+      if (n === null || n === 0) break;
+      done += n;
+    }
+    return done === length ? out : out.subarray(0, done);
+  }
+  size(): number {
+    return this.file.statSync().size;
+  }
+  truncate(length: number): void {
+    this.file.truncateSync(length);
+  }
+  sync(): void {
+    this.file.syncDataSync();
+  }
+  close(): void {
+    this.file.close();
+  }
+}
+
+/**
+ * The real file system, through Deno's synchronous calls: a buffer's appends are one
+ * `write(2)` each into the page cache (a few µs), so they need no round trip through the
+ * event loop, and the order of operations is exactly the order of the calls.
+ *
+ * @example Write, sync and read back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denoBufferFs } from "./buffer_fs.ts";
+ * const dir = Deno.makeTempDirSync();
+ * try {
+ *   const file = denoBufferFs.open(`${dir}/a.seg`, true);
+ *   file.writeAt(0, new TextEncoder().encode("hello"));
+ *   file.sync();
+ *   denoBufferFs.syncDir(dir);
+ *   assert.equal(new TextDecoder().decode(file.readAt(1, 10)), "ello");
+ *   file.close();
+ *   assert.deepEqual(denoBufferFs.list(dir), ["a.seg"]);
+ * } finally {
+ *   Deno.removeSync(dir, { recursive: true });
+ * }
+ * ```
+ */
+export const denoBufferFs: BufferFs = {
+  mkdirp(dir) {
+    Deno.mkdirSync(dir, { recursive: true });
+  },
+  list(dir) {
+    return [...Deno.readDirSync(dir)].map((entry) => entry.name);
+  },
+  open(path, create) {
+    return new DenoFile(Deno.openSync(path, { read: true, write: true, create }));
+  },
+  remove(path) {
+    Deno.removeSync(path);
+  },
+  rename(from, to) {
+    Deno.renameSync(from, to);
+  },
+  syncDir(dir) {
+    const file = Deno.openSync(dir, { read: true });
+    try {
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+  },
+};
