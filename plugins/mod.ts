@@ -15,7 +15,8 @@ import type { PluginLoader } from "../src/plugin/registry.ts";
  * @example Find the built-in sinks without loading them
  * ```ts
  * import { builtinLoaders } from "./mod.ts";
- * console.assert(builtinLoaders.some(([kind, type]) => kind === "sink" && type === "file"));
+ * import assert from "node:assert/strict";
+ * assert.ok(builtinLoaders.some(([kind, type]) => kind === "sink" && type === "file"));
  * ```
  */
 export const builtinLoaders: readonly PluginLoader[] = [
@@ -66,8 +67,9 @@ export const coreFormatterTypes: readonly string[] = ["json", "text", "logfmt"];
  * @example List the built-in formatters
  * ```ts
  * import { loadBuiltins } from "./mod.ts";
+ * import assert from "node:assert/strict";
  * const builtins = await loadBuiltins();
- * console.assert(builtins.some((p) => p.kind === "formatter" && p.type === "json"));
+ * assert.ok(builtins.some((p) => p.kind === "formatter" && p.type === "json"));
  * ```
  */
 export async function loadBuiltins(): Promise<PluginDefinition[]> {

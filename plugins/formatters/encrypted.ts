@@ -28,6 +28,8 @@ import { s } from "../../src/schema/schema.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   secure:
@@ -39,7 +41,10 @@ import { s } from "../../src/schema/schema.ts";
  *       keys: \${SLUICE_LOG_KEYS}    # comma-separated; the first encrypts, all decrypt
  *       inner: json
  * `;
- * console.assert(yaml.includes("type: encrypted"));
+ * const { config } = await parseConfigText(yaml, "example.yaml", {
+ *   env: { SLUICE_LOG_KEYS: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" },
+ * });
+ * assert.deepEqual((config.sinks.secure?.options.format as { type: string }).type, "encrypted");
  * ```
  */
 export default definePlugin({

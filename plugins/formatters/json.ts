@@ -20,12 +20,15 @@ import { isoTimeCache } from "../../src/core/time_cache.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   file: { type: file, path: logs/app.log, format: json }
  *   raw:  { type: file, path: logs/raw.log, format: { type: json, time: epoch_ms, level: number } }
  * `;
- * console.assert(yaml.includes("format: json"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

@@ -43,7 +43,8 @@ export function logfmtValue(value: unknown): string {
  * @example Pairs
  * ```ts
  * import { formatLogfmtPairs } from "./logfmt.ts";
- * console.assert(formatLogfmtPairs({ a: 1, b: "x y", c: { d: true } }) === 'a=1 b="x y" c.d=true');
+ * import assert from "node:assert/strict";
+ * assert.ok(formatLogfmtPairs({ a: 1, b: "x y", c: { d: true } }) === 'a=1 b="x y" c.d=true');
  * ```
  */
 export function formatLogfmtPairs(
@@ -90,11 +91,14 @@ function appendPair(out: string, key: string, value: unknown, depth: number): st
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   out: { type: console, format: logfmt }
  * `;
- * console.assert(yaml.includes("logfmt"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

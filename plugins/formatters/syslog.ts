@@ -27,6 +27,8 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   central:
@@ -35,19 +37,21 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  *     framing: octet_counting
  *     format: { type: syslog, rfc: 5424, app_name: payments, facility: local0 }
  * `;
- * console.assert(yaml.includes("type: syslog"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  *
  * @example Format a record
  * ```ts
  * import syslog from "./syslog.ts";
  * import { createRecord } from "../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const format = syslog.create(
  *   { rfc: 5424, facility: 1, app_name: "payments", hostname: "web1", procid: "42", msgid: "-", sd_id: "fields@32473", structured_data: true, bom: false },
  *   {} as never,
  * );
  * const line = format(createRecord({ time: 0, level: 40, logger: "payments", message: "declined", fields: { card: 'a"b]' } }));
- * console.assert(line === '<11>1 1970-01-01T00:00:00.000Z web1 payments 42 - [fields@32473 card="a\\"b\\]"] declined');
+ * assert.ok(line === '<11>1 1970-01-01T00:00:00.000Z web1 payments 42 - [fields@32473 card="a\\"b\\]"] declined');
  * ```
  */
 export default definePlugin({

@@ -21,6 +21,7 @@ import { s } from "../../src/schema/schema.ts";
  * @example YAML
  * ```ts
  * import { parseConfigText } from "../../src/config/load.ts";
+ * import assert from "node:assert/strict";
  * const yaml = `
  * server: { listen: 127.0.0.1:9600 }
  * sources:
@@ -36,7 +37,7 @@ import { s } from "../../src/schema/schema.ts";
  *   file: { type: file, inputs: [tidy], path: logs/ingest.log, format: json }
  * `;
  * const { config } = await parseConfigText(yaml, "fields.yaml");
- * console.assert(config.processors.tidy?.options.add !== undefined);
+ * assert.ok(config.processors.tidy?.options.add !== undefined);
  * ```
  */
 export default definePlugin({

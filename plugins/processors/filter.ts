@@ -58,6 +58,7 @@ type Getter = (record: LogRecord) => unknown;
  * @example YAML
  * ```ts
  * import { parseConfigText } from "../../src/config/load.ts";
+ * import assert from "node:assert/strict";
  * const yaml = `
  * sources:
  *   app: { type: logger }
@@ -71,7 +72,7 @@ type Getter = (record: LogRecord) => unknown;
  *   quiet: { type: console, inputs: [no_noise] }
  * `;
  * const { config } = await parseConfigText(yaml, "filter.yaml");
- * console.assert(config.processors.errors?.options.level === 40);
+ * assert.ok(config.processors.errors?.options.level === 40);
  * ```
  */
 export default definePlugin({

@@ -33,8 +33,9 @@ function colorOf(level: number): string {
  * ```ts
  * import { colorize } from "./console.ts";
  * import { createRecord } from "../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const line = colorize((r) => r.message)(createRecord({ level: 40, message: "boom" }));
- * console.assert(line === "\x1b[31mboom\x1b[0m");
+ * assert.ok(line === "\x1b[31mboom\x1b[0m");
  * ```
  */
 export function colorize(format: Formatter): Formatter {
@@ -51,11 +52,14 @@ export function colorize(format: Formatter): Formatter {
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   console: { type: console, stream: stderr, level: debug, format: { type: text } }
  * `;
- * console.assert(yaml.includes("type: console"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

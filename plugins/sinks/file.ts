@@ -22,11 +22,14 @@ import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   file: { type: file, path: logs/app.log, format: json, level: info }
  * `;
- * console.assert(yaml.includes("type: file"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

@@ -17,7 +17,8 @@ const stores = new Map<string, LogRecord[]>();
  * @example Read what a memory sink received
  * ```ts
  * import { memoryRecords } from "./memory.ts";
- * console.assert(Array.isArray(memoryRecords("test")));
+ * import assert from "node:assert/strict";
+ * assert.ok(Array.isArray(memoryRecords("test")));
  * ```
  */
 export function memoryRecords(name: string): LogRecord[] {
@@ -32,11 +33,14 @@ export function memoryRecords(name: string): LogRecord[] {
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   captured: { type: memory, max_records: 1000 }
  * `;
- * console.assert(yaml.includes("type: memory"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

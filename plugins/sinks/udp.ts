@@ -25,6 +25,8 @@ const encoder = new TextEncoder();
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   syslog_udp:
@@ -32,7 +34,8 @@ const encoder = new TextEncoder();
  *     address: 127.0.0.1:514
  *     format: { type: syslog, rfc: 5424, app_name: payments }
  * `;
- * console.assert(yaml.includes("type: udp"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

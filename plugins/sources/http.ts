@@ -85,6 +85,7 @@ class RequestError extends Error {
  * @example YAML and a request
  * ```ts
  * import { parseConfigText } from "../../src/config/load.ts";
+ * import assert from "node:assert/strict";
  * const yaml = `
  * server: { listen: 127.0.0.1:9600 }
  * sources:
@@ -93,7 +94,7 @@ class RequestError extends Error {
  *   file: { type: file, inputs: [ingest], path: logs/ingest.log, format: json }
  * `;
  * const { config } = await parseConfigText(yaml, "http.yaml");
- * console.assert(config.sources.ingest?.options.max_body_bytes === 10 * 1024 * 1024);
+ * assert.ok(config.sources.ingest?.options.max_body_bytes === 10 * 1024 * 1024);
  * // curl -H 'content-type: application/x-ndjson' --data-binary @records.ndjson \
  * //   http://127.0.0.1:9600/ingest
  * // Python: logging.handlers.HTTPHandler("127.0.0.1:9600", "/ingest", method="POST")

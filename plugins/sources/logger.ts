@@ -15,12 +15,17 @@ import { attachLogger } from "../../src/logger/attach.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sources:
  *   app: { type: logger }
  *   payments: { type: logger, logger: payment }
+ * sinks:
+ *   out: { type: console }
  * `;
- * console.assert(yaml.includes("type: logger"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.sources.payments?.options.logger, "payment");
  * ```
  */
 export default definePlugin({

@@ -50,6 +50,7 @@ export interface StdinSource extends Source {
  * import { createStdinSource } from "./stdin.ts";
  * import type { LogRecord } from "../../src/core/record.ts";
  * import type { SourceContext } from "../../src/plugin/types.ts";
+ * import assert from "node:assert/strict";
  * const got: LogRecord[] = [];
  * const context = {
  *   id: "in",
@@ -68,7 +69,7 @@ export interface StdinSource extends Source {
  * await source.start();
  * await source.ended;
  * await source[Symbol.asyncDispose]();
- * console.assert(got[0]?.message === "a" && got[1]?.message === "plain");
+ * assert.ok(got[0]?.message === "a" && got[1]?.message === "plain");
  * ```
  */
 export function createStdinSource(
@@ -200,6 +201,7 @@ export function createStdinSource(
  * @example YAML
  * ```ts
  * import { parseConfigText } from "../../src/config/load.ts";
+ * import assert from "node:assert/strict";
  * const yaml = `
  * sources:
  *   piped: { type: stdin }                  # or: { type: stdin, parser: json, max_line_bytes: 256KiB }
@@ -207,7 +209,7 @@ export function createStdinSource(
  *   file: { type: file, path: logs/piped.log, format: json }
  * `;
  * const { config } = await parseConfigText(yaml, "stdin.yaml");
- * console.assert(config.sources.piped?.options.parser === "auto");
+ * assert.ok(config.sources.piped?.options.parser === "auto");
  * ```
  */
 export default definePlugin({

@@ -27,12 +27,17 @@ import { s } from "../../src/schema/schema.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sources:
  *   sys:     { type: syslog, address: 127.0.0.1:5514, protocol: udp }
  *   sys_tcp: { type: syslog, address: 127.0.0.1:5514, protocol: tcp }
+ * sinks:
+ *   out: { type: console }
  * `;
- * console.assert(yaml.includes("type: syslog"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.sources.sys_tcp?.options.protocol, "tcp");
  * ```
  */
 export default definePlugin({

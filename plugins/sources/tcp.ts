@@ -23,12 +23,17 @@ import { s } from "../../src/schema/schema.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sources:
  *   lines: { type: tcp, address: 127.0.0.1:9000, parser: json }
  *   text:  { type: tcp, address: 127.0.0.1:9001, parser: text, max_line_bytes: 64KiB }
+ * sinks:
+ *   out: { type: console }
  * `;
- * console.assert(yaml.includes("type: tcp"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.sources.text?.options.parser, "text");
  * ```
  */
 export default definePlugin({

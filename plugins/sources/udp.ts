@@ -19,11 +19,16 @@ import { s } from "../../src/schema/schema.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../src/config/load.ts";
  * const yaml = `
  * sources:
  *   metrics_lines: { type: udp, address: 127.0.0.1:9002, parser: json }
+ * sinks:
+ *   out: { type: console }
  * `;
- * console.assert(yaml.includes("type: udp"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.sources.metrics_lines?.type, "udp");
  * ```
  */
 export default definePlugin({

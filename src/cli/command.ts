@@ -11,6 +11,7 @@
  * @example A command module
  * ```ts
  * import type { Command } from "./command.ts";
+ * import assert from "node:assert/strict";
  * const hello: Command = {
  *   name: "hello",
  *   summary: "Print a greeting",
@@ -20,7 +21,7 @@
  *     return Promise.resolve(0);
  *   },
  * };
- * console.assert(hello.name === "hello");
+ * assert.ok(hello.name === "hello");
  * ```
  */
 export interface Command {

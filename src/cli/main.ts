@@ -93,7 +93,8 @@ function report(error: unknown, command: Command): number {
  * @example Print the version
  * ```ts
  * import { main } from "./main.ts";
- * console.assert((await main(["--version"])) === 0);
+ * import assert from "node:assert/strict";
+ * assert.ok((await main(["--version"])) === 0);
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {

@@ -32,8 +32,9 @@ export interface ParsedFlags {
  * @example Parse --config
  * ```ts
  * import { parseFlags } from "./parse_flags.ts";
+ * import assert from "node:assert/strict";
  * const { values } = parseFlags(["--config", "sluice.yaml"], { config: { type: "string" } });
- * console.assert(values.config === "sluice.yaml");
+ * assert.ok(values.config === "sluice.yaml");
  * ```
  */
 export function parseFlags(
@@ -58,7 +59,8 @@ export function parseFlags(
  * @example
  * ```ts
  * import { requireConfig } from "./parse_flags.ts";
- * console.assert(requireConfig({ config: "a.yaml" }) === "a.yaml");
+ * import assert from "node:assert/strict";
+ * assert.ok(requireConfig({ config: "a.yaml" }) === "a.yaml");
  * ```
  */
 export function requireConfig(values: ParsedFlags["values"]): string {

@@ -45,6 +45,7 @@ const IMPORT =
  * ```ts
  * import { permissionsOf } from "./permission_flags.ts";
  * import { loadConfig } from "../config/load.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const file = `${dir}/sluice.yaml`;
  * await Deno.writeTextFile(file, [
@@ -53,9 +54,9 @@ const IMPORT =
  *   "  out: { type: file, path: '${LOG_DIR:-logs}/app.log' }",
  * ].join("\n"));
  * const permissions = await permissionsOf(await loadConfig(file, { env: {} }), file);
- * console.assert(permissions.net[0] === "127.0.0.1:9700");
- * console.assert(permissions.env.includes("LOG_DIR"));
- * console.assert(permissions.write.includes(`${dir}/logs`));
+ * assert.ok(permissions.net[0] === "127.0.0.1:9700");
+ * assert.ok(permissions.env.includes("LOG_DIR"));
+ * assert.ok(permissions.write.includes(`${dir}/logs`));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -129,11 +130,12 @@ export async function permissionsOf(
  * @example
  * ```ts
  * import { permissionFlags } from "./permission_flags.ts";
+ * import assert from "node:assert/strict";
  * const flags = permissionFlags({
  *   read: ["/srv/app/sluice.yaml"], write: ["/srv/app/logs", "/srv/app/logs/a"],
  *   net: ["127.0.0.1:9600"], env: ["TOKEN"], sys: [], undeclared: [],
  * }, "/srv/app");
- * console.assert(flags.join(" ") ===
+ * assert.ok(flags.join(" ") ===
  *   "--allow-read=sluice.yaml --allow-write=logs --allow-net=127.0.0.1:9600 --allow-env=TOKEN");
  * ```
  */

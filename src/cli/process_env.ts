@@ -12,8 +12,9 @@
  * @example Read one variable
  * ```ts
  * import { processEnv } from "./process_env.ts";
+ * import assert from "node:assert/strict";
  * Deno.env.set("SLUICE_DEMO", "on");
- * console.assert(processEnv().SLUICE_DEMO === "on");
+ * assert.ok(processEnv().SLUICE_DEMO === "on");
  * ```
  */
 export function processEnv(): Readonly<Record<string, string | undefined>> {

@@ -11,8 +11,9 @@
  * @example
  * ```ts
  * import { UsageError } from "./usage_error.ts";
+ * import assert from "node:assert/strict";
  * const error = new UsageError("Missing --config FILE");
- * console.assert(error.name === "UsageError");
+ * assert.ok(error.name === "UsageError");
  * ```
  */
 export class UsageError extends Error {

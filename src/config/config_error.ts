@@ -34,10 +34,11 @@ export function formatProblem(p: ConfigProblem): string {
  * @example Render every problem
  * ```ts
  * import { ConfigError } from "./config_error.ts";
+ * import assert from "node:assert/strict";
  * const error = new ConfigError([
  *   { file: "sluice.yaml", line: 3, col: 5, path: "sinks.out.typ", message: 'Unknown key "typ"', hint: 'did you mean "type"?' },
  * ]);
- * console.assert(error.message.includes('sluice.yaml:3:5: sinks.out.typ: Unknown key "typ"'));
+ * assert.ok(error.message.includes('sluice.yaml:3:5: sinks.out.typ: Unknown key "typ"'));
  * ```
  */
 export class ConfigError extends Error {

@@ -28,9 +28,10 @@ const PATTERN = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?/
  * ```ts
  * import { expandEnv } from "./env.ts";
  * import type { Issue } from "../schema/schema.ts";
+ * import assert from "node:assert/strict";
  * const issues: Issue[] = [];
  * const out = expandEnv({ path: "${DIR:-logs}/app.log" }, {}, [], issues);
- * console.assert((out as { path: string }).path === "logs/app.log" && issues.length === 0);
+ * assert.ok((out as { path: string }).path === "logs/app.log" && issues.length === 0);
  * ```
  */
 export function expandEnv(

@@ -34,10 +34,11 @@ const ctx: JsonSchemaContext = { formatter: () => ({ $ref: "#/$defs/formatter" }
  * import { buildJsonSchema } from "./json_schema.ts";
  * import { Registry } from "../plugin/registry.ts";
  * import { builtinLoaders } from "../../plugins/mod.ts";
+ * import assert from "node:assert/strict";
  * const registry = await new Registry([], builtinLoaders).loadAll();
  * const schema = buildJsonSchema(registry) as { $defs: Record<string, { oneOf: unknown[] }> };
  * const types = JSON.stringify(schema.$defs.sink);
- * console.assert(types.includes('"const":"file"') && types.includes('"module"'));
+ * assert.ok(types.includes('"const":"file"') && types.includes('"module"'));
  * ```
  */
 export function buildJsonSchema(registry: Registry): JsonSchema {

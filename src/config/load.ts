@@ -55,11 +55,12 @@ interface Located {
  * @example Validate an object config
  * ```ts
  * import { loadConfig } from "./load.ts";
+ * import assert from "node:assert/strict";
  * const { config } = await loadConfig({
  *   sources: { app: { type: "logger" } },
  *   sinks: { out: { type: "memory", inputs: ["app"] } },
  * });
- * console.assert(config.sinks.out?.inputs[0] === "app");
+ * assert.ok(config.sinks.out?.inputs[0] === "app");
  * ```
  */
 export async function loadConfig(
@@ -96,11 +97,11 @@ export async function loadConfig(
  * ```ts
  * import { parseConfigText } from "./load.ts";
  * import { ConfigError } from "./config_error.ts";
- * try {
- *   await parseConfigText("sinks:\n  out: { type: memory, levle: info }\n", "demo.yaml");
- * } catch (error) {
- *   console.assert(error instanceof ConfigError && error.message.startsWith("demo.yaml:2:"));
- * }
+ * import assert from "node:assert/strict";
+ * await assert.rejects(
+ *   parseConfigText("sinks:\n  out: { type: memory, levle: info }\n", "demo.yaml"),
+ *   (error) => error instanceof ConfigError && error.message.startsWith("demo.yaml:2:"),
+ * );
  * ```
  */
 export async function parseConfigText(

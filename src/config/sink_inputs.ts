@@ -14,12 +14,13 @@ import type { ResolvedConfig } from "./types.ts";
  * ```ts
  * import { sinkInputs } from "./sink_inputs.ts";
  * import { loadConfig } from "./load.ts";
+ * import assert from "node:assert/strict";
  * const { config } = await loadConfig({
  *   sources: { a: { type: "logger" }, b: { type: "logger" } },
  *   sinks: { all: { type: "memory" }, only_a: { type: "memory", inputs: ["a"] } },
  * });
- * console.assert(sinkInputs(config, "all").join() === "a,b");
- * console.assert(sinkInputs(config, "only_a").join() === "a");
+ * assert.ok(sinkInputs(config, "all").join() === "a,b");
+ * assert.ok(sinkInputs(config, "only_a").join() === "a");
  * ```
  */
 export function sinkInputs(config: ResolvedConfig, id: string): readonly string[] {

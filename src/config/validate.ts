@@ -194,10 +194,11 @@ export interface ValidateOptions {
  * import { Registry } from "../plugin/registry.ts";
  * import { loadBuiltins } from "../../plugins/mod.ts";
  * import type { Issue } from "../schema/schema.ts";
+ * import assert from "node:assert/strict";
  * const issues: Issue[] = [];
  * validateConfig({ sinks: { out: { type: "fil", path: "a.log" } } },
  *   { registry: new Registry(await loadBuiltins()), modules: new Map(), baseDir: "." }, issues);
- * console.assert(issues[0]?.hint === 'did you mean "file"?');
+ * assert.ok(issues[0]?.hint === 'did you mean "file"?');
  * ```
  */
 export function validateConfig(

@@ -10,8 +10,9 @@
  * @example Join two chunks
  * ```ts
  * import { concatBytes } from "./concat_bytes.ts";
+ * import assert from "node:assert/strict";
  * const out = concatBytes([new Uint8Array([1, 2]), new Uint8Array([3])]);
- * console.assert(out.join(",") === "1,2,3");
+ * assert.ok(out.join(",") === "1,2,3");
  * ```
  */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

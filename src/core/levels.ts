@@ -11,7 +11,8 @@
  * @example Compare levels
  * ```ts
  * import { Level } from "./levels.ts";
- * console.assert(Level.ERROR > Level.WARN);
+ * import assert from "node:assert/strict";
+ * assert.ok(Level.ERROR > Level.WARN);
  * ```
  */
 export const Level = {
@@ -77,9 +78,10 @@ for (let n = 0; n <= 60; n++) {
  * @example Parse names and numbers
  * ```ts
  * import { parseLevel } from "./levels.ts";
- * console.assert(parseLevel("WARNING") === 30);
- * console.assert(parseLevel(25) === 25);
- * console.assert(parseLevel("loud") === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(parseLevel("WARNING") === 30);
+ * assert.ok(parseLevel(25) === 25);
+ * assert.ok(parseLevel("loud") === undefined);
  * ```
  */
 export function parseLevel(value: unknown): number | undefined {
@@ -103,7 +105,8 @@ export function parseLevel(value: unknown): number | undefined {
  * @example Name a level
  * ```ts
  * import { levelName } from "./levels.ts";
- * console.assert(levelName(40) === "ERROR");
+ * import assert from "node:assert/strict";
+ * assert.ok(levelName(40) === "ERROR");
  * ```
  */
 export function levelName(level: number): string {

@@ -79,8 +79,9 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set([
  * @example Build a record
  * ```ts
  * import { createRecord } from "./record.ts";
+ * import assert from "node:assert/strict";
  * const record = createRecord({ level: 20, message: "hello", fields: { user: "ada" } });
- * console.assert(record.logger === "" && record.fields.user === "ada");
+ * assert.ok(record.logger === "" && record.fields.user === "ada");
  * ```
  */
 export function createRecord(init: Partial<LogRecord> & { message: string }): LogRecord {
@@ -109,8 +110,9 @@ export function createRecord(init: Partial<LogRecord> & { message: string }): Lo
  * @example Serialize an error with a cause
  * ```ts
  * import { serializeError } from "./record.ts";
+ * import assert from "node:assert/strict";
  * const error = serializeError(new Error("outer", { cause: new TypeError("inner") }));
- * console.assert(typeof error.cause === "object" && error.cause.name === "TypeError");
+ * assert.ok(typeof error.cause === "object" && error.cause.name === "TypeError");
  * ```
  */
 export function serializeError(value: unknown, depth = 0): SerializedError {

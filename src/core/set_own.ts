@@ -12,9 +12,10 @@
  * @example A "__proto__" key stays a key
  * ```ts
  * import { setOwn } from "./set_own.ts";
+ * import assert from "node:assert/strict";
  * const out: Record<string, unknown> = {};
  * setOwn(out, "__proto__", { polluted: true });
- * console.assert(Object.keys(out).includes("__proto__") && !("polluted" in {}));
+ * assert.ok(Object.keys(out).includes("__proto__") && !("polluted" in {}));
  * ```
  */
 export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {

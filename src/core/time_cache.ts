@@ -15,8 +15,9 @@ const MAX_TIME = 8.64e15;
  * @example Format a time
  * ```ts
  * import { isoTimeCache } from "./time_cache.ts";
+ * import assert from "node:assert/strict";
  * const iso = isoTimeCache();
- * console.assert(iso(0) === "1970-01-01T00:00:00.000Z");
+ * assert.ok(iso(0) === "1970-01-01T00:00:00.000Z");
  * ```
  */
 export function isoTimeCache(): (time: number) => string {

@@ -10,7 +10,8 @@
  * @example Count bytes
  * ```ts
  * import { utf8Length } from "./utf8_length.ts";
- * console.assert(utf8Length("aé✓😀") === 1 + 2 + 3 + 4);
+ * import assert from "node:assert/strict";
+ * assert.ok(utf8Length("aé✓😀") === 1 + 2 + 3 + 4);
  * ```
  */
 export function utf8Length(text: string): number {

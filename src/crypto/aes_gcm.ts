@@ -30,8 +30,9 @@ interface GcmKey {
  * @example Key ids are stable
  * ```ts
  * import { gcmKeyId } from "./aes_gcm.ts";
+ * import assert from "node:assert/strict";
  * const key = new Uint8Array(32);
- * console.assert(gcmKeyId(key) === gcmKeyId(key) && gcmKeyId(key).length === 8);
+ * assert.ok(gcmKeyId(key) === gcmKeyId(key) && gcmKeyId(key).length === 8);
  * ```
  */
 export function gcmKeyId(key: Uint8Array): string {
@@ -50,9 +51,10 @@ export function gcmKeyId(key: Uint8Array): string {
  * ```ts
  * import { AesGcm } from "./aes_gcm.ts";
  * import { decodeKey, generateKey } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const gcm = new AesGcm([decodeKey(generateKey(), "key")]);
  * const line = gcm.encrypt("hello");
- * console.assert(line.startsWith("gcm1.") && new TextDecoder().decode(gcm.decrypt(line)) === "hello");
+ * assert.ok(line.startsWith("gcm1.") && new TextDecoder().decode(gcm.decrypt(line)) === "hello");
  * ```
  */
 export class AesGcm {

@@ -40,8 +40,9 @@ export interface ChainedParts {
  * @example The first MAC of a file
  * ```ts
  * import { chainMac, GENESIS } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const mac = chainMac(new TextEncoder().encode("a secret of 16+ bytes"), GENESIS, "hello");
- * console.assert(mac.length === 32);
+ * assert.ok(mac.length === 32);
  * ```
  */
 export function chainMac(secret: Uint8Array, previous: Uint8Array, content: string): Uint8Array {
@@ -55,9 +56,10 @@ export function chainMac(secret: Uint8Array, previous: Uint8Array, content: stri
  * @example Both forms
  * ```ts
  * import { attachMac } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const mac = "A".repeat(43);
- * console.assert(attachMac('{"a":1}', mac) === `{"a":1,"chain":"${mac}"}`);
- * console.assert(attachMac("a=1", mac) === `a=1 chain=${mac}`);
+ * assert.ok(attachMac('{"a":1}', mac) === `{"a":1,"chain":"${mac}"}`);
+ * assert.ok(attachMac("a=1", mac) === `a=1 chain=${mac}`);
  * ```
  */
 export function attachMac(content: string, mac: string): string {
@@ -77,8 +79,9 @@ export function attachMac(content: string, mac: string): string {
  * @example Split a JSON line
  * ```ts
  * import { attachMac, splitChained } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const mac = "B".repeat(43);
- * console.assert(splitChained(attachMac('{"a":1}', mac))?.content === '{"a":1}');
+ * assert.ok(splitChained(attachMac('{"a":1}', mac))?.content === '{"a":1}');
  * ```
  */
 export function splitChained(line: string): ChainedParts | undefined {
@@ -110,11 +113,12 @@ export function splitChained(line: string): ChainedParts | undefined {
  * @example Chain two lines and verify them
  * ```ts
  * import { LineChain, verifyChain } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const secret = new TextEncoder().encode("a secret of 16+ bytes");
  * const chain = new LineChain(secret);
  * const lines = [chain.next('{"n":1}'), chain.next('{"n":2}')];
  * const report = await verifyChain((async function* () { yield* lines; })(), secret);
- * console.assert(report.broken === undefined && report.records === 2);
+ * assert.ok(report.broken === undefined && report.records === 2);
  * ```
  */
 export class LineChain {
@@ -181,12 +185,13 @@ export interface ChainReport {
  * @example A deleted line is found
  * ```ts
  * import { LineChain, verifyChain } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const secret = new TextEncoder().encode("a secret of 16+ bytes");
  * const chain = new LineChain(secret);
  * const lines = ["a", "b", "c"].map((m) => chain.next(`msg=${m}`));
  * lines.splice(1, 1);
  * const report = await verifyChain((async function* () { yield* lines; })(), secret);
- * console.assert(report.broken?.line === 2);
+ * assert.ok(report.broken?.line === 2);
  * ```
  */
 export async function verifyChain(
@@ -256,7 +261,8 @@ export type ChainTail =
  * @example A missing file is empty
  * ```ts
  * import { readChainTail } from "./chain.ts";
- * console.assert(readChainTail("/nonexistent/sluice.log").state === "empty");
+ * import assert from "node:assert/strict";
+ * assert.ok(readChainTail("/nonexistent/sluice.log").state === "empty");
  * ```
  */
 export function readChainTail(path: string): ChainTail {
@@ -299,8 +305,9 @@ export type ChainOption = boolean | { key_env?: string | undefined; key_file?: s
  * @example Parse the option
  * ```ts
  * import { chainOptionSchema } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const ctx = { issues: [] };
- * console.assert(chainOptionSchema().parse({ key_env: "LOG_CHAIN_KEY" }, ["chain"], ctx) !== undefined);
+ * assert.ok(chainOptionSchema().parse({ key_env: "LOG_CHAIN_KEY" }, ["chain"], ctx) !== undefined);
  * ```
  */
 export function chainOptionSchema(): Schema<ChainOption> {
@@ -335,6 +342,7 @@ export interface FileChain {
  * @example A chain for a new file
  * ```ts
  * import { openFileChain } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/secret`, "0123456789abcdef0123456789abcdef");
  * const context = {
@@ -343,7 +351,7 @@ export interface FileChain {
  * };
  * const chained = openFileChain({ key_file: "secret" }, `${dir}/app.log`, context);
  * const line = chained?.chain.next("msg=hello");
- * console.assert(line?.startsWith("msg=hello chain="));
+ * assert.ok(line?.startsWith("msg=hello chain="));
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
@@ -401,8 +409,9 @@ export function openFileChain(
  * @example `chain: true`
  * ```ts
  * import { chainPermissions } from "./chain.ts";
+ * import assert from "node:assert/strict";
  * const needs = chainPermissions(true, { read: ["logs"], write: ["logs"] });
- * console.assert(needs.env?.[0] === "SLUICE_CHAIN_KEY" && needs.write?.[0] === "logs");
+ * assert.ok(needs.env?.[0] === "SLUICE_CHAIN_KEY" && needs.write?.[0] === "logs");
  * ```
  */
 export function chainPermissions(

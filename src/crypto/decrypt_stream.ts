@@ -19,12 +19,13 @@ import { TokenError } from "./token_error.ts";
  * @example Read a file's lines
  * ```ts
  * import { readLines } from "./decrypt_stream.ts";
+ * import assert from "node:assert/strict";
  * const path = Deno.makeTempFileSync();
  * Deno.writeTextFileSync(path, "a\nb\n");
  * const lines: string[] = [];
  * for await (const line of readLines(path)) lines.push(line);
  * Deno.removeSync(path);
- * console.assert(lines.join() === "a,b");
+ * assert.ok(lines.join() === "a,b");
  * ```
  */
 export async function* readLines(
@@ -92,9 +93,10 @@ export async function* readLines(
  * import { Keyring } from "./decrypt_stream.ts";
  * import { Fernet } from "./fernet.ts";
  * import { decodeKey, generateKey } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const key = decodeKey(generateKey(), "key");
  * const line = new Fernet([key]).encrypt("hello");
- * console.assert(new TextDecoder().decode(new Keyring([key]).decrypt(line)) === "hello");
+ * assert.ok(new TextDecoder().decode(new Keyring([key]).decrypt(line)) === "hello");
  * ```
  */
 export class Keyring {
@@ -144,6 +146,7 @@ export interface DecryptSummary {
  * import { decryptFiles, Keyring } from "./decrypt_stream.ts";
  * import { Fernet } from "./fernet.ts";
  * import { decodeKey, generateKey } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const key = decodeKey(generateKey(), "key");
  * const path = Deno.makeTempFileSync();
  * Deno.writeTextFileSync(path, new Fernet([key]).encrypt("hello") + "\nnot a token\n");
@@ -153,7 +156,7 @@ export interface DecryptSummary {
  *   out += new TextDecoder().decode(bytes);
  * }, (failure) => failures.push(failure.line));
  * Deno.removeSync(path);
- * console.assert(out === "hello\n" && failures[0] === 2);
+ * assert.ok(out === "hello\n" && failures[0] === 2);
  * ```
  */
 export async function decryptFiles(

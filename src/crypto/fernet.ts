@@ -40,9 +40,10 @@ const MAX_CLOCK_SKEW = 60;
  * ```ts
  * import { Fernet } from "./fernet.ts";
  * import { decodeKey, generateKey } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const fernet = new Fernet([decodeKey(generateKey(), "key")]);
  * const token = fernet.encrypt("hello");
- * console.assert(new TextDecoder().decode(fernet.decrypt(token)) === "hello");
+ * assert.ok(new TextDecoder().decode(fernet.decrypt(token)) === "hello");
  * ```
  */
 export class Fernet {

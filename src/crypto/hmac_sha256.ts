@@ -38,10 +38,11 @@ function padsOf(key: Uint8Array): { inner: Uint8Array; outer: Uint8Array } {
  * ```ts
  * import { createHmac } from "node:crypto";
  * import { hmacSha256 } from "./hmac_sha256.ts";
+ * import assert from "node:assert/strict";
  * const key = new TextEncoder().encode("key");
  * const ours = hmacSha256(key, "The quick brown fox jumps over the lazy dog");
  * const theirs = createHmac("sha256", key).update("The quick brown fox jumps over the lazy dog").digest();
- * console.assert(Buffer.compare(ours, theirs) === 0);
+ * assert.ok(Buffer.compare(ours, theirs) === 0);
  * ```
  */
 export function hmacSha256(key: Uint8Array, ...parts: (Uint8Array | string)[]): Buffer {

@@ -89,9 +89,10 @@ class EnvNameSchema extends Schema<string> {
  * ```ts
  * import { envNameSchema } from "./keys.ts";
  * import type { ParseContext } from "../schema/schema.ts";
+ * import assert from "node:assert/strict";
  * const ctx: ParseContext = { issues: [] };
  * envNameSchema().parse("c2VjcmV0LWtleS1tYXRlcmlhbA==", ["keys_env"], ctx);
- * console.assert(ctx.issues.length === 1 && !ctx.issues[0]!.message.includes("c2Vj"));
+ * assert.ok(ctx.issues.length === 1 && !ctx.issues[0]!.message.includes("c2Vj"));
  * ```
  */
 export function envNameSchema(): Schema<string> {
@@ -105,11 +106,12 @@ export function envNameSchema(): Schema<string> {
  * @example Read keys from an environment variable
  * ```ts
  * import { readKeyText } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const text = readKeyText({ keysEnv: "LOG_KEYS" }, {
  *   baseDir: ".",
  *   getEnv: (name) => (name === "LOG_KEYS" ? "k1,k2" : undefined),
  * });
- * console.assert(text === "k1,k2");
+ * assert.ok(text === "k1,k2");
  * ```
  */
 export function readKeyText(source: KeySource, context: KeyContext): string {
@@ -189,7 +191,8 @@ export function readKeyText(source: KeySource, context: KeyContext): string {
  * @example Split a rotation list
  * ```ts
  * import { splitKeys } from "./keys.ts";
- * console.assert(splitKeys("new, old # retired next month\n").length === 2);
+ * import assert from "node:assert/strict";
+ * assert.ok(splitKeys("new, old # retired next month\n").length === 2);
  * ```
  */
 export function splitKeys(text: string): string[] {
@@ -207,7 +210,8 @@ export function splitKeys(text: string): string[] {
  * @example Decode a Fernet key
  * ```ts
  * import { decodeKey } from "./keys.ts";
- * console.assert(decodeKey("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", "key 1").length === 32);
+ * import assert from "node:assert/strict";
+ * assert.ok(decodeKey("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", "key 1").length === 32);
  * ```
  */
 export function decodeKey(text: string, where: string): Uint8Array {
@@ -235,9 +239,10 @@ export function decodeKey(text: string, where: string): Uint8Array {
  * @example Two keys from an environment variable
  * ```ts
  * import { generateKey, loadKeys } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const env = `${generateKey()},${generateKey()}`;
  * const keys = loadKeys({ keysEnv: "K" }, { baseDir: ".", getEnv: () => env });
- * console.assert(keys.length === 2 && keys[0]!.length === 32);
+ * assert.ok(keys.length === 2 && keys[0]!.length === 32);
  * ```
  */
 export function loadKeys(source: KeySource, context: KeyContext): Uint8Array[] {
@@ -263,11 +268,12 @@ export const MIN_SECRET_BYTES = 16;
  * @example A secret from the environment
  * ```ts
  * import { loadSecret } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const secret = loadSecret({ keysEnv: "CHAIN" }, {
  *   baseDir: ".",
  *   getEnv: () => "0123456789abcdef0123456789abcdef",
  * });
- * console.assert(secret.length === 32);
+ * assert.ok(secret.length === 32);
  * ```
  */
 export function loadSecret(source: KeySource, context: KeyContext): Uint8Array {
@@ -289,7 +295,8 @@ export function loadSecret(source: KeySource, context: KeyContext): Uint8Array {
  * @example Generate a key
  * ```ts
  * import { generateKey } from "./keys.ts";
- * console.assert(generateKey().length === 44);
+ * import assert from "node:assert/strict";
+ * assert.ok(generateKey().length === 44);
  * ```
  */
 export function generateKey(): string {
@@ -302,8 +309,9 @@ export function generateKey(): string {
  * @example Encode with and without padding
  * ```ts
  * import { encodeBase64Url } from "./keys.ts";
+ * import assert from "node:assert/strict";
  * const bytes = new Uint8Array([251, 255]);
- * console.assert(encodeBase64Url(bytes, true) === "-_8=" && encodeBase64Url(bytes, false) === "-_8");
+ * assert.ok(encodeBase64Url(bytes, true) === "-_8=" && encodeBase64Url(bytes, false) === "-_8");
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array, padding: boolean): string {
@@ -322,7 +330,8 @@ const BASE64 = /^[A-Za-z0-9_\-+/]*={0,2}$/;
  * @example Decode
  * ```ts
  * import { decodeBase64Url } from "./keys.ts";
- * console.assert(decodeBase64Url("-_8=")?.length === 2 && decodeBase64Url("a b") === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(decodeBase64Url("-_8=")?.length === 2 && decodeBase64Url("a b") === undefined);
  * ```
  */
 export function decodeBase64Url(text: string): Uint8Array | undefined {

@@ -20,8 +20,9 @@ export type TokenProblem =
  * @example Check the problem
  * ```ts
  * import { TokenError } from "./token_error.ts";
+ * import assert from "node:assert/strict";
  * const error = new TokenError("signature", "Signature does not match");
- * console.assert(error.problem === "signature" && error.name === "TokenError");
+ * assert.ok(error.problem === "signature" && error.name === "TokenError");
  * ```
  */
 export class TokenError extends Error {

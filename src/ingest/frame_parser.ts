@@ -49,13 +49,10 @@ export interface FrameParser {
  * @example Parse a JSON frame and reject invalid UTF-8
  * ```ts
  * import { createFrameParser } from "./frame_parser.ts";
+ * import assert from "node:assert/strict";
  * const parse = createFrameParser({ format: "json", invalidUtf8: "reject" });
- * console.assert(parse(new TextEncoder().encode('{"msg":"hi"}'), 0).message === "hi");
- * try {
- *   parse(new Uint8Array([0xff, 0xfe]), 0);
- * } catch (error) {
- *   console.assert((error as { reason: string }).reason === "invalid_utf8");
- * }
+ * assert.ok(parse(new TextEncoder().encode('{"msg":"hi"}'), 0).message === "hi");
+ * assert.throws(() => parse(new Uint8Array([0xff, 0xfe]), 0), { reason: "invalid_utf8" });
  * ```
  */
 export function createFrameParser(options: FrameParserOptions): FrameParser {

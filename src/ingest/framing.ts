@@ -67,6 +67,7 @@ const BOM = 0xfeff;
  * @example Decode octet-counted and newline frames
  * ```ts
  * import { FrameDecoder } from "./framing.ts";
+ * import assert from "node:assert/strict";
  * const frames: string[] = [];
  * const handler = {
  *   frame: (bytes: Uint8Array) => frames.push(new TextDecoder().decode(bytes)),
@@ -77,7 +78,7 @@ const BOM = 0xfeff;
  * octets.push(new TextEncoder().encode(">b"), handler);
  * const lines = new FrameDecoder({ mode: "auto", maxFrameBytes: 1024 });
  * lines.push(new TextEncoder().encode("{\"a\":1}\r\n{\"b\":2}\n"), handler);
- * console.assert(frames.join("|") === '<14>a|<1>b|{"a":1}|{"b":2}');
+ * assert.ok(frames.join("|") === '<14>a|<1>b|{"a":1}|{"b":2}');
  * ```
  */
 export class FrameDecoder {

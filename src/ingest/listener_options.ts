@@ -40,8 +40,9 @@ export interface ListenerShape {
  * ```ts
  * import { listenerShape } from "./listener_options.ts";
  * import { s } from "../schema/schema.ts";
+ * import assert from "node:assert/strict";
  * const options = s.object({ ...listenerShape() });
- * console.assert(options.parse({}, [], { issues: [] })?.max_connections === 1024);
+ * assert.ok(options.parse({}, [], { issues: [] })?.max_connections === 1024);
  * ```
  */
 export function listenerShape(): ListenerShape {
@@ -69,7 +70,8 @@ export function listenerShape(): ListenerShape {
  * @example Without TLS
  * ```ts
  * import { readListenerTls } from "./listener_options.ts";
- * console.assert(readListenerTls(undefined, ".", "in") === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(readListenerTls(undefined, ".", "in") === undefined);
  * ```
  */
 export function readListenerTls(
@@ -100,8 +102,9 @@ export function readListenerTls(
  * @example A plain TCP listener
  * ```ts
  * import { listenerPermissions } from "./listener_options.ts";
+ * import assert from "node:assert/strict";
  * const needs = listenerPermissions({ address: { hostname: "127.0.0.1", port: 9000 } });
- * console.assert(needs.net?.[0] === "127.0.0.1:9000" && needs.read === undefined);
+ * assert.ok(needs.net?.[0] === "127.0.0.1:9000" && needs.read === undefined);
  * ```
  */
 export function listenerPermissions(

@@ -59,6 +59,7 @@ interface Connection {
  * ```ts
  * import { TcpIngest } from "./tcp_ingest.ts";
  * import { createFrameParser } from "./frame_parser.ts";
+ * import assert from "node:assert/strict";
  * const got: string[] = [];
  * const context = {
  *   id: "lines", emit: (records: { message: string }[]) => (got.push(...records.map((r) => r.message)), Promise.resolve()),
@@ -75,7 +76,7 @@ interface Connection {
  * conn.close();
  * while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
  * await ingest[Symbol.asyncDispose]();
- * console.assert(got[0] === "hello");
+ * assert.ok(got[0] === "hello");
  * ```
  */
 export class TcpIngest implements AsyncDisposable {

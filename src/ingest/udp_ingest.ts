@@ -37,6 +37,7 @@ export interface UdpIngestOptions {
  * import dgram from "node:dgram";
  * import { UdpIngest } from "./udp_ingest.ts";
  * import { createFrameParser } from "./frame_parser.ts";
+ * import assert from "node:assert/strict";
  * const got: string[] = [];
  * const context = {
  *   id: "udp", emit: (records: { message: string }[]) => (got.push(...records.map((r) => r.message)), Promise.resolve()),
@@ -52,7 +53,7 @@ export interface UdpIngestOptions {
  * client.close();
  * while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
  * await ingest[Symbol.asyncDispose]();
- * console.assert(got[0] === "hi");
+ * assert.ok(got[0] === "hi");
  * ```
  */
 export class UdpIngest implements AsyncDisposable {

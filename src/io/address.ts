@@ -22,9 +22,10 @@ const PATTERN = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/;
  * @example Parse IPv4 and IPv6 addresses
  * ```ts
  * import { parseAddress } from "./address.ts";
- * console.assert(parseAddress("127.0.0.1:514")?.port === 514);
- * console.assert(parseAddress("[::1]:6514")?.hostname === "::1");
- * console.assert(parseAddress("localhost") === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(parseAddress("127.0.0.1:514")?.port === 514);
+ * assert.ok(parseAddress("[::1]:6514")?.hostname === "::1");
+ * assert.ok(parseAddress("localhost") === undefined);
  * ```
  */
 export function parseAddress(value: unknown): Address | undefined {
@@ -42,8 +43,9 @@ export function parseAddress(value: unknown): Address | undefined {
  * @example Validate an address option
  * ```ts
  * import { addressSchema } from "./address.ts";
+ * import assert from "node:assert/strict";
  * const ctx = { issues: [] };
- * console.assert(addressSchema().parse("logs.internal:6514", [], ctx)?.hostname === "logs.internal");
+ * assert.ok(addressSchema().parse("logs.internal:6514", [], ctx)?.hostname === "logs.internal");
  * ```
  */
 export function addressSchema(): Schema<Address> {
@@ -60,7 +62,8 @@ export function addressSchema(): Schema<Address> {
  * @example Format an IPv6 address
  * ```ts
  * import { formatAddress } from "./address.ts";
- * console.assert(formatAddress({ hostname: "::1", port: 514 }) === "[::1]:514");
+ * import assert from "node:assert/strict";
+ * assert.ok(formatAddress({ hostname: "::1", port: 514 }) === "[::1]:514");
  * ```
  */
 export function formatAddress(address: Address): string {

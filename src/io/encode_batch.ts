@@ -34,8 +34,9 @@ function encodeReusing(text: string): Uint8Array {
  * ```ts
  * import { formatBatch } from "./encode_batch.ts";
  * import { createRecord } from "../core/record.ts";
+ * import assert from "node:assert/strict";
  * const text = formatBatch([createRecord({ message: "a" }), createRecord({ message: "b" })], (r) => r.message);
- * console.assert(text === "a\nb\n");
+ * assert.ok(text === "a\nb\n");
  * ```
  */
 export function formatBatch(
@@ -74,7 +75,8 @@ export function formatBatch(
  * @example Encode a line
  * ```ts
  * import { encodeText } from "./encode_batch.ts";
- * console.assert(encodeText("hé\n").length === 4);
+ * import assert from "node:assert/strict";
+ * assert.ok(encodeText("hé\n").length === 4);
  * ```
  */
 export function encodeText(text: string, reuse = false): Uint8Array {
@@ -89,8 +91,9 @@ export function encodeText(text: string, reuse = false): Uint8Array {
  * ```ts
  * import { encodeBatch } from "./encode_batch.ts";
  * import { createRecord } from "../core/record.ts";
+ * import assert from "node:assert/strict";
  * const bytes = encodeBatch([createRecord({ message: "a" }), createRecord({ message: "b" })], (r) => r.message);
- * console.assert(new TextDecoder().decode(bytes) === "a\nb\n");
+ * assert.ok(new TextDecoder().decode(bytes) === "a\nb\n");
  * ```
  */
 export function encodeBatch(

@@ -29,12 +29,13 @@ export interface UdpSocket {
  * @example Send a datagram to ourselves
  * ```ts
  * import { openUdp } from "./udp_socket.ts";
+ * import assert from "node:assert/strict";
  * const got: string[] = [];
  * const socket = await openUdp({ hostname: "127.0.0.1", port: 0 }, (data) => got.push(new TextDecoder().decode(data)));
  * await socket.send(new TextEncoder().encode("ping"), { hostname: "127.0.0.1", port: socket.port });
  * while (got.length === 0) await new Promise((r) => setTimeout(r, 5));
  * await socket.close();
- * console.assert(got[0] === "ping");
+ * assert.ok(got[0] === "ping");
  * ```
  */
 export function openUdp(

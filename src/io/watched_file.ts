@@ -28,13 +28,14 @@ export type WatchEvent = "reopened" | "truncated" | undefined;
  * @example Reopen after the file is moved away
  * ```ts
  * import { WatchedFile } from "./watched_file.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * const file = new WatchedFile(`${dir}/app.log`, { checkInterval: 0 });
  * file.write(new TextEncoder().encode("one\n"));
  * Deno.renameSync(`${dir}/app.log`, `${dir}/app.log.1`);
  * file.write(new TextEncoder().encode("two\n"));
  * file.close();
- * console.assert(Deno.readTextFileSync(`${dir}/app.log`) === "two\n");
+ * assert.ok(Deno.readTextFileSync(`${dir}/app.log`) === "two\n");
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -10,9 +10,10 @@
  * @example Write to a buffer
  * ```ts
  * import { writeAllSync } from "./write_all_sync.ts";
+ * import assert from "node:assert/strict";
  * const chunks: Uint8Array[] = [];
  * writeAllSync({ writeSync: (b) => (chunks.push(b.slice()), b.length) }, new Uint8Array(3));
- * console.assert(chunks.length === 1);
+ * assert.ok(chunks.length === 1);
  * ```
  */
 export function writeAllSync(

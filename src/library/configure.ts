@@ -132,13 +132,14 @@ globalThis.addEventListener("unload", () => {
  * @example Configure from an object
  * ```ts
  * import { configure, getLogger, memoryRecords, shutdown } from "../../mod.ts";
+ * import assert from "node:assert/strict";
  * await configure({
  *   sources: { app: { type: "logger" } },
  *   sinks: { mem: { type: "memory", level: "info" } },
  * });
  * getLogger("demo").info("hello", { user: "ada" });
  * await shutdown();
- * console.assert(memoryRecords("mem").some((r) => r.message === "hello"));
+ * assert.ok(memoryRecords("mem").some((r) => r.message === "hello"));
  * ```
  */
 export function configure(
@@ -187,7 +188,8 @@ export function currentPipeline(): Pipeline | undefined {
  * @example Flush before a checkpoint
  * ```ts
  * import { flush } from "../../mod.ts";
- * console.assert(typeof (await flush()) === "boolean");
+ * import assert from "node:assert/strict";
+ * assert.ok(typeof (await flush()) === "boolean");
  * ```
  */
 export async function flush(timeoutMs = 10_000): Promise<boolean> {

@@ -17,9 +17,10 @@ export const contextStorage: AsyncLocalStorage<Readonly<Record<string, unknown>>
  * @example Tag every record of a request
  * ```ts
  * import { getContext, withContext } from "./context.ts";
+ * import assert from "node:assert/strict";
  * await withContext({ request_id: "r-1" }, async () => {
  *   await Promise.resolve();
- *   console.assert(getContext().request_id === "r-1");
+ *   assert.ok(getContext().request_id === "r-1");
  * });
  * ```
  */
@@ -34,7 +35,8 @@ export function withContext<T>(fields: Record<string, unknown>, fn: () => T): T 
  * @example Read the context
  * ```ts
  * import { getContext } from "./context.ts";
- * console.assert(Object.keys(getContext()).length === 0);
+ * import assert from "node:assert/strict";
+ * assert.ok(Object.keys(getContext()).length === 0);
  * ```
  */
 export function getContext(): Readonly<Record<string, unknown>> {

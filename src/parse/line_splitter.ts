@@ -23,12 +23,13 @@ const CARRIAGE_RETURN = 13;
  * @example Split two chunks
  * ```ts
  * import { LineSplitter } from "./line_splitter.ts";
+ * import assert from "node:assert/strict";
  * const splitter = new LineSplitter(1024, () => {});
  * const bytes = new TextEncoder().encode("one\r\ntw");
  * const first = splitter.push(bytes);
  * const second = splitter.push(new TextEncoder().encode("o\nthree"));
- * console.assert(first.join() === "one" && second.join() === "two");
- * console.assert(splitter.end().join() === "three" && splitter.lines === 3);
+ * assert.ok(first.join() === "one" && second.join() === "two");
+ * assert.ok(splitter.end().join() === "three" && splitter.lines === 3);
  * ```
  */
 export class LineSplitter {

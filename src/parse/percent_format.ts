@@ -18,9 +18,10 @@ const SPEC = /%(?:\(([^)]*)\))?([-#0 +]*)(\*|\d+)?(?:\.(\*|\d*))?[hlL]?([diouxXe
  * @example Format a logging call's message
  * ```ts
  * import { percentFormat } from "./percent_format.ts";
- * console.assert(percentFormat("user %s paid %.2f", ["ada", 3]) === "user ada paid 3.00");
- * console.assert(percentFormat("%(user)s is %(age)d", { user: "ada", age: 36 }) === "ada is 36");
- * console.assert(percentFormat("%s %s", ["one"]) === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(percentFormat("user %s paid %.2f", ["ada", 3]) === "user ada paid 3.00");
+ * assert.ok(percentFormat("%(user)s is %(age)d", { user: "ada", age: 36 }) === "ada is 36");
+ * assert.ok(percentFormat("%s %s", ["one"]) === undefined);
  * ```
  */
 export function percentFormat(msg: string, args: unknown): string | undefined {
@@ -243,7 +244,8 @@ function pad(text: string, flags: string, width: number, type: string): string {
  * @example Render a value as Python prints it
  * ```ts
  * import { pyStr } from "./percent_format.ts";
- * console.assert(pyStr(null) === "None" && pyStr(["a", 1]) === "['a', 1]");
+ * import assert from "node:assert/strict";
+ * assert.ok(pyStr(null) === "None" && pyStr(["a", 1]) === "['a', 1]");
  * ```
  */
 export function pyStr(value: unknown): string {

@@ -34,9 +34,10 @@ export class PyTuple extends Array<unknown> {}
  * @example Parse a record's args
  * ```ts
  * import { parsePythonLiteral } from "./python_literal.ts";
+ * import assert from "node:assert/strict";
  * const args = parsePythonLiteral("('ada', 3, None, {'k': [1.5]})") as unknown[];
- * console.assert(args[0] === "ada" && args[1] === 3 && args[2] === null);
- * console.assert(parsePythonLiteral("<object at 0x1>") === undefined);
+ * assert.ok(args[0] === "ada" && args[1] === 3 && args[2] === null);
+ * assert.ok(parsePythonLiteral("<object at 0x1>") === undefined);
  * ```
  */
 export function parsePythonLiteral(text: string): unknown {

@@ -71,12 +71,13 @@ const NUMERIC = new Set(["lineno", "process", "thread"]);
  * @example A record as HTTPHandler posts it
  * ```ts
  * import { recordFromPythonDict } from "./python_log_record.ts";
+ * import assert from "node:assert/strict";
  * const record = recordFromPythonDict({
  *   name: "payment.db", levelno: "40", levelname: "ERROR", msg: "order %s failed",
  *   args: "('A-17',)", created: "1700000000.25", lineno: "12", order: "A-17",
  * }, 0);
- * console.assert(record.message === "order A-17 failed" && record.level === 40);
- * console.assert(record.time === 1_700_000_000_250 && record.fields.order === "A-17");
+ * assert.ok(record.message === "order A-17 failed" && record.level === 40);
+ * assert.ok(record.time === 1_700_000_000_250 && record.fields.order === "A-17");
  * ```
  */
 export function recordFromPythonDict(dict: Record<string, unknown>, now: number): LogRecord {

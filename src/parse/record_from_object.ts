@@ -26,9 +26,10 @@ const MESSAGE_RANK: Record<string, number> = { message: 0, msg: 1 };
  * @example Seconds, milliseconds and ISO text
  * ```ts
  * import { parseTime } from "./record_from_object.ts";
- * console.assert(parseTime(1.5) === 1500);
- * console.assert(parseTime(1_700_000_000_000) === 1_700_000_000_000);
- * console.assert(parseTime("1970-01-01T00:00:01Z") === 1000);
+ * import assert from "node:assert/strict";
+ * assert.ok(parseTime(1.5) === 1500);
+ * assert.ok(parseTime(1_700_000_000_000) === 1_700_000_000_000);
+ * assert.ok(parseTime("1970-01-01T00:00:01Z") === 1000);
  * ```
  */
 export function parseTime(value: unknown): number | undefined {
@@ -64,8 +65,9 @@ let lastTime: number | undefined;
  * @example A JSON line's object
  * ```ts
  * import { recordFromObject } from "./record_from_object.ts";
+ * import assert from "node:assert/strict";
  * const record = recordFromObject({ level: "error", msg: "boom", user: "ada" }, 0);
- * console.assert(record.level === 40 && record.message === "boom" && record.fields.user === "ada");
+ * assert.ok(record.level === 40 && record.message === "boom" && record.fields.user === "ada");
  * ```
  */
 export function recordFromObject(object: Record<string, unknown>, now: number): LogRecord {
@@ -184,7 +186,8 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
  * @example Parse a line
  * ```ts
  * import { parseJsonLine } from "./record_from_object.ts";
- * console.assert(parseJsonLine('{"msg":"hi"}', 0).message === "hi");
+ * import assert from "node:assert/strict";
+ * assert.ok(parseJsonLine('{"msg":"hi"}', 0).message === "hi");
  * ```
  */
 export function parseJsonLine(line: string, now: number): LogRecord {

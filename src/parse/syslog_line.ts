@@ -59,7 +59,8 @@ const LEVEL_OF_SEVERITY = [50, 50, 50, 40, 30, 20, 20, 10] as const;
  * @example Map severities
  * ```ts
  * import { levelOfSeverity } from "./syslog_line.ts";
- * console.assert(levelOfSeverity(3) === 40 && levelOfSeverity(7) === 10);
+ * import assert from "node:assert/strict";
+ * assert.ok(levelOfSeverity(3) === 40 && levelOfSeverity(7) === 10);
  * ```
  */
 export function levelOfSeverity(severity: number): number {
@@ -73,7 +74,8 @@ export function levelOfSeverity(severity: number): number {
  * @example Map levels
  * ```ts
  * import { severityOfLevel } from "./syslog_line.ts";
- * console.assert(severityOfLevel(40) === 3 && severityOfLevel(20) === 6);
+ * import assert from "node:assert/strict";
+ * assert.ok(severityOfLevel(40) === 3 && severityOfLevel(20) === 6);
  * ```
  */
 export function severityOfLevel(level: number): number {
@@ -138,10 +140,11 @@ const BARE_TAG = /^([^\s:\[\]]{1,48}) /;
  * @example Parse RFC 5424 and RFC 3164
  * ```ts
  * import { parseSyslogLine } from "./syslog_line.ts";
+ * import assert from "node:assert/strict";
  * const a = parseSyslogLine('<165>1 2003-10-11T22:14:15.003Z host app 42 ID47 [ex@32473 k="v"] hi', 0);
- * console.assert(a.facility === 20 && a.severity === 5 && a.structuredData?.["ex@32473"]?.k === "v");
+ * assert.ok(a.facility === 20 && a.severity === 5 && a.structuredData?.["ex@32473"]?.k === "v");
  * const b = parseSyslogLine("<34>Oct 11 22:14:15 mymachine su[12]: 'su root' failed", Date.now());
- * console.assert(b.appName === "su" && b.procId === "12" && b.hostname === "mymachine");
+ * assert.ok(b.appName === "su" && b.procId === "12" && b.hostname === "mymachine");
  * ```
  */
 export function parseSyslogLine(line: string, now: number): SyslogMessage {
@@ -475,9 +478,10 @@ export interface SyslogRecordOptions {
  * @example A formatter-written message back to a record
  * ```ts
  * import { parseSyslogLine, recordFromSyslog } from "./syslog_line.ts";
+ * import assert from "node:assert/strict";
  * const msg = parseSyslogLine('<11>1 - h payments 7 - [fields@32473 logger="pay.db" user="ada"] failed', 0);
  * const record = recordFromSyslog(msg, { sdId: "fields@32473", metadata: false, json: true, now: 0 });
- * console.assert(record.level === 40 && record.logger === "pay.db" && record.fields.user === "ada");
+ * assert.ok(record.level === 40 && record.logger === "pay.db" && record.fields.user === "ada");
  * ```
  */
 export function recordFromSyslog(message: SyslogMessage, options: SyslogRecordOptions): LogRecord {

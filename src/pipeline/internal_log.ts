@@ -17,11 +17,12 @@ const encoder = new TextEncoder();
  * ```ts
  * import { createInternalLog } from "./internal_log.ts";
  * import { Metrics } from "./metrics.ts";
+ * import assert from "node:assert/strict";
  * const lines: string[] = [];
  * const log = createInternalLog(new Metrics(), (line) => lines.push(line));
  * log.warnOnce("sink:out", "Cannot write");
  * log.warnOnce("sink:out", "Cannot write");
- * console.assert(lines.length === 1);
+ * assert.ok(lines.length === 1);
  * ```
  */
 export function createInternalLog(

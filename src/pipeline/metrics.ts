@@ -32,9 +32,10 @@ interface Family {
  * @example Count and render
  * ```ts
  * import { Metrics } from "./metrics.ts";
+ * import assert from "node:assert/strict";
  * const metrics = new Metrics();
  * metrics.counter("records_in_total", "Records accepted.", { component: "app" }).inc(3);
- * console.assert(metrics.render().includes('sluice_records_in_total{component="app"} 3'));
+ * assert.ok(metrics.render().includes('sluice_records_in_total{component="app"} 3'));
  * ```
  */
 export class Metrics {

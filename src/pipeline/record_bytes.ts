@@ -22,9 +22,10 @@ const FIELD_OVERHEAD = 16;
  * ```ts
  * import { estimateRecordBytes } from "./record_bytes.ts";
  * import { createRecord } from "../core/record.ts";
+ * import assert from "node:assert/strict";
  * const small = estimateRecordBytes(createRecord({ message: "hi" }));
  * const large = estimateRecordBytes(createRecord({ message: "hi", fields: { body: "x".repeat(100_000) } }));
- * console.assert(small < 100 && large > 100_000);
+ * assert.ok(small < 100 && large > 100_000);
  * ```
  */
 export function estimateRecordBytes(record: LogRecord): number {

@@ -18,6 +18,7 @@ import type { PluginContext } from "./types.ts";
  * import { Metrics } from "../pipeline/metrics.ts";
  * import { createRecord } from "../core/record.ts";
  * import type { PluginContext } from "./types.ts";
+ * import assert from "node:assert/strict";
  * const metrics = new Metrics();
  * const context = {
  *   id: "out",
@@ -25,7 +26,7 @@ import type { PluginContext } from "./types.ts";
  *   log: { warnOnce: () => {}, info: () => {} },
  * } as unknown as PluginContext;
  * formatErrorReporter(context)(createRecord({ message: "x" }), new Error("bad"));
- * console.assert(metrics.sum("format_errors_total") === 1);
+ * assert.ok(metrics.sum("format_errors_total") === 1);
  * ```
  */
 export function formatErrorReporter(

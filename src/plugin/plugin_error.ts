@@ -11,8 +11,9 @@
  * @example Wrap a cause
  * ```ts
  * import { PluginError } from "./plugin_error.ts";
+ * import assert from "node:assert/strict";
  * const error = new PluginError('Cannot open sink "out"', { cause: new Error("EACCES") });
- * console.assert(error.name === "PluginError");
+ * assert.ok(error.name === "PluginError");
  * ```
  */
 export class PluginError extends Error {

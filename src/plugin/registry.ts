@@ -25,10 +25,11 @@ const keyOf = (kind: PluginKind, type: string) => kind + " " + type;
  * ```ts
  * import { Registry } from "./registry.ts";
  * import { builtinLoaders } from "../../plugins/mod.ts";
+ * import assert from "node:assert/strict";
  * const registry = new Registry([], builtinLoaders);
- * console.assert(registry.get("formatter", "json") === undefined);
+ * assert.ok(registry.get("formatter", "json") === undefined);
  * await registry.loadWanted();
- * console.assert(registry.get("formatter", "json")?.type === "json");
+ * assert.ok(registry.get("formatter", "json")?.type === "json");
  * ```
  */
 export class Registry {

@@ -12,9 +12,10 @@
  * @example Suggest a key
  * ```ts
  * import { closest } from "./closest.ts";
- * console.assert(closest("max_byte", ["max_bytes", "path"]) === "max_bytes");
- * console.assert(closest("levle", ["level", "inputs"]) === "level");
- * console.assert(closest("zzz", ["max_bytes", "path"]) === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(closest("max_byte", ["max_bytes", "path"]) === "max_bytes");
+ * assert.ok(closest("levle", ["level", "inputs"]) === "level");
+ * assert.ok(closest("zzz", ["max_bytes", "path"]) === undefined);
  * ```
  */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {

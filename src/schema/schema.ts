@@ -567,8 +567,9 @@ class FormatterSchema extends Schema<FormatterSpec> {
  * @example An unknown key with a close match
  * ```ts
  * import { unknownName } from "./schema.ts";
+ * import assert from "node:assert/strict";
  * const issue = unknownName("key", "paht", ["sinks", "out", "paht"], ["path", "format"], true);
- * console.assert(issue.message === 'Unknown key "paht"' && issue.hint === 'did you mean "path"?');
+ * assert.ok(issue.message === 'Unknown key "paht"' && issue.hint === 'did you mean "path"?');
  * ```
  */
 export function unknownName(
@@ -602,10 +603,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * @example Validate options and collect issues with their paths
  * ```ts
  * import { s } from "./schema.ts";
+ * import assert from "node:assert/strict";
  * const options = s.object({ path: s.string(), max_bytes: s.bytes().default(10_485_760) });
  * const ctx = { issues: [] };
  * const parsed = options.parse({ path: "a.log", max_bytes: "1KiB" }, [], ctx);
- * console.assert(parsed?.max_bytes === 1024 && ctx.issues.length === 0);
+ * assert.ok(parsed?.max_bytes === 1024 && ctx.issues.length === 0);
  * ```
  */
 export const s = {

@@ -81,14 +81,15 @@ const OWN_PATHS = ["/health", "/ready", "/metrics"];
  * ```ts
  * import { createApp } from "./app.ts";
  * import { loadConfig, Pipeline } from "../../mod.ts";
+ * import assert from "node:assert/strict";
  * const { config, formatters } = await loadConfig({ sinks: { mem: { type: "memory" } } });
  * await using pipeline = await Pipeline.create(config, { formatters });
  * const app = createApp(pipeline);
  * const health = await app.request("/health");
- * console.assert(health.status === 200);
- * console.assert(health.headers.get("x-content-type-options") === "nosniff");
+ * assert.ok(health.status === 200);
+ * assert.ok(health.headers.get("x-content-type-options") === "nosniff");
  * const metrics = await (await app.request("/metrics")).text();
- * console.assert(metrics.includes("sluice_uptime_seconds"));
+ * assert.ok(metrics.includes("sluice_uptime_seconds"));
  * ```
  */
 export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono<ServerEnv> {

@@ -18,10 +18,11 @@ async function digest(text: string): Promise<Uint8Array> {
  * @example Accept the right token only
  * ```ts
  * import { createBearerCheck } from "./bearer_check.ts";
+ * import assert from "node:assert/strict";
  * const check = createBearerCheck("s3cret");
- * console.assert(await check("Bearer s3cret"));
- * console.assert(!(await check("Bearer s3cres")));
- * console.assert(!(await check(undefined)));
+ * assert.ok(await check("Bearer s3cret"));
+ * assert.ok(!(await check("Bearer s3cres")));
+ * assert.ok(!(await check(undefined)));
  * ```
  */
 export function createBearerCheck(

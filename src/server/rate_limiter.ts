@@ -29,12 +29,13 @@ interface Bucket {
  * @example Two requests of burst then a wait
  * ```ts
  * import { RateLimiter } from "./rate_limiter.ts";
+ * import assert from "node:assert/strict";
  * let now = 0;
  * const limiter = new RateLimiter({ requestsPerSecond: 1, burst: 2, now: () => now });
- * console.assert(limiter.take("10.0.0.1") === 0 && limiter.take("10.0.0.1") === 0);
- * console.assert(limiter.take("10.0.0.1") === 1);
+ * assert.ok(limiter.take("10.0.0.1") === 0 && limiter.take("10.0.0.1") === 0);
+ * assert.ok(limiter.take("10.0.0.1") === 1);
  * now += 1000;
- * console.assert(limiter.take("10.0.0.1") === 0);
+ * assert.ok(limiter.take("10.0.0.1") === 0);
  * ```
  */
 export class RateLimiter {

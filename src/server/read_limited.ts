@@ -15,10 +15,11 @@ export const TOO_LARGE: unique symbol = Symbol("too large");
  * @example A body over the limit
  * ```ts
  * import { readLimited, TOO_LARGE } from "./read_limited.ts";
+ * import assert from "node:assert/strict";
  * const body = new Response("x".repeat(100)).body;
- * console.assert((await readLimited(body, 10)) === TOO_LARGE);
+ * assert.ok((await readLimited(body, 10)) === TOO_LARGE);
  * const small = await readLimited(new Response("hello").body, 10);
- * console.assert(small !== TOO_LARGE && small.length === 5);
+ * assert.ok(small !== TOO_LARGE && small.length === 5);
  * ```
  */
 export async function readLimited(

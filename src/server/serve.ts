@@ -57,8 +57,9 @@ export interface ServeOptions {
  * @example
  * ```ts
  * import { isLoopback } from "./serve.ts";
- * console.assert(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("localhost"));
- * console.assert(!isLoopback("0.0.0.0") && !isLoopback("192.168.1.5"));
+ * import assert from "node:assert/strict";
+ * assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("localhost"));
+ * assert.ok(!isLoopback("0.0.0.0") && !isLoopback("192.168.1.5"));
  * ```
  */
 export function isLoopback(hostname: string): boolean {

@@ -176,13 +176,16 @@ function renderError(error: SerializedError): string {
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   console:
  *     type: console
  *     format: { type: text, pattern: "{time} - {logger} - {level} - {message}", time_format: asctime }
  * `;
- * console.assert(yaml.includes("type: text"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

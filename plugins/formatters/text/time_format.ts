@@ -13,7 +13,8 @@ export const TIME_FORMATS = ["iso", "asctime", "time", "epoch_ms", "epoch"] as c
  * @example Python's asctime in UTC
  * ```ts
  * import { compileTimeFormat } from "./time_format.ts";
- * console.assert(compileTimeFormat("asctime", true)(0) === "1970-01-01 00:00:00,000");
+ * import assert from "node:assert/strict";
+ * assert.ok(compileTimeFormat("asctime", true)(0) === "1970-01-01 00:00:00,000");
  * ```
  */
 export function compileTimeFormat(format: string, utc: boolean): (time: number) => string {

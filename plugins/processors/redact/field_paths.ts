@@ -22,7 +22,8 @@ const SHIFT = 1024;
  * @example
  * ```ts
  * import { fieldPathProblem } from "./field_paths.ts";
- * console.assert(fieldPathProblem("card.number") === undefined && fieldPathProblem("a..b") !== undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(fieldPathProblem("card.number") === undefined && fieldPathProblem("a..b") !== undefined);
  * ```
  */
 export function fieldPathProblem(path: string): string | undefined {
@@ -78,10 +79,11 @@ const CACHE_LIMIT = 4096;
  * @example Walk one level
  * ```ts
  * import { FieldMatcher } from "./field_paths.ts";
+ * import assert from "node:assert/strict";
  * const matcher = new FieldMatcher(["card.number", "password"]);
  * const card = matcher.step(matcher.start, "card");
- * console.assert(!card.matched && matcher.step(card.next, "Number").matched);
- * console.assert(matcher.step(card.next, "password").matched);
+ * assert.ok(!card.matched && matcher.step(card.next, "Number").matched);
+ * assert.ok(matcher.step(card.next, "password").matched);
  * ```
  */
 export class FieldMatcher {

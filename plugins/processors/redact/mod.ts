@@ -146,6 +146,8 @@ const MAX_DEPTH = 64;
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * processors:
  *   scrub:
@@ -154,8 +156,14 @@ const MAX_DEPTH = 64;
  *     fields: [password, "*.token", card.number, headers.authorization]
  *     patterns: [credit_card, us_ssn, email, jwt, bearer_token, aws_access_key, url_password]
  *     mode: mask
+ * sources:
+ *   app: { type: logger }
+ * sinks:
+ *   out: { type: console, inputs: [scrub] }
  * `;
- * console.assert(yaml.includes("type: redact"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.processors.scrub?.type, "redact");
+ * assert.equal(config.processors.scrub?.options.mode, "mask");
  * ```
  */
 export default definePlugin({
@@ -253,9 +261,10 @@ export interface RedactorOptions {
  * ```ts
  * import { createRedactor } from "./mod.ts";
  * import { createRecord } from "../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const redact = createRedactor({ fields: ["password"], patterns: ["email"], mode: "mask", mask: "***" });
  * const out = redact(createRecord({ message: "login ada@example.com", fields: { user: { password: "pw" } } }));
- * console.assert(out.message === "login ***" && (out.fields.user as { password: string }).password === "***");
+ * assert.ok(out.message === "login ***" && (out.fields.user as { password: string }).password === "***");
  * ```
  */
 export function createRedactor(options: RedactorOptions): (record: LogRecord) => LogRecord {

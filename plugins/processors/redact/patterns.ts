@@ -105,7 +105,8 @@ export type Replacer = (secret: string, pattern: string) => string;
  * @example A test card number passes, a neighbour fails
  * ```ts
  * import { luhnValid } from "./patterns.ts";
- * console.assert(luhnValid("4111111111111111") && !luhnValid("4111111111111112"));
+ * import assert from "node:assert/strict";
+ * assert.ok(luhnValid("4111111111111111") && !luhnValid("4111111111111112"));
  * ```
  */
 export function luhnValid(digits: string): boolean {
@@ -167,9 +168,10 @@ function replaceCards(run: string, replace: Replacer): string {
  * @example Mask a card and an email
  * ```ts
  * import { compilePatterns } from "./patterns.ts";
+ * import assert from "node:assert/strict";
  * const redact = compilePatterns(["credit_card", "email"], []);
  * const out = redact("card 4111-1111-1111-1111 by ada@example.com, order 1234567890123", () => "***");
- * console.assert(out === "card *** by ***, order 1234567890123");
+ * assert.ok(out === "card *** by ***, order 1234567890123");
  * ```
  */
 export function compilePatterns(

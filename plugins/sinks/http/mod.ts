@@ -41,6 +41,8 @@ const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as con
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   collector:
@@ -58,8 +60,11 @@ const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as con
  *     url: http://loki:3100/loki/api/v1/push
  *     preset: loki
  *     loki: { labels: [level, logger, service], static_labels: { job: sluice } }
+ *   local_file: { type: file, path: logs/collector_fallback.log }
  * `;
- * console.assert(yaml.includes("type: http"));
+ * const { config } = await parseConfigText(yaml, "example.yaml", { env: { COLLECTOR_TOKEN: "t0ken" } });
+ * assert.equal(config.sinks.collector?.type, "http");
+ * assert.equal(config.sinks.loki?.options.preset, "loki");
  * ```
  */
 export default definePlugin({

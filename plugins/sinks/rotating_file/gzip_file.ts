@@ -16,13 +16,14 @@ const CHUNK = 256 * 1024;
  * @example Compress a file and read it back
  * ```ts
  * import { gzipFile } from "./gzip_file.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/a.log`, "hello\n".repeat(1000));
  * await gzipFile(Deno.openSync(`${dir}/a.log`), `${dir}/a.log.gz`);
  * const text = await new Response(
  *   (await Deno.open(`${dir}/a.log.gz`)).readable.pipeThrough(new DecompressionStream("gzip")),
  * ).text();
- * console.assert(text === "hello\n".repeat(1000));
+ * assert.ok(text === "hello\n".repeat(1000));
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -72,6 +72,7 @@ const TRASH_DELAY_MS = 1000;
  * import { createRecord } from "../../../src/core/record.ts";
  * import { Metrics } from "../../../src/pipeline/metrics.ts";
  * import { createInternalLog } from "../../../src/pipeline/internal_log.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * const metrics = new Metrics();
  * const sink = new RotatingFileSink({
@@ -84,9 +85,9 @@ const TRASH_DELAY_MS = 1000;
  * });
  * sink.writeSync(["one", "two", "three"].map((message) => createRecord({ message })));
  * await sink[Symbol.asyncDispose]();
- * console.assert(Deno.readTextFileSync(`${dir}/app.log`) === "three\n");
- * console.assert(Deno.readTextFileSync(`${dir}/app.log.1`) === "two\n");
- * console.assert(Deno.readTextFileSync(`${dir}/app.log.2`) === "one\n");
+ * assert.ok(Deno.readTextFileSync(`${dir}/app.log`) === "three\n");
+ * assert.ok(Deno.readTextFileSync(`${dir}/app.log.1`) === "two\n");
+ * assert.ok(Deno.readTextFileSync(`${dir}/app.log.2`) === "one\n");
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
@@ -713,6 +714,8 @@ const WHEN_JSON = {
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   app_file:
@@ -725,7 +728,8 @@ const WHEN_JSON = {
  *     max_age: 14d
  *     compress: gzip
  * `;
- * console.assert(yaml.includes("rotating_file"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

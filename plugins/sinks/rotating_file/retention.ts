@@ -40,15 +40,16 @@ export interface Backup {
  * @example Size naming: rotate twice, then keep one
  * ```ts
  * import { BackupSet } from "./retention.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * const set = new BackupSet(`${dir}/app.log`, "size");
  * Deno.writeTextFileSync(`${dir}/app.log`, "a\n");
  * set.rotateIn();
  * Deno.writeTextFileSync(`${dir}/app.log`, "b\n");
  * set.rotateIn();
- * console.assert(Deno.readTextFileSync(`${dir}/app.log.2`) === "a\n");
+ * assert.ok(Deno.readTextFileSync(`${dir}/app.log.2`) === "a\n");
  * for (const old of set.expired(1)) set.remove(old);
- * console.assert(set.list.length === 1 && set.pathOf(set.list[0]!).endsWith("app.log.1"));
+ * assert.ok(set.list.length === 1 && set.pathOf(set.list[0]!).endsWith("app.log.1"));
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -57,8 +57,9 @@ const UNITS: Record<string, { seconds: number; suffix: string; pattern: string }
  * @example Accept Python's spellings
  * ```ts
  * import { parseWhen } from "./rotation_schedule.ts";
- * console.assert(parseWhen("midnight") === "MIDNIGHT" && parseWhen("w6") === "W6");
- * console.assert(parseWhen("W7") === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(parseWhen("midnight") === "MIDNIGHT" && parseWhen("w6") === "W6");
+ * assert.ok(parseWhen("W7") === undefined);
  * ```
  */
 export function parseWhen(value: unknown): string | undefined {
@@ -73,7 +74,8 @@ export function parseWhen(value: unknown): string | undefined {
  * @example Parse a time of day
  * ```ts
  * import { parseAtTime } from "./rotation_schedule.ts";
- * console.assert(parseAtTime("02:30") === 9000 && parseAtTime("25:00") === undefined);
+ * import assert from "node:assert/strict";
+ * assert.ok(parseAtTime("02:30") === 9000 && parseAtTime("25:00") === undefined);
  * ```
  */
 export function parseAtTime(value: unknown): number | undefined {
@@ -92,11 +94,12 @@ export function parseAtTime(value: unknown): number | undefined {
  * @example Midnight rollover in UTC, and the name the rotated file gets
  * ```ts
  * import { RotationSchedule } from "./rotation_schedule.ts";
+ * import assert from "node:assert/strict";
  * const schedule = new RotationSchedule({ when: "midnight", utc: true });
  * const start = Date.UTC(2026, 10, 24, 15, 0, 0) / 1000;
  * const at = schedule.computeRollover(start);
- * console.assert(at === Date.UTC(2026, 10, 25) / 1000);
- * console.assert(schedule.suffix(at, at + 5) === "2026-11-24");
+ * assert.ok(at === Date.UTC(2026, 10, 25) / 1000);
+ * assert.ok(schedule.suffix(at, at + 5) === "2026-11-24");
  * ```
  */
 export class RotationSchedule {

@@ -16,15 +16,16 @@
  * @example Free two names now, delete both files in one operation
  * ```ts
  * import { Trash } from "./trash.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/a.log`, "a");
  * Deno.writeTextFileSync(`${dir}/b.log`, "b");
  * const trash = new Trash((n) => `${dir}/.trash-${n}`);
  * trash.take(`${dir}/a.log`);
  * trash.take(`${dir}/b.log`);
- * console.assert(trash.waiting === 2);
- * console.assert((await trash.empty()).removed === 2);
- * console.assert([...Deno.readDirSync(dir)].length === 0);
+ * assert.ok(trash.waiting === 2);
+ * assert.ok((await trash.empty()).removed === 2);
+ * assert.ok([...Deno.readDirSync(dir)].length === 0);
  * Deno.removeSync(dir);
  * ```
  */

@@ -23,8 +23,9 @@ const encoder = new TextEncoder();
  * ```ts
  * import { encodeFrames } from "./encode_frames.ts";
  * import { createRecord } from "../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const bytes = encodeFrames([createRecord({ message: "é" }), createRecord({ message: "a\nb" })], (r) => r.message, "octet_counting");
- * console.assert(new TextDecoder().decode(bytes) === "2 é3 a\nb");
+ * assert.ok(new TextDecoder().decode(bytes) === "2 é3 a\nb");
  * ```
  */
 export function encodeFrames(

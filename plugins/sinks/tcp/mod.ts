@@ -30,6 +30,8 @@ import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.t
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * sinks:
  *   central:
@@ -42,7 +44,8 @@ import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.t
  *     fallback: local_file
  *   local_file: { type: file, path: logs/undelivered.log }
  * `;
- * console.assert(yaml.includes("type: tcp"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
  * ```
  */
 export default definePlugin({

@@ -37,8 +37,9 @@ export interface Checkpoint {
  * @example Equal bytes, equal hashes
  * ```ts
  * import { hashBytes } from "./checkpoints.ts";
+ * import assert from "node:assert/strict";
  * const a = hashBytes(new TextEncoder().encode("line 1\n"));
- * console.assert(a === hashBytes(new TextEncoder().encode("line 1\n")) && a.length === 16);
+ * assert.ok(a === hashBytes(new TextEncoder().encode("line 1\n")) && a.length === 16);
  * ```
  */
 export function hashBytes(bytes: Uint8Array): string {
@@ -59,10 +60,11 @@ export function hashBytes(bytes: Uint8Array): string {
  * @example Save and load
  * ```ts
  * import { CheckpointStore } from "./checkpoints.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * const store = new CheckpointStore(`${dir}/file_source/tail.json`);
  * store.save([{ dev: 1, ino: 2, path: "a.log", head_len: 0, head_hash: "", mark_hash: "", offset: 42, updated: 0 }]);
- * console.assert(store.load()[0]?.offset === 42);
+ * assert.ok(store.load()[0]?.offset === 42);
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -133,6 +133,7 @@ class Stream {
  * ```ts
  * import { FileTailer } from "./file_tailer.ts";
  * import { compileGlob } from "./glob.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/app.log`, "one\ntwo\n");
  * const lines: string[] = [];
@@ -143,7 +144,7 @@ class Stream {
  * tailer.start();
  * while (lines.length < 2) await new Promise((r) => setTimeout(r, 10));
  * await tailer.stop();
- * console.assert(lines.join() === "one,two");
+ * assert.ok(lines.join() === "one,two");
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -29,9 +29,10 @@ const MAGIC = /[*?[{]/;
  * @example Match rotated logs but not hidden files
  * ```ts
  * import { compileGlob } from "./glob.ts";
+ * import assert from "node:assert/strict";
  * const glob = compileGlob("logs/app.log*", "/srv");
- * console.assert(glob.base === "/srv/logs" && glob.regex.test("/srv/logs/app.log.1"));
- * console.assert(!compileGlob("logs/*", "/srv").regex.test("/srv/logs/.tmp"));
+ * assert.ok(glob.base === "/srv/logs" && glob.regex.test("/srv/logs/app.log.1"));
+ * assert.ok(!compileGlob("logs/*", "/srv").regex.test("/srv/logs/.tmp"));
  * ```
  */
 export function compileGlob(pattern: string, baseDir: string): Glob {
@@ -97,11 +98,12 @@ function escapeRegex(text: string): string {
  * @example List the logs of a directory
  * ```ts
  * import { compileGlob, expandGlobs } from "./glob.ts";
+ * import assert from "node:assert/strict";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/a.log`, "");
  * Deno.writeTextFileSync(`${dir}/a.log.1.gz`, "");
  * const found = expandGlobs([compileGlob("*.log*", dir)], [compileGlob("*.gz", dir)]);
- * console.assert(found.length === 1 && found[0]!.endsWith("/a.log"));
+ * assert.ok(found.length === 1 && found[0]!.endsWith("/a.log"));
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */

@@ -16,8 +16,9 @@ import { ParseError } from "../../../src/parse/parse_error.ts";
  * @example Pairs with a quoted value
  * ```ts
  * import { parseLogfmt } from "./logfmt_line.ts";
+ * import assert from "node:assert/strict";
  * const pairs = parseLogfmt('level=info msg="hello \\"world\\"" ok');
- * console.assert(pairs.msg === 'hello "world"' && pairs.ok === "true");
+ * assert.ok(pairs.msg === 'hello "world"' && pairs.ok === "true");
  * ```
  */
 export function parseLogfmt(line: string): Record<string, string> {
@@ -79,8 +80,9 @@ export function parseLogfmt(line: string): Record<string, string> {
  * @example A line as the logfmt formatter writes it
  * ```ts
  * import { parseLogfmtLine } from "./logfmt_line.ts";
+ * import assert from "node:assert/strict";
  * const record = parseLogfmtLine('time=2026-11-24T10:00:00.000Z level=warn logger=db msg="slow query" ms=130', 0);
- * console.assert(record.level === 30 && record.logger === "db" && record.fields.ms === "130");
+ * assert.ok(record.level === 30 && record.logger === "db" && record.fields.ms === "130");
  * ```
  */
 export function parseLogfmtLine(line: string, now: number): LogRecord {

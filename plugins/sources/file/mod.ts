@@ -80,6 +80,8 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * sources:
  *   services:
@@ -88,8 +90,11 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
  *     read_from: beginning
  *     parser: python
  *     multiline: { start: '^\\d{4}-\\d{2}-\\d{2}' }
+ * sinks:
+ *   out: { type: console }
  * `;
- * console.assert(yaml.includes("type: file"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.sources.services?.type, "file");
  * ```
  */
 export default definePlugin({

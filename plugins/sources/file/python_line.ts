@@ -39,10 +39,11 @@ const TRACEBACK = "\nTraceback (most recent call last):\n";
  * @example The seed's default format
  * ```ts
  * import { compilePythonLine } from "./python_line.ts";
+ * import assert from "node:assert/strict";
  * const parse = compilePythonLine();
  * const record = parse("2026-11-24 10:00:00,123 - payment - WARNING - Card declined", 0);
- * console.assert(record.level === 30 && record.logger === "payment" && record.message === "Card declined");
- * console.assert(record.time === new Date(2026, 10, 24, 10, 0, 0, 123).getTime());
+ * assert.ok(record.level === 30 && record.logger === "payment" && record.message === "Card declined");
+ * assert.ok(record.time === new Date(2026, 10, 24, 10, 0, 0, 123).getTime());
  * ```
  */
 export function compilePythonLine(format: string = PYTHON_DEFAULT_FORMAT): LineParser {

@@ -21,9 +21,10 @@ export type LineParser = (line: string, now: number) => LogRecord;
  * @example nginx-like access lines
  * ```ts
  * import { compileRegexLine } from "./regex_line.ts";
+ * import assert from "node:assert/strict";
  * const parse = compileRegexLine(String.raw`^(?<ip>\S+) "(?<message>[^"]*)" (?<status>\d+)$`);
  * const record = parse('10.0.0.1 "GET /" 200', 0);
- * console.assert(record.message === "GET /" && record.fields.status === "200");
+ * assert.ok(record.message === "GET /" && record.fields.status === "200");
  * ```
  */
 export function compileRegexLine(pattern: string): LineParser {

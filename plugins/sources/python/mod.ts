@@ -36,12 +36,17 @@ import { s } from "../../../src/schema/schema.ts";
  *
  * @example YAML
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * const yaml = `
  * sources:
  *   py:     { type: python, address: 127.0.0.1:9020, protocol: tcp }
  *   py_udp: { type: python, address: 127.0.0.1:9021, protocol: udp }
+ * sinks:
+ *   out: { type: console }
  * `;
- * console.assert(yaml.includes("type: python"));
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.equal(config.sources.py?.type, "python");
  * ```
  */
 export default definePlugin({

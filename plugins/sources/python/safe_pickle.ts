@@ -66,21 +66,18 @@ const latin1 = new TextDecoder("latin1");
  * @example Decode what Python's pickle.dumps({"a": [1, 2.5, None, True]}, 2) writes
  * ```ts
  * import { decodePickle } from "./safe_pickle.ts";
+ * import assert from "node:assert/strict";
  * const bytes = Uint8Array.from(atob("gAJ9cQBYAQAAAGFxAV1xAihLAUdABAAAAAAAAE6IZXMu"), (c) => c.charCodeAt(0));
  * const value = decodePickle(bytes) as { a: unknown[] };
- * console.assert(JSON.stringify(value) === '{"a":[1,2.5,null,true]}');
+ * assert.ok(JSON.stringify(value) === '{"a":[1,2.5,null,true]}');
  * ```
  *
  * @example Refuse a pickle that would call os.system
  * ```ts
  * import { decodePickle } from "./safe_pickle.ts";
+ * import assert from "node:assert/strict";
  * const bytes = new TextEncoder().encode("cos\nsystem\n(S'true'\ntR.");
- * try {
- *   decodePickle(bytes);
- *   throw new Error("not reached");
- * } catch (error) {
- *   console.assert((error as { reason?: string }).reason === "unsafe_pickle");
- * }
+ * assert.throws(() => decodePickle(bytes), { reason: "unsafe_pickle" });
  * ```
  */
 export function decodePickle(bytes: Uint8Array, limits: PickleLimits = {}): PickleValue {

@@ -17,9 +17,10 @@ import { processEnv } from "../process_env.ts";
  * @example Check a config written to a temp dir
  * ```ts
  * import check from "./check.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.yaml`, "sinks:\n  mem: { type: memory }\n");
- * console.assert((await check.run(["--config", `${dir}/a.yaml`])) === 0);
+ * assert.ok((await check.run(["--config", `${dir}/a.yaml`])) === 0);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -42,8 +42,9 @@ const encoder = new TextEncoder();
  * ```ts
  * import decrypt from "./decrypt.ts";
  * import { UsageError } from "../usage_error.ts";
+ * import assert from "node:assert/strict";
  * const error = await decrypt.run([]).catch((e) => e);
- * console.assert(error instanceof UsageError);
+ * assert.ok(error instanceof UsageError);
  * ```
  */
 const decrypt = {

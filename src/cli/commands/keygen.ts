@@ -40,9 +40,10 @@ const encoder = new TextEncoder();
  * @example Generate two keys
  * ```ts
  * import keygen from "./keygen.ts";
+ * import assert from "node:assert/strict";
  * let out = "";
  * const code = await keygen.run(["--count", "2"], { stdout: (text) => (out += text) });
- * console.assert(code === 0 && out.trim().split("\n").length === 2);
+ * assert.ok(code === 0 && out.trim().split("\n").length === 2);
  * ```
  */
 const keygen = {

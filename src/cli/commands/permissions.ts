@@ -28,7 +28,8 @@ import { processEnv } from "../process_env.ts";
  * @example Usage
  * ```ts
  * import permissions from "./permissions.ts";
- * console.assert(permissions.usage === "permissions --config FILE");
+ * import assert from "node:assert/strict";
+ * assert.ok(permissions.usage === "permissions --config FILE");
  * ```
  */
 const permissions: Command = {

@@ -96,7 +96,8 @@ function before(promise: Promise<unknown>, deadline: number): Promise<unknown> {
  * @example Usage
  * ```ts
  * import run from "./run.ts";
- * console.assert(run.usage?.startsWith("run --config FILE"));
+ * import assert from "node:assert/strict";
+ * assert.ok(run.usage?.startsWith("run --config FILE"));
  * ```
  */
 const run: Command = {

@@ -22,7 +22,8 @@ import { parseFlags } from "../parse_flags.ts";
  * @example Usage
  * ```ts
  * import schema from "./schema.ts";
- * console.assert(schema.usage === "schema");
+ * import assert from "node:assert/strict";
+ * assert.ok(schema.usage === "schema");
  * ```
  */
 const schema: Command = {

@@ -42,8 +42,9 @@ const encoder = new TextEncoder();
  * ```ts
  * import verify from "./verify.ts";
  * import { UsageError } from "../usage_error.ts";
+ * import assert from "node:assert/strict";
  * const error = await verify.run([]).catch((e) => e);
- * console.assert(error instanceof UsageError);
+ * assert.ok(error instanceof UsageError);
  * ```
  */
 const verify = {

@@ -39,8 +39,9 @@ const RESERVED = new Set([
  * ```ts
  * import { ecsDocument } from "./elasticsearch.ts";
  * import { createRecord } from "../../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const doc = JSON.parse(ecsDocument(createRecord({ time: 0, message: "hi", fields: { user: "ada" } })));
- * console.assert(doc["@timestamp"] === "1970-01-01T00:00:00.000Z" && doc["log.level"] === "info" && doc.user === "ada");
+ * assert.ok(doc["@timestamp"] === "1970-01-01T00:00:00.000Z" && doc["log.level"] === "info" && doc.user === "ada");
  * ```
  */
 export function ecsDocument(record: LogRecord): string {
@@ -77,10 +78,11 @@ export function ecsDocument(record: LogRecord): string {
  * ```ts
  * import { elasticsearchPreset } from "./elasticsearch.ts";
  * import { createRecord } from "../../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const preset = elasticsearchPreset({ index: "logs-%Y.%m", action: "create" });
  * const records = [createRecord({ time: 0, message: "a" })];
  * const body = preset.body(records.map(preset.item), records);
- * console.assert(body.startsWith('{"create":{"_index":"logs-1970.01"}}\n{"@timestamp"'));
+ * assert.ok(body.startsWith('{"create":{"_index":"logs-1970.01"}}\n{"@timestamp"'));
  * ```
  */
 export function elasticsearchPreset(options: ElasticsearchOptions, format?: Formatter): HttpPreset {

@@ -18,9 +18,10 @@ const decoder = new TextDecoder();
  * ```ts
  * import { jsonArrayPreset } from "./json_array.ts";
  * import { createRecord } from "../../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const preset = jsonArrayPreset((r) => JSON.stringify({ msg: r.message }));
  * const records = [createRecord({ message: "a" }), createRecord({ message: "b" })];
- * console.assert(preset.body(records.map(preset.item), records) === '[{"msg":"a"},{"msg":"b"}]');
+ * assert.ok(preset.body(records.map(preset.item), records) === '[{"msg":"a"},{"msg":"b"}]');
  * ```
  */
 export function jsonArrayPreset(format: Formatter): HttpPreset {

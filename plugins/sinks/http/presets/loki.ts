@@ -32,11 +32,12 @@ export interface LokiOptions {
  * ```ts
  * import { lokiPreset } from "./loki.ts";
  * import { createRecord } from "../../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const preset = lokiPreset({ labels: ["level"], staticLabels: { job: "api" } }, (r) => r.message);
  * const records = [createRecord({ time: 1, message: "a" }), createRecord({ time: 2, level: 40, message: "b" })];
  * const body = JSON.parse(preset.body(records.map(preset.item), records));
- * console.assert(body.streams.length === 2 && body.streams[0].values[0][0] === "1000000");
- * console.assert(body.streams[1].stream.level === "error" && body.streams[1].stream.job === "api");
+ * assert.ok(body.streams.length === 2 && body.streams[0].values[0][0] === "1000000");
+ * assert.ok(body.streams[1].stream.level === "error" && body.streams[1].stream.job === "api");
  * ```
  */
 export function lokiPreset(options: LokiOptions, format: Formatter): HttpPreset {

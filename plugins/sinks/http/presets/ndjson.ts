@@ -17,9 +17,10 @@ const decoder = new TextDecoder();
  * ```ts
  * import { ndjsonPreset } from "./ndjson.ts";
  * import { createRecord } from "../../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const preset = ndjsonPreset((r) => JSON.stringify({ msg: r.message }));
  * const records = [createRecord({ message: "a" }), createRecord({ message: "b" })];
- * console.assert(preset.body(records.map(preset.item), records) === '{"msg":"a"}\n{"msg":"b"}\n');
+ * assert.ok(preset.body(records.map(preset.item), records) === '{"msg":"a"}\n{"msg":"b"}\n');
  * ```
  */
 export function ndjsonPreset(format: Formatter): HttpPreset {

@@ -30,7 +30,8 @@ export interface OtlpOptions {
  * @example Map levels
  * ```ts
  * import { otlpSeverity } from "./otlp.ts";
- * console.assert(otlpSeverity(20) === 9 && otlpSeverity(50) === 21 && otlpSeverity(5) === 1);
+ * import assert from "node:assert/strict";
+ * assert.ok(otlpSeverity(20) === 9 && otlpSeverity(50) === 21 && otlpSeverity(5) === 1);
  * ```
  */
 export function otlpSeverity(level: number): number {
@@ -55,8 +56,9 @@ export function otlpSeverity(level: number): number {
  * @example Encode a map
  * ```ts
  * import { otlpValue } from "./otlp.ts";
+ * import assert from "node:assert/strict";
  * const v = otlpValue({ n: 3, ok: true });
- * console.assert(JSON.stringify(v) === '{"kvlistValue":{"values":[{"key":"n","value":{"intValue":"3"}},{"key":"ok","value":{"boolValue":true}}]}}');
+ * assert.ok(JSON.stringify(v) === '{"kvlistValue":{"values":[{"key":"n","value":{"intValue":"3"}},{"key":"ok","value":{"boolValue":true}}]}}');
  * ```
  */
 export function otlpValue(value: unknown, depth = 0): OtlpAnyValue {
@@ -109,11 +111,12 @@ const SPAN_KEYS = ["span_id", "spanId", "span.id"];
  * ```ts
  * import { otlpPreset } from "./otlp.ts";
  * import { createRecord } from "../../../../src/core/record.ts";
+ * import assert from "node:assert/strict";
  * const preset = otlpPreset({ resource: { "service.name": "payments" } });
  * const record = createRecord({ time: 1, level: 40, logger: "pay", message: "boom", fields: { n: 1 } });
  * const body = JSON.parse(preset.body([preset.item(record)], [record]));
  * const log = body.resourceLogs[0].scopeLogs[0].logRecords[0];
- * console.assert(log.timeUnixNano === "1000000" && log.severityNumber === 17 && log.body.stringValue === "boom");
+ * assert.ok(log.timeUnixNano === "1000000" && log.severityNumber === 17 && log.body.stringValue === "boom");
  * ```
  */
 export function otlpPreset(options: OtlpOptions): HttpPreset {
