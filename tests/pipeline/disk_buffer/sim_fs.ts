@@ -3,7 +3,8 @@
  * al., OSDI 2014) and Vector's buffer model (vectordotdev/vector#25639): what a process
  * wrote lives in the page cache until `sync` (file data) or `syncDir` (names); a crash
  * either keeps the page cache (kill -9) or loses what was not synced (power loss), where
- * each 512-byte sector written since the last sync comes back old, new or as garbage, and
+ * each 512-byte sector written since the last sync comes back old, new or as garbage (in
+ * the bytes written only: powersafe overwrite), and
  * each name created or removed since the last directory sync may or may not have stuck.
  * It can also crash in the middle of any call (a write then lands partly).
  *
@@ -148,20 +149,17 @@ export class SimFs implements BufferFs {
       const out = new Uint8Array(length);
       for (let at = 0; at < length; at += SECTOR) {
         const end = Math.min(length, at + SECTOR);
-        if (end <= disk.length && same(now, disk, at, end)) {
-          out.set(disk.subarray(at, end), at); // synced and not written since
-          continue;
-        }
+        // Each sector written since the last sync comes back old, new or as garbage — but
+        // only in the bytes that were written: a write never damages bytes it did not cover
+        // (SQLite's "powersafe overwrite", which today's disks and file systems provide).
         const roll = random();
-        if (roll < 0.1) {
-          for (let i = at; i < end; i++) out[i] = Math.floor(random() * 256); // garbage
-        } else if (roll < 0.55 && end <= disk.length) {
-          out.set(disk.subarray(at, end), at); // the old sector
-        } else if (end <= now.length) {
-          out.set(now.subarray(at, end), at); // the new sector was written back
-        } else if (end <= disk.length) {
-          out.set(disk.subarray(at, end), at);
-        } // else zeros: an extent allocated, never written
+        for (let i = at; i < end; i++) {
+          const written = i >= disk.length || i >= now.length || now[i] !== disk[i];
+          if (!written) out[i] = disk[i]!;
+          else if (roll < 0.1) out[i] = Math.floor(random() * 256);
+          else if (roll < 0.55) out[i] = i < disk.length ? disk[i]! : 0;
+          else out[i] = i < now.length ? now[i]! : disk[i] ?? 0;
+        }
       }
       inode.data = out;
       inode.durable = out.slice();
@@ -250,12 +248,6 @@ class SimHandle implements BufferFile {
     this.closed = true;
     this.fs.forget(this);
   }
-}
-
-function same(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  if (to > a.length || to > b.length) return false;
-  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function baseName(path: string): string {
