@@ -58,7 +58,7 @@ export type {
 export { type ComponentHealth, Pipeline, type PipelineOptions } from "./src/pipeline/pipeline.ts";
 export { type FormatterLookup } from "./src/plugin/types.ts";
 export { Metrics, Series } from "./src/pipeline/metrics.ts";
-export { type DiskBufferStatus, type SinkStatus } from "./src/pipeline/sink_node.ts";
+export { type DiskBufferStatus, type SinkStatus } from "./src/pipeline/sink_status.ts";
 export { DeliveryError } from "./src/plugin/delivery_error.ts";
 export { definePlugin } from "./src/plugin/define_plugin.ts";
 export { PluginError } from "./src/plugin/plugin_error.ts";

@@ -18,7 +18,9 @@ import type {
 } from "../plugin/types.ts";
 import { createInternalLog } from "./internal_log.ts";
 import { Metrics } from "./metrics.ts";
-import { SinkNode, type SinkNodeOptions, type SinkStatus, type Target } from "./sink_node.ts";
+import { SinkNode, type SinkNodeOptions } from "./sink_node.ts";
+import type { SinkStatus } from "./sink_status.ts";
+import type { Target } from "./target.ts";
 import { join } from "node:path";
 import { ProcessorNode } from "./processor_node.ts";
 import { LiveSourceContext, type SourceEntry } from "./source_node.ts";

@@ -8,7 +8,7 @@
 import type { LogRecord } from "../core/record.ts";
 import type { Processor } from "../plugin/types.ts";
 import type { Series } from "./metrics.ts";
-import type { Target } from "./sink_node.ts";
+import type { Target } from "./target.ts";
 
 /** One processor between its inputs and its targets; a throwing processor drops the record. */
 export class ProcessorNode implements Target {

@@ -9,15 +9,15 @@ import type { LogRecord } from "../core/record.ts";
 import type { BufferConfig } from "../config/types.ts";
 import type { InternalLog, Sink } from "../plugin/types.ts";
 import type { Metrics, Series } from "./metrics.ts";
+import type { Target } from "./target.ts";
+import type { DiskBufferStatus, SinkStatus } from "./sink_status.ts";
 import { DeliveryError } from "../plugin/delivery_error.ts";
 import { estimateRecordBytes } from "./record_bytes.ts";
-import { DiskBuffer } from "./disk_buffer/disk_buffer.ts";
-
-/** Anything records can be pushed into: a sink node or a processor node. */
-export interface Target {
-  /** Routes one record. `local` marks in-process log calls, which must never wait. */
-  push(record: LogRecord, local: boolean): void;
-}
+import { AckWaiters } from "./ack_waiters.ts";
+import { RecordQueue } from "./record_queue.ts";
+import { beforeDeadline } from "../core/before_deadline.ts";
+import { RETRY_INITIAL, RETRY_MAX } from "./retry.ts";
+import { SinkDisk } from "./sink_disk.ts";
 
 /** The part of `batch` an error says was not delivered (the whole batch unless it says). */
 function undeliveredOf(error: unknown, batch: LogRecord[]): LogRecord[] {
@@ -25,34 +25,6 @@ function undeliveredOf(error: unknown, batch: LogRecord[]): LogRecord[] {
   if (!Array.isArray(records)) return batch;
   const failed = new Set(records);
   return batch.filter((record) => failed.has(record));
-}
-
-/** What the pipeline reports about a sink (for `/ready`, `/metrics` and tests). */
-export interface SinkStatus {
-  /** The sink's id. */
-  readonly id: string;
-  /** Its minimum level. */
-  readonly level: number;
-  /** Records waiting in its queue. */
-  readonly depth: number;
-  /** Estimated bytes waiting in its queue. */
-  readonly queuedBytes: number;
-  /** Whether the queue is at its bound. */
-  readonly saturated: boolean;
-  /** Why it is unhealthy, or `undefined`. */
-  readonly problem: string | undefined;
-  /** The disk buffer's state, for a sink with `buffer.type: disk`. */
-  readonly disk: DiskBufferStatus | undefined;
-}
-
-/** What `/metrics` shows of a sink's disk buffer. */
-export interface DiskBufferStatus {
-  /** Bytes of its segment files (what `max_bytes` bounds). */
-  readonly bytes: number;
-  /** Records in it not yet delivered (in flight included). */
-  readonly records: number;
-  /** Seconds since the oldest of them was appended (0 when empty). */
-  readonly oldestAge: number;
 }
 
 /** Options of a {@linkcode SinkNode}. */
@@ -69,8 +41,6 @@ export interface SinkNodeOptions {
   diskDir?: string;
 }
 
-const RETRY_INITIAL = 100;
-const RETRY_MAX = 5_000;
 /**
  * Sync sinks write once this much is queued, without waiting for the timer. Small batches die
  * young: with 256 KiB batches (~3,300 records surviving a scavenge) V8 grew its young
@@ -78,24 +48,6 @@ const RETRY_MAX = 5_000;
  * (bench/RESULTS.md), at no gain in throughput.
  */
 const SYNC_BATCH_BYTES = 16 * 1024;
-/**
- * Most records in one disk-buffer frame: a log call in a tight loop never yields to the
- * microtask that appends, so the pending frame is appended at this size instead.
- */
-const FRAME_RECORDS = 4096;
-/** Most bytes of frames a disk-buffered sink reads back for one batch. */
-const DISK_BATCH_BYTES = 4 * 1024 * 1024;
-/** How often a disk buffer's oldest-record age is refreshed when it does not sync on a timer. */
-const DISK_TICK = 1000;
-
-/** One acknowledgement waiting for a sink (see `SinkNode.whenSafe`). */
-interface AckWaiter {
-  position: number;
-  losses: number;
-  resolve(safe: boolean): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 /**
  * Queues records for one sink and writes them in batches: synchronously when the sink
  * offers `writeSync` (files, consoles), otherwise with one asynchronous write in flight.
@@ -116,13 +68,7 @@ export class SinkNode implements Target, SinkStatus {
   readonly #metrics: Metrics;
   readonly #log: SinkNodeOptions["log"];
 
-  #queue: LogRecord[] = [];
-  #bytes = 0;
-  /**
-   * What each queued record was charged: a caller may change a record's fields after logging
-   * it, so dropping the oldest subtracts what was added, not a new estimate.
-   */
-  #charges: number[] = [];
+  readonly #queue = new RecordQueue();
   /**
    * A failed batch waiting to be written again, ahead of the queue. It is kept apart so the
    * queue keeps its bound while a write is out: a retry never makes room for more.
@@ -146,25 +92,9 @@ export class SinkNode implements Target, SinkStatus {
   #batchStart = 0;
   /** Records of the batch being written (memory), not counted in `depth` meanwhile. */
   #inflight = 0;
-  #ackWaiters: AckWaiter[] = [];
+  readonly #acks = new AckWaiters();
 
-  readonly #disk: DiskBuffer | undefined;
-  /** Records waiting for the disk buffer's next append (the next microtask). */
-  #pending: LogRecord[] = [];
-  /** A frame the disk refused (full, failing): appended again before anything else. */
-  #unwritten: LogRecord[] = [];
-  #committing = false;
-  /** Records appended to the disk buffer, ever. */
-  #committed = 0;
-  /** Whether a batch read from the disk buffer is out (being written or retried). */
-  #diskOpen = false;
-  #diskTimer: ReturnType<typeof setInterval> | undefined;
-  #appendRetry: ReturnType<typeof setTimeout> | undefined;
-  #appendBackoff = RETRY_INITIAL;
-  #syncDue = false;
-  readonly #diskSeries: { corrupt: Series; aside: Series; errors: Series } | undefined;
-  #seenCorrupt = 0;
-  #seenAside = 0;
+  readonly #disk: SinkDisk | undefined;
 
   readonly #in: Series;
   readonly #out: Series;
@@ -183,92 +113,42 @@ export class SinkNode implements Target, SinkStatus {
     this.#metrics = options.metrics;
     this.#log = options.log;
     const labels = { component: this.id, kind: "sink" };
-    this.#in = options.metrics.counter(
-      "records_in_total",
-      "Records accepted by a component.",
-      labels,
-    );
-    this.#out = options.metrics.counter(
-      "records_out_total",
-      "Records delivered by a component.",
-      labels,
-    );
-    this.#errors = options.metrics.counter(
-      "component_errors_total",
-      "Failed operations of a component.",
-      labels,
-    );
+    const counter = (name: string, help: string) => options.metrics.counter(name, help, labels);
+    this.#in = counter("records_in_total", "Records accepted by a component.");
+    this.#out = counter("records_out_total", "Records delivered by a component.");
+    this.#errors = counter("component_errors_total", "Failed operations of a component.");
     const disk = options.buffer.disk;
     if (disk) {
-      const notice = (message: string) =>
-        this.#log.warnOnce(
-          `sink:${this.id}:buffer:${message}`,
-          `Disk buffer of sink "${this.id}": ${message}`,
-        );
-      this.#disk = DiskBuffer.open({
+      this.#disk = new SinkDisk({
+        id: this.id,
         dir: options.diskDir!,
-        fsync: disk.fsync,
-        // A quarter of the bound: deletion is per segment, so at most that much of the
-        // bound is taken by delivered frames of a segment not yet finished.
-        segmentBytes: Math.max(
-          64 * 1024,
-          Math.min(64 * 1024 * 1024, Math.floor(this.#maxBytes / 4)),
-        ),
-        notice,
+        config: disk,
+        maxBytes: this.#maxBytes,
+        metrics: options.metrics,
+        log: this.#log,
+        errors: this.#errors,
+        isClosed: () => this.#closed,
+        afterCommit: () => {
+          this.#settleAcks();
+          this.#wake();
+          if (this.#writing === undefined && this.#timer === undefined && !this.#closed) {
+            this.#schedule(this.#failingSince ? this.#backoff : this.#maxWait);
+          }
+        },
       });
-      const component = { component: this.id };
-      this.#diskSeries = {
-        corrupt: options.metrics.counter(
-          "buffer_corrupt_frames_total",
-          "Damaged regions a disk buffer found and skipped (torn tails, bad checksums).",
-          component,
-        ),
-        aside: options.metrics.counter(
-          "buffer_segments_moved_aside_total",
-          "Disk buffer segments that could not be read and were moved aside.",
-          component,
-        ),
-        errors: options.metrics.counter(
-          "buffer_errors_total",
-          "Disk buffer appends and syncs that failed (the records were kept and retried).",
-          component,
-        ),
-      };
-      options.metrics.counter(
-        "buffer_replayed_records_total",
-        "Records a disk buffer found at start-up and delivers again.",
-        component,
-      ).inc(this.#disk.pendingRecords);
-      options.metrics.counter(
-        "buffer_possible_duplicates_total",
-        "Replayed records that were being delivered when the previous run stopped (maybe delivered twice).",
-        component,
-      ).inc(Math.min(this.#disk.possibleDuplicates, this.#disk.pendingRecords));
-      this.#countDamage();
-      if (this.#disk.pendingRecords > 0) {
+      if (this.#disk.stored > 0) {
         this.#log.info(
-          `Sink "${this.id}" resumes ${this.#disk.pendingRecords} records from its disk buffer`,
+          `Sink "${this.id}" resumes ${this.#disk.stored} records from its disk buffer`,
         );
         this.#schedule(0);
       }
-      this.#diskTimer = setInterval(
-        this.#onDiskTick,
-        disk.fsync === "interval" ? disk.fsync_interval : DISK_TICK,
-      );
-      Deno.unrefTimer(this.#diskTimer as unknown as number);
     }
   }
 
   /** The disk buffer's state, for `/metrics` (`undefined` with a memory buffer). */
   get disk(): DiskBufferStatus | undefined {
-    const disk = this.#disk;
-    if (!disk || this.#closed) return undefined;
-    const oldest = disk.oldestTime();
-    return {
-      bytes: disk.diskBytes,
-      records: disk.pendingRecords,
-      oldestAge: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest) / 1000,
-    };
+    if (!this.#disk || this.#closed) return undefined;
+    return this.#disk.status;
   }
 
   /** The position after the last record accepted: what an acknowledgement waits for. */
@@ -291,154 +171,36 @@ export class SinkNode implements Target, SinkStatus {
   whenSafe(position: number, losses: number, deadline: number): Promise<boolean> {
     if (this.#losses !== losses) return Promise.resolve(false);
     if (this.#resolved() >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter: AckWaiter = {
-        position,
-        losses,
-        resolve,
-        timer: setTimeout(() => {
-          this.#ackWaiters = this.#ackWaiters.filter((w) => w !== waiter);
-          resolve(false);
-        }, Math.max(0, deadline - Date.now())),
-      };
-      this.#ackWaiters.push(waiter);
-    });
+    return this.#acks.wait(position, losses, deadline);
   }
 
   /** How far every record is safe (disk) or settled (memory: delivered, dropped or handed off). */
   #resolved(): number {
-    if (this.#disk) return this.#committed;
+    if (this.#disk) return this.#disk.committed;
     if (this.#inflight > 0 || this.#retry.length > 0) return this.#batchStart;
     return this.#accepted - this.#queue.length;
   }
 
   #settleAcks(): void {
-    if (this.#ackWaiters.length === 0) return;
-    const resolved = this.#resolved();
-    const losses = this.#losses;
-    const left: AckWaiter[] = [];
-    for (const waiter of this.#ackWaiters) {
-      if (waiter.losses !== losses || resolved >= waiter.position) {
-        clearTimeout(waiter.timer);
-        waiter.resolve(waiter.losses === losses);
-      } else left.push(waiter);
-    }
-    this.#ackWaiters = left;
-  }
-
-  readonly #onDiskTick = (): void => {
-    if (this.#closed) return;
-    if (this.#syncDue && this.#disk && !this.#committing) {
-      this.#syncDue = false;
-      try {
-        this.#disk.sync();
-      } catch (error) {
-        this.#diskError("sync", error);
-      }
-    }
-  };
-
-  #diskError(what: string, error: unknown): void {
-    this.#errors.value++;
-    this.#diskSeries!.errors.value++;
-    this.#log.warnOnce(
-      `sink:${this.id}:buffer:${what}`,
-      `Cannot ${what} the disk buffer of sink "${this.id}"`,
-      error,
-    );
-  }
-
-  #countDamage(): void {
-    const disk = this.#disk!;
-    const series = this.#diskSeries!;
-    series.corrupt.value += disk.corruptFrames - this.#seenCorrupt;
-    this.#seenCorrupt = disk.corruptFrames;
-    series.aside.value += disk.movedAside.length - this.#seenAside;
-    this.#seenAside = disk.movedAside.length;
-  }
-
-  /**
-   * Appends what is pending to the disk buffer (a frame refused before goes first). On a
-   * failure (disk full, I/O error) the records are kept, the buffer counts as full (sources
-   * wait), and the append is tried again with back-off.
-   */
-  #commit(): void {
-    const disk = this.#disk!;
-    if (this.#closed && !this.#committing) return;
-    this.#committing = false;
-    if (this.#appendRetry !== undefined) return; // the retry timer appends
-    while (this.#unwritten.length > 0 || this.#pending.length > 0) {
-      const batch = this.#unwritten.length > 0 ? this.#unwritten : this.#pending;
-      try {
-        disk.append(batch);
-      } catch (error) {
-        if (batch === this.#pending) {
-          this.#unwritten = this.#pending;
-          this.#pending = [];
-        }
-        this.#diskError("append to", error);
-        this.#appendRetry = setTimeout(() => {
-          this.#appendRetry = undefined;
-          if (!this.#closed) this.#commit();
-        }, this.#appendBackoff);
-        this.#appendBackoff = Math.min(RETRY_MAX, this.#appendBackoff * 2);
-        return;
-      }
-      this.#appendBackoff = RETRY_INITIAL;
-      if (batch === this.#unwritten) this.#unwritten = [];
-      else this.#pending = [];
-      this.#committed += batch.length;
-      this.#syncDue = true;
-    }
-    this.#settleAcks();
-    this.#wake();
-    if (this.#writing === undefined && this.#timer === undefined && !this.#closed) {
-      this.#schedule(this.#failingSince ? this.#backoff : this.#maxWait);
-    }
-  }
-
-  /** A record for the disk buffer: into the next frame, appended at the next microtask. */
-  #pushDisk(record: LogRecord, local: boolean): void {
-    if (this.saturated && (local || this.#whenFull === "drop_newest" || this.#released)) {
-      // A log call cannot wait, and drop_newest does not: counted, said once.
-      this.#drop("buffer_full", 1, !local);
-      this.#log.warnOnce(
-        `sink:${this.id}:buffer_full`,
-        `The disk buffer of sink "${this.id}" is full (max_bytes ${this.#maxBytes}); records are dropped`,
-      );
-      return;
-    }
-    this.#accepted++;
-    this.#pending.push(record);
-    if (this.#pending.length >= FRAME_RECORDS) this.#commit();
-    else if (!this.#committing) {
-      this.#committing = true;
-      queueMicrotask(() => {
-        if (this.#committing) this.#commit();
-      });
-    }
+    this.#acks.settle(this.#resolved(), this.#losses);
   }
 
   /** Records waiting in the queue (a batch waiting to be retried included). */
   get depth(): number {
-    if (this.#disk) {
-      return this.#disk.pendingRecords + this.#pending.length + this.#unwritten.length;
-    }
+    if (this.#disk) return this.#disk.depth;
     return this.#queue.length + this.#retry.length;
   }
 
   /** Estimated bytes waiting in the queue (a batch waiting to be retried included). */
   get queuedBytes(): number {
-    if (this.#disk) return this.#disk.pendingBytes;
-    return this.#bytes + this.#retryBytes;
+    if (this.#disk) return this.#disk.queuedBytes;
+    return this.#queue.bytes + this.#retryBytes;
   }
 
   /** Whether the queue is at its bound. */
   get saturated(): boolean {
-    if (this.#disk) {
-      return this.#unwritten.length > 0 || this.#disk.diskBytes >= this.#maxBytes;
-    }
-    return this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes;
+    if (this.#disk) return this.#disk.saturated;
+    return this.#queue.length >= this.#maxRecords || this.#queue.bytes >= this.#maxBytes;
   }
 
   /** Why the sink is not healthy, or `undefined` when it is. */
@@ -446,12 +208,10 @@ export class SinkNode implements Target, SinkStatus {
     if (this.#failingSince) {
       return `failing since ${new Date(this.#failingSince).toISOString()}: ${this.#lastError}`;
     }
-    if (this.#disk && this.saturated) {
-      return this.#unwritten.length > 0
-        ? `disk buffer cannot append (${this.#unwritten.length} records waiting in memory)`
-        : `disk buffer full (${this.#disk.diskBytes} of ${this.#maxBytes} bytes)`;
+    if (this.#disk?.saturated) return this.#disk.problem;
+    if (this.saturated) {
+      return `queue full (${this.#queue.length} records, ${this.#queue.bytes} bytes)`;
     }
-    if (this.saturated) return `queue full (${this.#queue.length} records, ${this.#bytes} bytes)`;
     return undefined;
   }
 
@@ -464,19 +224,23 @@ export class SinkNode implements Target, SinkStatus {
       return;
     }
     if (this.#disk) {
-      this.#pushDisk(record, local);
+      if (this.#disk.saturated && (local || this.#whenFull === "drop_newest" || this.#released)) {
+        // A log call cannot wait, and drop_newest does not: counted, said once.
+        this.#drop("buffer_full", 1, !local);
+        this.#disk.warnFull();
+        return;
+      }
+      this.#accepted++;
+      this.#disk.add(record);
       return;
     }
-    if (this.#queue.length >= this.#maxRecords || this.#bytes >= this.#maxBytes) {
+    if (this.#queue.length >= this.#maxRecords || this.#queue.bytes >= this.#maxBytes) {
       if (local && !this.#makeRoom(record)) return;
     }
     this.#accepted++;
-    const charge = estimateRecordBytes(record);
     this.#queue.push(record);
-    this.#charges.push(charge);
-    this.#bytes += charge;
     if (this.#sync) {
-      if (this.#bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
+      if (this.#queue.bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
       else if (this.#timer === undefined) this.#schedule(this.#maxWait);
     } else if (this.#writing === undefined) {
       // A half-full queue does not wait for max_wait: waiting longer would only end in drops.
@@ -511,10 +275,10 @@ export class SinkNode implements Target, SinkStatus {
    */
   async flush(deadline: number): Promise<boolean> {
     let tried = false;
-    if (this.#disk) this.#commit();
+    this.#disk?.commit();
     while (Date.now() < deadline) {
       if (this.#writing) {
-        await raceDeadline(this.#writing, deadline);
+        await beforeDeadline(this.#writing, deadline, undefined);
         continue;
       }
       if (this.depth === 0) break;
@@ -537,7 +301,7 @@ export class SinkNode implements Target, SinkStatus {
       else this.#startAsync();
     }
     const done = this.depth === 0 && this.#writing === undefined;
-    if (this.#disk && !this.#closed) this.#syncDisk();
+    if (this.#disk && !this.#closed) this.#disk.sync();
     try {
       await this.#sink.flush?.();
     } catch (error) {
@@ -557,30 +321,19 @@ export class SinkNode implements Target, SinkStatus {
     this.#clearTimer();
     if (this.#disk) {
       // What is on disk is not lost: the next start delivers it.
-      this.#commit();
+      this.#disk.commit();
       if (this.#sync && !this.#failingSince) this.#drainSync();
-      this.#syncDisk();
-      return this.#pending.length + this.#unwritten.length;
+      this.#disk.sync();
+      return this.#disk.unsent;
     }
     if (this.#sync && !this.#failingSince) this.#drainSync();
     return this.depth;
   }
 
-  /** Syncs the disk buffer unless its policy is `never` (flush, exit, close). */
-  #syncDisk(): void {
-    if (!this.#disk || this.#closed || this.#syncDue === false) return;
-    this.#syncDue = false;
-    try {
-      this.#disk.sync();
-    } catch (error) {
-      this.#diskError("sync", error);
-    }
-  }
-
   /** Whether there is something to write now (a disk buffer's refused frame is not). */
   #hasWork(): boolean {
     if (!this.#disk) return this.depth > 0;
-    return this.#retry.length > 0 || this.#disk.pendingRecords > this.#disk.inFlight;
+    return this.#retry.length > 0 || this.#disk.readable;
   }
 
   /**
@@ -590,47 +343,24 @@ export class SinkNode implements Target, SinkStatus {
    */
   async #closeDisk(deadline: number): Promise<void> {
     const disk = this.#disk!;
-    this.#commit();
+    disk.commit();
     if (!this.#failingSince) await this.flush(deadline);
-    else if (this.#writing) await raceDeadline(this.#writing, deadline);
+    else if (this.#writing) await beforeDeadline(this.#writing, deadline, undefined);
     this.#closed = true;
     this.#clearTimer();
-    clearInterval(this.#diskTimer);
-    clearTimeout(this.#appendRetry);
-    const lost = this.#pending.length + this.#unwritten.length;
+    const lost = disk.stop();
     if (lost > 0) {
       this.#log.warnOnce(
         `sink:${this.id}:shutdown`,
         `Sink "${this.id}" shut down with ${lost} records its disk buffer could not take`,
       );
       this.#drop("disk_unavailable", lost);
-      this.#pending = [];
-      this.#unwritten = [];
     }
-    const left = disk.pendingRecords;
-    try {
-      disk.close();
-    } catch (error) {
-      this.#diskError("close", error);
-    }
-    if (left > 0) {
-      this.#log.info(
-        `Sink "${this.id}" keeps ${left} undelivered records in its disk buffer for the next start`,
-      );
-    }
+    disk.close();
     this.#wake();
     this.#settleAcks();
-    for (const waiter of this.#ackWaiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve(false);
-    }
-    this.#ackWaiters = [];
-    try {
-      await this.#sink[Symbol.asyncDispose]();
-    } catch (error) {
-      this.#errors.value++;
-      this.#log.warnOnce(`sink:${this.id}:close`, `Cannot close sink "${this.id}"`, error);
-    }
+    this.#acks.failAll();
+    await this.#dispose();
   }
 
   /** Flushes until `deadline`, counts what is left as dropped, and disposes the sink. */
@@ -646,13 +376,15 @@ export class SinkNode implements Target, SinkStatus {
         `Sink "${this.id}" shut down with ${left} undelivered records`,
       );
       this.#drop("shutdown_timeout", left);
-      this.#queue = [];
-      this.#charges = [];
-      this.#bytes = 0;
+      this.#queue.take();
       this.#retry = [];
       this.#retryBytes = 0;
     }
     this.#wake();
+    await this.#dispose();
+  }
+
+  async #dispose(): Promise<void> {
     try {
       await this.#sink[Symbol.asyncDispose]();
     } catch (error) {
@@ -668,7 +400,7 @@ export class SinkNode implements Target, SinkStatus {
       return true;
     }
     if (this.#whenFull === "drop_oldest") {
-      if (this.#queue.shift()) this.#bytes -= this.#charges.shift()!;
+      this.#queue.dropOldest();
       this.#drop("queue_full", 1);
       return true;
     }
@@ -716,19 +448,11 @@ export class SinkNode implements Target, SinkStatus {
     }
     if (this.#disk) {
       if (this.#closed) return [];
-      if (this.#pending.length > 0) this.#commit();
-      const batch = this.#disk.read(this.#maxRecords, DISK_BATCH_BYTES);
-      this.#countDamage();
-      if (!batch) return [];
-      this.#diskOpen = true;
-      return batch;
+      return this.#disk.read(this.#maxRecords);
     }
-    const batch = this.#queue;
+    const batch = this.#queue.take();
     this.#batchStart = this.#accepted - batch.length;
     this.#inflight = batch.length;
-    this.#queue = [];
-    this.#charges = [];
-    this.#bytes = 0;
     this.#wake();
     return batch;
   }
@@ -794,14 +518,8 @@ export class SinkNode implements Target, SinkStatus {
 
   /** A batch read from the disk buffer is done with (delivered, handed off or dropped): step 6. */
   #settleDisk(): void {
-    if (!this.#diskOpen || this.#retry.length > 0 || this.#closed) return;
-    this.#diskOpen = false;
-    try {
-      this.#disk!.ack();
-    } catch (error) {
-      this.#diskError("acknowledge in", error);
-    }
-    this.#wake();
+    if (!this.#disk || this.#retry.length > 0 || this.#closed) return;
+    if (this.#disk.settle()) this.#wake();
   }
 
   #failed(whole: LogRecord[], error: unknown): void {
@@ -860,7 +578,7 @@ export class SinkNode implements Target, SinkStatus {
     // queue stays bounded (and every record it cannot take is counted) when it fails too.
     for (const record of batch) fallback.push(record, true);
     // Removed from this disk buffer only once in the fallback's (when it has one).
-    if (fallback.#disk) fallback.#commit();
+    fallback.#disk?.commit();
   }
 
   /** Counts a drop; `acknowledged` unless the record was a log call's (no one waits on it). */
@@ -875,13 +593,4 @@ export class SinkNode implements Target, SinkStatus {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function raceDeadline(promise: Promise<void>, deadline: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    promise,
-    new Promise<void>((resolve) => timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))),
-  ]);
-  clearTimeout(timer);
 }

@@ -9,7 +9,8 @@ import type { LogRecord } from "../core/record.ts";
 import type { Counter, Formatter, PluginContext, Source, SourceContext } from "../plugin/types.ts";
 import type { FormatterSpec } from "../schema/schema.ts";
 import type { Metrics, Series } from "./metrics.ts";
-import type { SinkNode, Target } from "./sink_node.ts";
+import type { SinkNode } from "./sink_node.ts";
+import type { Target } from "./target.ts";
 
 const RESOLVED = Promise.resolve();
 
