@@ -13,7 +13,7 @@ import {
   processorFrameworkSchema,
   serverSchema,
   sinkFrameworkSchema,
-} from "./validate.ts";
+} from "./sections.ts";
 
 const DRAFT = "https://json-schema.org/draft/2020-12/schema";
 const SECTION_KIND = { sources: "source", processors: "processor", sinks: "sink" } as const;
