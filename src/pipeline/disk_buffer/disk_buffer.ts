@@ -10,6 +10,10 @@
  * - `ledger`: where delivery has got to (see `ledger.ts`), a hint that saves duplicates.
  * - `<name>.unreadable`: a segment that could not be opened or read, moved aside.
  *
+ * This module holds the positions and the order of operations; `survey.ts` reads a
+ * directory at open (what `sluice buffer check` reports), `segment_files.ts` opens, reads,
+ * deletes and moves aside the files, `frame.ts` and `ledger.ts` are the two formats.
+ *
  * ## The order of operations (docs/disk_buffer.md has the table of crashes between steps)
  *
  * Append, per batch of records:
@@ -45,9 +49,11 @@
  */
 
 import type { LogRecord } from "../../core/record.ts";
-import { type BufferFile, type BufferFs, denoBufferFs } from "./buffer_fs.ts";
-import { decodeRecords, encodeFrame, SegmentReader } from "./frame.ts";
+import { type BufferFs, denoBufferFs } from "./buffer_fs.ts";
+import { encodeFrame } from "./frame.ts";
 import { Ledger, type LedgerPosition } from "./ledger.ts";
+import { type Position, type Segment, SegmentFiles } from "./segment_files.ts";
+import { surveyBuffer } from "./survey.ts";
 
 /** When a disk buffer calls `fdatasync`: what an acknowledgement survives. */
 export type FsyncPolicy = "always" | "interval" | "never";
@@ -82,17 +88,6 @@ export class DiskBufferError extends Error {
   }
 }
 
-interface Segment {
-  id: number;
-  name: string;
-  size: number;
-}
-
-interface Position {
-  segment: number;
-  offset: number;
-}
-
 interface WindowFrame {
   segment: number;
   offset: number;
@@ -110,20 +105,8 @@ interface Outstanding {
   time: number;
 }
 
-const SEGMENT = /^(\d{20})\.seg$/;
 const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
-
-/** A segment's file name. */
-export function segmentName(id: number): string {
-  return `${String(id).padStart(20, "0")}.seg`;
-}
-
-/** The id of a segment file name, or `undefined` for any other name. */
-export function segmentId(name: string): number | undefined {
-  const match = SEGMENT.exec(name);
-  return match ? Number(match[1]) : undefined;
-}
 
 /**
  * One sink's disk buffer. Synchronous: every call is one or a few system calls on the page
@@ -151,12 +134,6 @@ export function segmentId(name: string): number | undefined {
  * ```
  */
 export class DiskBuffer {
-  /** Corrupt regions found (torn tails, flipped bits), since this buffer was opened. */
-  corruptFrames = 0;
-  /** Bytes in those regions. */
-  corruptBytes = 0;
-  /** Segments moved aside because they could not be read, since this buffer was opened. */
-  readonly movedAside: string[] = [];
   /**
    * Records the ledger said were in flight when the last run stopped: replayed, and possibly
    * delivered before (at-least-once). Exact after kill -9; after a power loss, more may be.
@@ -171,13 +148,9 @@ export class DiskBuffer {
   readonly #now: () => number;
   readonly #notice: (message: string) => void;
   readonly #ledger: Ledger;
-
-  /** Segments from the one holding the first unacknowledged frame to the one being written. */
-  #segments: Segment[] = [];
+  readonly #files: SegmentFiles;
   #nextId: number;
-  #writer: { segment: Segment; file: BufferFile } | undefined;
   #dirDirty = false;
-  #reader: { id: number; file: BufferFile; reader: SegmentReader } | undefined;
   #window: WindowFrame[] = [];
   #windowUsed = 0;
 
@@ -191,9 +164,6 @@ export class DiskBuffer {
   /** Records and frame bytes from `#readPos` on. */
   #aheadRecords = 0;
   #aheadBytes = 0;
-  #diskBytes = 0;
-  /** Corrupt regions found at open, so that reading them again does not count them twice. */
-  readonly #known = new Set<string>();
   #closed = false;
 
   private constructor(options: DiskBufferOptions) {
@@ -206,24 +176,10 @@ export class DiskBuffer {
     this.#notice = options.notice ?? (() => {});
     const fs = this.#fs;
     fs.mkdirp(this.#dir);
+    const files = this.#files = new SegmentFiles(this.#dir, fs, this.#notice);
 
-    // R1: the segments on disk, oldest first.
-    let maxId = 0;
-    const found: Segment[] = [];
-    for (const name of fs.list(this.#dir)) {
-      const id = segmentId(name);
-      if (id === undefined) {
-        const aside = /^(\d{20})\.seg\.unreadable$/.exec(name);
-        if (aside) maxId = Math.max(maxId, Number(aside[1]));
-        continue;
-      }
-      maxId = Math.max(maxId, id);
-      found.push({ id, name, size: 0 });
-    }
-    found.sort((a, b) => a.id - b.id);
-
-    // R2: the ledger; a damaged or missing one means "replay everything there is".
-    this.#ledger = new Ledger(fs.open(this.#path("ledger"), true));
+    // R1: the ledger; a damaged or missing one means "replay everything there is".
+    this.#ledger = new Ledger(fs.open(files.path("ledger"), true));
     const { position, damaged } = this.#ledger.read();
     if (damaged) {
       this.#notice(
@@ -232,44 +188,46 @@ export class DiskBuffer {
           : "the ledger is damaged; replaying every segment from its start (records may be replayed)",
       );
     }
-    const from = position?.segment ?? 0;
-    maxId = Math.max(maxId, from);
-    this.#nextId = maxId + 1;
 
-    // R3: segments wholly before the ledger were delivered; R1': sizes, or move aside.
-    for (const segment of found) {
-      if (segment.id < from) {
-        this.#remove(segment);
+    // R2: the segments and what they hold; unless `fsync: never` each is synced, since a run
+    // killed before its interval sync left them in the page cache only, and this run's syncs
+    // cover only its own.
+    const sync = this.#policy !== "never";
+    const survey = surveyBuffer({
+      names: fs.list(this.#dir),
+      open: (name) => fs.open(files.path(name), false),
+      from: position,
+      sync,
+    });
+    this.#nextId = survey.maxId + 1;
+
+    // R3: segments wholly before the ledger were delivered; unreadable ones are moved aside.
+    for (const name of survey.delivered) files.remove(name);
+    for (const found of survey.segments) {
+      const segment: Segment = { id: found.id, name: found.name, size: found.size };
+      if (found.error !== undefined) {
+        files.moveAside(segment, found.error);
         continue;
       }
-      try {
-        const file = fs.open(this.#path(segment.name), false);
-        try {
-          segment.size = file.size();
-        } finally {
-          file.close();
-        }
-      } catch (error) {
-        this.#moveAside(segment, error);
-        continue;
+      files.list.push(segment);
+      files.diskBytes += found.size;
+      this.#aheadRecords += found.records;
+      this.#aheadBytes += found.bytes;
+      for (const region of found.damage) {
+        files.damage(segment, region.offset, region.end, "no valid frame");
       }
-      this.#segments.push(segment);
     }
+    if (sync && files.list.length > 0) fs.syncDir(this.#dir);
 
-    // R4: where delivery resumes.
-    const first = this.#segments[0];
+    // R4: where delivery resumes; a segment the ledger points at the end of was delivered
+    // (the run stopped before step 7).
+    const first = survey.segments.find((s) => s.error === undefined);
     this.#ackPos = first === undefined
       ? { segment: this.#nextId, offset: 0 }
-      : first.id === from
-      ? { segment: first.id, offset: Math.min(position?.offset ?? 0, first.size) }
-      : { segment: first.id, offset: 0 };
+      : { segment: first.id, offset: first.start };
     this.#readPos = { ...this.#ackPos };
     this.possibleDuplicates = position?.inFlight ?? 0;
-
-    // R5: what is pending (and what is damaged), counted once here; a segment the ledger
-    // points at the end of was delivered (the run stopped before step 7).
-    this.#scan();
-    this.#deleteDelivered();
+    files.deleteBefore(this.#ackPos);
     if (this.possibleDuplicates > 0 && this.#aheadRecords > 0) {
       this.#notice(
         `replaying ${this.#aheadRecords} records; the first ${this.possibleDuplicates} were being delivered when the last run stopped and may arrive twice`,
@@ -298,7 +256,22 @@ export class DiskBuffer {
 
   /** Bytes of the segment files (what `max_bytes` bounds; delivered frames of a segment not yet deleted included). */
   get diskBytes(): number {
-    return this.#diskBytes;
+    return this.#files.diskBytes;
+  }
+
+  /** Corrupt regions found (torn tails, flipped bits), since this buffer was opened. */
+  get corruptFrames(): number {
+    return this.#files.corruptFrames;
+  }
+
+  /** Bytes in those regions. */
+  get corruptBytes(): number {
+    return this.#files.corruptBytes;
+  }
+
+  /** Segments moved aside because they could not be read, since this buffer was opened. */
+  get movedAside(): readonly string[] {
+    return this.#files.movedAside;
   }
 
   /** Records handed out by `read()` and not acknowledged yet. */
@@ -316,14 +289,18 @@ export class DiskBuffer {
     this.#assertOpen();
     const time = this.#now();
     const frame = encodeFrame(records, time);
-    let writer = this.#writer;
+    const files = this.#files;
+    let writer = files.writer;
     if (
       writer && writer.segment.size > 0 && writer.segment.size + frame.length > this.#segmentBytes
     ) {
       this.#leaveWriter();
       writer = undefined;
     }
-    if (!writer) writer = this.#openWriter();
+    if (!writer) {
+      writer = files.openWriter(this.#nextId++);
+      this.#dirDirty = true;
+    }
     const segment = writer.segment;
     const offset = segment.size;
     try {
@@ -331,12 +308,12 @@ export class DiskBuffer {
     } catch (error) {
       this.#abandonWrite(offset);
       throw new DiskBufferError(
-        `Cannot append to disk buffer segment ${this.#path(segment.name)}: ${messageOf(error)}`,
+        `Cannot append to disk buffer segment ${files.path(segment.name)}: ${messageOf(error)}`,
         { cause: error },
       );
     }
     segment.size += frame.length;
-    this.#diskBytes += frame.length;
+    files.diskBytes += frame.length;
     this.#aheadRecords += records.length;
     this.#aheadBytes += frame.length;
     this.#window.push({
@@ -362,7 +339,7 @@ export class DiskBuffer {
    */
   sync(): void {
     this.#assertOpen();
-    const writer = this.#writer;
+    const writer = this.#files.writer;
     try {
       writer?.file.sync();
       if (this.#dirDirty) {
@@ -373,7 +350,7 @@ export class DiskBuffer {
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: trust nothing more
       // to that file (https://lwn.net/Articles/752063/).
-      if (writer && writer === this.#writer) this.#closeWriter();
+      if (writer && writer === this.#files.writer) this.#files.closeWriter();
       throw new DiskBufferError(`Cannot sync disk buffer ${this.#dir}: ${messageOf(error)}`, {
         cause: error,
       });
@@ -387,21 +364,22 @@ export class DiskBuffer {
    */
   read(maxRecords: number, maxBytes: number): LogRecord[] | undefined {
     this.#assertOpen();
+    const files = this.#files;
     const pos = { ...this.#readPos };
     const parts: (readonly LogRecord[])[] = [];
     let count = 0;
     let bytes = 0;
     let time = 0;
     while (count < maxRecords && bytes < maxBytes) {
-      const segment = this.#segmentAtOrAfter(pos.segment);
+      const segment = files.atOrAfter(pos.segment);
       if (!segment) break;
       if (segment.id !== pos.segment) {
         pos.segment = segment.id;
         pos.offset = 0;
       }
       if (pos.offset >= segment.size) {
-        if (segment === this.#writer?.segment) break;
-        const next = this.#segmentAtOrAfter(segment.id + 1);
+        if (segment === files.writer?.segment) break;
+        const next = files.atOrAfter(segment.id + 1);
         if (!next) break;
         pos.segment = next.id;
         pos.offset = 0;
@@ -424,7 +402,7 @@ export class DiskBuffer {
         pos.offset = cached.end;
         continue;
       }
-      const result = this.#readFrame(segment, pos.offset);
+      const result = files.readFrame(segment, pos.offset);
       if (result === undefined) {
         // Moved aside, or shorter than recorded: nothing more to read in it.
         pos.offset = segment.size;
@@ -440,7 +418,7 @@ export class DiskBuffer {
     }
     this.#aheadRecords = Math.max(0, this.#aheadRecords - count);
     this.#aheadBytes = Math.max(0, this.#aheadBytes - bytes);
-    if (this.#caughtUp(pos)) {
+    if (files.caughtUp(pos)) {
       // Whatever the counts say, nothing is left ahead (a region that went bad after open).
       this.#aheadRecords = 0;
       this.#aheadBytes = 0;
@@ -489,12 +467,13 @@ export class DiskBuffer {
     if (cached && cached.segment === pos.segment && cached.offset === pos.offset) {
       return cached.time;
     }
-    for (let segment = this.#segmentAtOrAfter(pos.segment); segment;) {
+    const files = this.#files;
+    for (let segment = files.atOrAfter(pos.segment); segment;) {
       let offset = segment.id === pos.segment ? pos.offset : 0;
       for (;;) {
         let next;
         try {
-          next = this.#reader0(segment)?.next(offset);
+          next = files.reader(segment)?.next(offset);
         } catch {
           break; // the next read() moves it aside and says so
         }
@@ -502,7 +481,7 @@ export class DiskBuffer {
         if ("frame" in next) return next.frame.time;
         offset = next.corrupt.end;
       }
-      segment = this.#segmentAtOrAfter(segment.id + 1);
+      segment = files.atOrAfter(segment.id + 1);
     }
     return undefined;
   }
@@ -514,38 +493,14 @@ export class DiskBuffer {
       if (this.#policy !== "never") this.sync();
     } finally {
       this.#closed = true;
-      this.#closeWriter();
-      this.#closeReader();
+      this.#files.closeWriter();
+      this.#files.closeReader();
       this.#ledger.close();
     }
   }
 
-  #path(name: string): string {
-    return `${this.#dir}/${name}`;
-  }
-
   #assertOpen(): void {
     if (this.#closed) throw new DiskBufferError(`The disk buffer ${this.#dir} is closed`);
-  }
-
-  #segmentAtOrAfter(id: number): Segment | undefined {
-    for (const segment of this.#segments) if (segment.id >= id) return segment;
-    return undefined;
-  }
-
-  #caughtUp(pos: Position): boolean {
-    const last = this.#segments[this.#segments.length - 1];
-    return last === undefined || (pos.segment >= last.id && pos.offset >= last.size);
-  }
-
-  #openWriter(): { segment: Segment; file: BufferFile } {
-    const segment: Segment = { id: this.#nextId++, name: "", size: 0 };
-    segment.name = segmentName(segment.id);
-    const file = this.#fs.open(this.#path(segment.name), true);
-    this.#segments.push(segment);
-    this.#dirDirty = true;
-    this.#writer = { segment, file };
-    return this.#writer;
   }
 
   /**
@@ -554,165 +509,32 @@ export class DiskBuffer {
    */
   #leaveWriter(): void {
     if (this.#policy !== "never") this.sync();
-    this.#closeWriter();
-  }
-
-  #closeWriter(): void {
-    const writer = this.#writer;
-    if (!writer) return;
-    this.#writer = undefined;
-    try {
-      writer.file.close();
-    } catch {
-      // Closing a file we will not write again: nothing depends on it.
-    }
+    this.#files.closeWriter();
   }
 
   /** After a failed write at `offset`: cut the segment back, or give it up. */
   #abandonWrite(offset: number): void {
-    const writer = this.#writer!;
+    const files = this.#files;
+    const writer = files.writer!;
     try {
       writer.file.truncate(offset);
     } catch {
       // The tail may hold part of the frame: readers skip it as damage. Never write after it.
       try {
         const size = writer.file.size();
-        this.#diskBytes += Math.max(0, size - writer.segment.size);
+        files.diskBytes += Math.max(0, size - writer.segment.size);
         writer.segment.size = Math.max(size, writer.segment.size);
       } catch {
         // Size unknown: readers stop at the size recorded.
       }
-      this.#closeWriter();
+      files.closeWriter();
     }
-  }
-
-  #closeReader(): void {
-    const reader = this.#reader;
-    if (!reader) return;
-    this.#reader = undefined;
-    try {
-      reader.file.close();
-    } catch {
-      // Read-only use: nothing to lose.
-    }
-  }
-
-  /** The reader of `segment`, opened on demand, sized to what is written; moved aside on failure. */
-  #reader0(segment: Segment): SegmentReader | undefined {
-    if (this.#reader?.id !== segment.id) {
-      this.#closeReader();
-      try {
-        const file = this.#fs.open(this.#path(segment.name), false);
-        this.#reader = { id: segment.id, file, reader: new SegmentReader(file, segment.size) };
-      } catch (error) {
-        this.#moveAside(segment, error);
-        return undefined;
-      }
-    }
-    const reader = this.#reader!.reader;
-    reader.size = segment.size;
-    return reader;
-  }
-
-  /** The frame at `offset` of `segment` decoded, or the damage there skipped and counted. */
-  #readFrame(
-    segment: Segment,
-    offset: number,
-  ): { records: LogRecord[]; time: number; end: number } | { end: number } | undefined {
-    const reader = this.#reader0(segment);
-    if (!reader) return undefined;
-    let next;
-    try {
-      next = reader.next(offset);
-    } catch (error) {
-      this.#moveAside(segment, error);
-      return undefined;
-    }
-    if (!next) return undefined;
-    if ("frame" in next) {
-      try {
-        return {
-          records: decodeRecords(next.frame.payload),
-          time: next.frame.time,
-          end: next.frame.end,
-        };
-      } catch (error) {
-        this.#damage(segment, offset, next.frame.end, messageOf(error));
-        return { end: next.frame.end };
-      }
-    }
-    this.#damage(segment, offset, next.corrupt.end, "no valid frame");
-    return { end: next.corrupt.end };
-  }
-
-  #damage(segment: Segment, offset: number, end: number, why: string): void {
-    const key = `${segment.id}:${offset}`;
-    if (this.#known.has(key)) return;
-    this.#known.add(key);
-    this.corruptFrames++;
-    this.corruptBytes += end - offset;
-    const tail = end >= segment.size && segment !== this.#writer?.segment;
-    this.#notice(
-      `skipped ${end - offset} corrupt bytes at offset ${offset} of segment ${
-        this.#path(segment.name)
-      } (${tail ? "a torn tail" : why}); reading resumes at the next valid frame`,
-    );
-  }
-
-  /**
-   * R5: counts what is pending from the ack position on and reports damage once. Unless
-   * `fsync: never`, it also syncs each segment and the directory: a run killed before its
-   * interval sync left them in the page cache only, and this run's syncs cover only its own.
-   */
-  #scan(): void {
-    const sync = this.#policy !== "never";
-    for (const segment of [...this.#segments]) {
-      let offset = segment.id === this.#ackPos.segment ? this.#ackPos.offset : 0;
-      this.#diskBytes += segment.size;
-      const reader = this.#reader0(segment);
-      if (!reader) continue;
-      try {
-        if (sync) this.#reader!.file.sync();
-        for (;;) {
-          const next = reader.next(offset);
-          if (!next) break;
-          if ("frame" in next) {
-            this.#aheadRecords += next.frame.count;
-            this.#aheadBytes += next.frame.end - next.frame.offset;
-            offset = next.frame.end;
-          } else {
-            this.#damage(segment, offset, next.corrupt.end, "no valid frame");
-            offset = next.corrupt.end;
-          }
-        }
-      } catch (error) {
-        this.#moveAside(segment, error);
-      }
-    }
-    this.#closeReader();
-    if (sync && this.#segments.length > 0) this.#fs.syncDir(this.#dir);
   }
 
   /** Steps 6 and 7: the ledger, then the segments wholly delivered. */
   #advance(): void {
     this.#writeLedger();
-    this.#deleteDelivered();
-  }
-
-  /** Step 7: deletes the segments wholly before the ack position (never the one being written). */
-  #deleteDelivered(): void {
-    const pos = this.#ackPos;
-    while (this.#segments.length > 0) {
-      const segment = this.#segments[0]!;
-      if (segment === this.#writer?.segment) break;
-      const before = segment.id < pos.segment ||
-        (segment.id === pos.segment && pos.offset >= segment.size);
-      if (!before) break;
-      this.#segments.shift();
-      if (this.#reader?.id === segment.id) this.#closeReader();
-      this.#diskBytes -= segment.size;
-      this.#remove(segment);
-    }
+    this.#files.deleteBefore(this.#ackPos); // step 7, always after step 6
   }
 
   #writeLedger(): void {
@@ -727,39 +549,6 @@ export class DiskBuffer {
       // The ledger only saves duplicates: losing a write of it loses nothing.
       this.#notice(`cannot write the ledger of ${this.#dir}: ${messageOf(error)}`);
     }
-  }
-
-  #remove(segment: Segment): void {
-    try {
-      this.#fs.remove(this.#path(segment.name));
-    } catch (error) {
-      this.#notice(
-        `cannot delete delivered segment ${this.#path(segment.name)}: ${messageOf(error)}`,
-      );
-    }
-  }
-
-  #moveAside(segment: Segment, error: unknown): void {
-    const index = this.#segments.indexOf(segment);
-    if (index !== -1) {
-      this.#segments.splice(index, 1);
-      if (this.#writer?.segment === segment) this.#closeWriter();
-      this.#diskBytes -= segment.size;
-    }
-    if (this.#reader?.id === segment.id) this.#closeReader();
-    const aside = `${segment.name}.unreadable`;
-    let where = this.#path(aside);
-    try {
-      this.#fs.rename(this.#path(segment.name), where);
-    } catch (renameError) {
-      where = `nowhere (${messageOf(renameError)}); it is left as it is`;
-    }
-    this.movedAside.push(segment.name);
-    this.#notice(
-      `cannot read segment ${this.#path(segment.name)} (${
-        messageOf(error)
-      }); moved it aside to ${where}: its records are not replayed`,
-    );
   }
 }
 
