@@ -3,6 +3,7 @@ import { createRecord, type LogRecord, type Sink } from "../../mod.ts";
 import { createInternalLog } from "../../src/pipeline/internal_log.ts";
 import { Metrics } from "../../src/pipeline/metrics.ts";
 import { SinkNode } from "../../src/pipeline/sink_node.ts";
+import { estimateRecordBytes } from "../../src/pipeline/record_bytes.ts";
 import { DeliveryError } from "../../src/plugin/delivery_error.ts";
 import type { WhenFull } from "../../src/config/types.ts";
 
@@ -82,6 +83,38 @@ Deno.test("sink_node drop_newest and drop_oldest count every drop by reason", as
     );
     assert.equal(metrics.sum("records_dropped_total", { reason: "queue_full" }), 6);
   }
+});
+
+Deno.test("drop_oldest with records of different sizes drops only the oldest and keeps queuedBytes exact", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const received: LogRecord[] = [];
+  const { node: n, metrics } = node(asyncSink(received, () => gate), {
+    maxRecords: 3,
+    whenFull: "drop_oldest",
+  });
+  // Sizes that differ at every step: subtracting the newest record's charge (pop for shift)
+  // or re-estimating anything else leaves a different sum.
+  const sizes = [0, 5_000, 10, 700, 90_000, 3, 40_000, 1];
+  const records = sizes.map((size, i) =>
+    createRecord({ message: String(i), fields: { body: "x".repeat(size) } })
+  );
+  // Record 0 leaves at once (a half-full queue is written at once) and its write hangs.
+  n.push(records[0]!, true);
+  const queued: LogRecord[] = [];
+  for (let i = 1; i < records.length; i++) {
+    n.push(records[i]!, true);
+    queued.push(records[i]!);
+    if (queued.length > 3) queued.shift();
+    const expected = queued.reduce((sum, r) => sum + estimateRecordBytes(r), 0);
+    assert.equal(n.queuedBytes, expected, `after record ${i}`);
+    assert.equal(n.depth, queued.length);
+  }
+  assert.equal(metrics.sum("records_dropped_total", { reason: "queue_full" }), 4);
+  release();
+  await n.close(Date.now() + 5000);
+  assert.deepEqual(received.map((r) => Number(r.message)), [0, 5, 6, 7]);
+  assert.equal(n.queuedBytes, 0);
 });
 
 Deno.test("sink_node's max_bytes counts string fields: 100 KiB fields fill a 1 MiB queue after about ten records", async () => {
