@@ -363,3 +363,31 @@ Deno.test("caller: true puts the user's line on records, inherited down the hier
   assert.equal(late!.caller?.line, line + 2);
   assert.equal(quiet!.caller, undefined, "caller: false below the root turns it off");
 });
+
+Deno.test("log(level) passes records at and above the gate, not below, custom levels such as 25 included", async () => {
+  await withMemory({ "": "warn", custom: 25 }, async (records) => {
+    const warn = getLogger("gate.warn");
+    warn.log(29, "below warn");
+    warn.log(30, "at warn");
+    warn.log(31, "above warn");
+    const custom = getLogger("custom");
+    custom.log(24, "below 25");
+    custom.log(25, "at 25");
+    custom.log(26, "above 25");
+    custom.log(Level.ERROR, new Error("an error at 40"));
+    assert.equal(custom.isEnabled(25), true);
+    assert.equal(custom.isEnabled(24), false);
+    await shutdown();
+    assert.deepEqual(
+      records.map((r) => [r.logger, r.level, r.message]),
+      [
+        ["gate.warn", 30, "at warn"],
+        ["gate.warn", 31, "above warn"],
+        ["custom", 25, "at 25"],
+        ["custom", 26, "above 25"],
+        ["custom", 40, "an error at 40"],
+      ],
+    );
+    assert.equal(records[4]!.error?.message, "an error at 40");
+  });
+});
