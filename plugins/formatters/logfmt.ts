@@ -87,7 +87,8 @@ function appendPair(out: string, key: string, value: unknown, depth: number): st
 
 /**
  * One logfmt line per record; the error becomes `error.name`, `error.message` and
- * `error.stack` pairs.
+ * `error.stack` pairs. A field whose key repeats a built-in key (`time`, `level`, `logger`,
+ * `msg`, the trace ids, `error` beside an error) is written as `fields.<key>`.
  *
  * @example YAML
  * ```ts
@@ -120,7 +121,15 @@ export default definePlugin({
         out += " trace_id=" + record.trace_id + " span_id=" + record.span_id;
         if (record.parent_span_id !== undefined) out += " parent_span_id=" + record.parent_span_id;
       }
-      const pairs = formatLogfmtPairs(record.fields);
+      const fields = record.fields;
+      const erred = record.error !== undefined;
+      const clash = "time" in fields || "level" in fields || "logger" in fields ||
+        "msg" in fields || (erred && "error" in fields) ||
+        (record.trace_id !== undefined &&
+          ("trace_id" in fields || "span_id" in fields || "parent_span_id" in fields));
+      const pairs = formatLogfmtPairs(
+        clash ? movedAside(fields, record.trace_id !== undefined, erred) : fields,
+      );
       if (pairs) out += " " + pairs;
       if (record.error) {
         out += " error.name=" + logfmtValue(record.error.name) + " error.message=" +
@@ -131,3 +140,24 @@ export default definePlugin({
     };
   },
 });
+
+const RESERVED = new Set(["time", "level", "logger", "msg"]);
+const TRACE_KEYS = new Set(["trace_id", "span_id", "parent_span_id"]);
+
+/**
+ * The fields with each key that would repeat a built-in key renamed `fields.<key>`, as the
+ * json formatter does: a reader of logfmt keeps one value per key (the first or the last).
+ */
+function movedAside(
+  fields: Record<string, unknown>,
+  traced: boolean,
+  erred: boolean,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in fields) {
+    const clash = RESERVED.has(key) || (traced && TRACE_KEYS.has(key)) ||
+      (erred && key === "error");
+    out[clash ? "fields." + key : key] = fields[key];
+  }
+  return out;
+}

@@ -132,3 +132,70 @@ Deno.test("logfmt formatter quotes values that need it and flattens nested field
     'time=1 level=info logger=root msg="x=y" empty="" nothing=null error.name=Error error.message="bad thing"',
   );
 });
+
+/** The top-level keys of a JSON object in order, duplicates kept (JSON.parse keeps the last). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (line[j] !== '"') j += line[j] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(line.slice(i, j + 1)));
+      expectKey = false;
+      i = j;
+    } else if (c === "{" || c === "[") {
+      depth++;
+      expectKey = depth === 1;
+    } else if (c === "}" || c === "]") depth--;
+    else if (c === "," && depth === 1) expectKey = true;
+  }
+  return keys;
+}
+
+const BUILT_IN: LogRecord = createRecord({
+  time: 0,
+  level: 40,
+  logger: "clash",
+  message: "m",
+  error: { name: "Error", message: "real" },
+  trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+  span_id: "00f067aa0ba902b7",
+  parent_span_id: "b7ad6b7169203331",
+});
+
+for (
+  const key of [
+    "time",
+    "level",
+    "logger",
+    "message",
+    "error",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+  ]
+) {
+  Deno.test(`json formatter: a field named ${key} beside the built-in ${key} is written once, as fields.${key}`, () => {
+    const line = make(json)({ ...BUILT_IN, fields: { [key]: "from a field" } }) as string;
+    const keys = topLevelKeys(line);
+    assert.deepEqual(keys.filter((k) => k === key), [key], line);
+    assert.deepEqual(keys.filter((k) => k === `fields.${key}`), [`fields.${key}`], line);
+    const parsed = JSON.parse(line);
+    assert.notEqual(parsed[key], "from a field");
+    assert.equal(parsed[`fields.${key}`], "from a field");
+  });
+}
+
+for (
+  const key of ["time", "level", "logger", "msg", "error", "trace_id", "span_id", "parent_span_id"]
+) {
+  Deno.test(`logfmt formatter: a field named ${key} beside the built-in ${key} does not repeat a key`, () => {
+    const line = make(logfmt)({ ...BUILT_IN, fields: { [key]: "from a field" } }) as string;
+    const keys = line.match(/(?:^| )[^\s="]+(?==)/g)!.map((k) => k.trim());
+    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], line);
+    assert.ok(line.includes(`fields.${key}="from a field"`), line);
+  });
+}
