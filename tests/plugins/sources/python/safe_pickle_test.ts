@@ -259,3 +259,41 @@ Deno.test("safe_pickle keeps a __proto__ key as an own property", () => {
   assert.equal(Object.getPrototypeOf(value), Object.prototype);
   assert.equal(Object.getOwnPropertyDescriptor(value, "__proto__")?.value, 1);
 });
+
+/**
+ * One hand-built pickle per forbidden opcode, with what the opcode consumes already on the
+ * stack (checked with Python's pickletools.dis, which decodes without executing): real Python
+ * pickles refuse GLOBAL first, so only these reach the others. Bytes as latin1 text; the
+ * opcode's byte is its first occurrence.
+ */
+const FORBIDDEN_PICKLES: [string, number, string][] = [
+  ["GLOBAL", 0x63, "cos\nsystem\n."],
+  ["STACK_GLOBAL", 0x93, "\x80\x04\x8c\x02os\x8c\x06system\x93."],
+  ["REDUCE", 0x52, "\x80\x02})R."],
+  ["BUILD", 0x62, "\x80\x02}}b."],
+  ["INST", 0x69, "(ios\nsystem\n."],
+  ["OBJ", 0x6f, "\x80\x02(}o."],
+  ["NEWOBJ", 0x81, "\x80\x02})\x81."],
+  ["NEWOBJ_EX", 0x92, "\x80\x04})}\x92."],
+  ["EXT1", 0x82, "\x80\x02\x82\x01."],
+  ["EXT2", 0x83, "\x80\x02\x83\x01\x00."],
+  ["EXT4", 0x84, "\x80\x02\x84\x01\x00\x00\x00."],
+  ["PERSID", 0x50, "Pid\n."],
+  ["BINPERSID", 0x51, "\x80\x02X\x02\x00\x00\x00idQ."],
+  ["NEXT_BUFFER", 0x97, "\x80\x05\x97."],
+  ["READONLY_BUFFER", 0x98, "\x80\x05C\x02ab\x98."],
+];
+
+for (const [opcode, code, text] of FORBIDDEN_PICKLES) {
+  Deno.test(`safe_pickle refuses a hand-built pickle with ${opcode} as unsafe_pickle, naming it`, () => {
+    const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    const at = bytes.indexOf(code);
+    assert.throws(
+      () => decodePickle(bytes),
+      (e) =>
+        e instanceof ParseError && e.reason === "unsafe_pickle" &&
+        e.message.includes(`opcode ${opcode} at byte ${at}`),
+      `${opcode}: ${JSON.stringify(text)}`,
+    );
+  });
+}
