@@ -45,6 +45,14 @@ Deno.bench({
 });
 
 Deno.bench({
+  name: "disabled debug tagged template, 2 values",
+  group: "calls",
+  fn() {
+    log.debug`user ${42} paid ${12.5}`;
+  },
+});
+
+Deno.bench({
   name: "enabled info call, 4 fields -> json -> file sink",
   group: "calls",
   fn() {

@@ -391,3 +391,40 @@ Deno.test("log(level) passes records at and above the gate, not below, custom le
     assert.equal(records[4]!.error?.message, "an error at 40");
   });
 });
+
+Deno.test("tagged templates: the message is the template with its values, the values are fields", async () => {
+  await configure({
+    loggers: { "": { level: "info", caller: true } },
+    sources: { app: { type: "logger" } },
+    sinks: { mem: { type: "memory", name: "templates" } },
+  });
+  const log = getLogger("shop");
+  const id = 42, amount = 12.5;
+  log.info`user ${id} paid ${amount}`; // template call site
+  log.warning`order ${{ order: "A-17" }} late by ${{ minutes: 3 }} for ${{ user: "ada" }}`;
+  log.error`charge ${{ order: "A-18" }} failed: ${new Error("card declined")}`;
+  log.info`an object ${{ a: 1, b: [2] }}, null ${null}, a date ${new Date(0)}`;
+  log.child({ shop: "eu" }).info`bound ${1} lazy ${{ sql: () => "SELECT 1" }}`;
+  log.debug`below the gate ${{ never: () => assert.fail("a disabled call built its record") }}`;
+  await shutdown();
+  const [paid, late, failed, shapes, bound, ...rest] = memoryRecords("templates");
+  assert.equal(rest.length, 0);
+  assert.equal(paid!.message, "user 42 paid 12.5");
+  assert.deepEqual(paid!.fields, { args: [42, 12.5] });
+  const lines = (await Deno.readTextFile(new URL(import.meta.url))).split("\n");
+  assert.equal(paid!.caller?.line, lines.findIndex((l) => l.includes("// template call site")) + 1);
+  assert.equal(paid!.caller?.module, "logger_test");
+  assert.equal(late!.level, 30);
+  assert.equal(late!.message, "order A-17 late by 3 for ada");
+  assert.deepEqual(late!.fields, { order: "A-17", minutes: 3, user: "ada" });
+  assert.equal(failed!.message, "charge A-18 failed: card declined");
+  assert.equal(failed!.error?.message, "card declined");
+  assert.equal(failed!.fields.order, "A-18");
+  assert.equal((failed!.fields.args as { message: string }[])[0]!.message, "card declined");
+  assert.equal(
+    shapes!.message,
+    'an object {"a":1,"b":[2]}, null null, a date 1970-01-01T00:00:00.000Z',
+  );
+  assert.equal(bound!.message, "bound 1 lazy SELECT 1");
+  assert.deepEqual(bound!.fields, { shop: "eu", sql: "SELECT 1", args: [1] });
+});
