@@ -44,6 +44,8 @@ export const builtinLoaders: readonly PluginLoader[] = [
   ["source", "syslog", () => import("./sources/syslog.ts")],
   ["source", "python", () => import("./sources/python/mod.ts")],
   ["sink", "sqlite", () => import("./sinks/sqlite/mod.ts")],
+  ["sink", "nats", () => import("./sinks/nats/mod.ts")],
+  ["source", "nats", () => import("./sources/nats.ts")],
 ];
 
 /**

@@ -22,7 +22,11 @@ function yamlBlocks(markdown: string): { line: number; body: string }[] {
 
 const blocks = yamlBlocks(text);
 const builtins = await loadBuiltins();
-const env = { SLUICE_TOKEN: "readme-token", SLUICE_LOG_KEYS: "readme-keys" };
+const env = {
+  SLUICE_TOKEN: "readme-token",
+  SLUICE_LOG_KEYS: "readme-keys",
+  NATS_TOKEN: "readme-nats",
+};
 
 Deno.test("README has YAML examples", () => {
   assert.ok(blocks.length >= 10, `found ${blocks.length} yaml blocks`);
