@@ -71,7 +71,7 @@ export default definePlugin({
       for (const key in source) if (!skip.has(key)) fields[key] = source[key];
       for (let i = 0; i < moves.length; i++) {
         const [from, to] = moves[i]!;
-        if (from in source) fields[to] = source[from];
+        if (Object.hasOwn(source, from)) fields[to] = source[from];
       }
       for (let i = 0; i < adds.length; i++) fields[adds[i]![0]] = adds[i]![1];
       for (let i = 0; i < defaults.length; i++) {

@@ -7,6 +7,7 @@
 import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
+import { getOwn } from "../../src/core/get_own.ts";
 
 /** A scalar a field is compared with. */
 type Scalar = string | number | boolean | null;
@@ -144,14 +145,14 @@ function getter(key: string): Getter {
   if (key === "logger") return (record) => record.logger;
   const name = key.startsWith("fields.") ? key.slice("fields.".length) : key;
   const path = name.split(".");
-  if (path.length === 1) return (record) => record.fields[name];
+  if (path.length === 1) return (record) => getOwn(record.fields, name);
   return (record) => {
     const fields = record.fields;
-    if (name in fields) return fields[name];
+    if (Object.hasOwn(fields, name)) return fields[name];
     let value: unknown = fields;
     for (let i = 0; i < path.length; i++) {
       if (typeof value !== "object" || value === null) return undefined;
-      value = (value as Record<string, unknown>)[path[i]!];
+      value = getOwn(value as Record<string, unknown>, path[i]!);
     }
     return value;
   };

@@ -5,6 +5,7 @@
  */
 
 import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
+import { getOwn } from "../core/get_own.ts";
 
 /** A string made of nothing but `${VAR}` references (no defaults), commas and spaces. */
 const ONLY_REFERENCES = /^[\s,]*(\$\{[A-Za-z_][A-Za-z0-9_]*\}[\s,]*)+$/;
@@ -56,7 +57,7 @@ export function expandEnv(
           });
           return match;
         }
-        const found = env[name];
+        const found = getOwn(env, name);
         if (fallback !== undefined) return found === undefined || found === "" ? fallback : found;
         if (found !== undefined) return found;
         issues.push({

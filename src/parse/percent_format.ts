@@ -60,7 +60,7 @@ export function percentFormat(msg: string, args: unknown): string | undefined {
       const w = width === "*" ? take() : width;
       const p = precision === "*" ? take() : precision;
       if (key !== undefined) {
-        if (!mapping || !(key in mapping)) {
+        if (!mapping || !Object.hasOwn(mapping, key)) {
           failed = true;
           return whole;
         }

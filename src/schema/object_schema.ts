@@ -13,6 +13,7 @@ import {
   type ParseContext,
   Schema,
 } from "./base.ts";
+import { getOwn } from "../core/get_own.ts";
 
 /** Options of an object schema. */
 export interface ObjectOptions<S extends Shape> {
@@ -63,7 +64,7 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
     // A misspelt required key is one mistake: the unknown key's did-you-mean says it all.
     const suggested = new Set<string>();
     for (const key of Object.keys(value)) {
-      if (key in this.shape || extra.includes(key)) continue;
+      if (Object.hasOwn(this.shape, key) || extra.includes(key)) continue;
       const candidates = [...known, ...extra];
       ctx.issues.push(unknownName("key", key, [...path, key], candidates, true));
       const hint = closest(key, candidates);
@@ -71,7 +72,7 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeType<S>> {
     }
     const out: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(this.shape)) {
-      const raw = (value as Record<string, unknown>)[key];
+      const raw = getOwn(value, key);
       if (raw === undefined || raw === null) {
         if (schema.defaultValue !== undefined) {
           out[key] = schema instanceof FormatterSchema && ctx.resolveFormatter

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { getOwn } from "../core/get_own.ts";
+
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
   kb: 1000,
@@ -24,7 +26,7 @@ export function parseBytes(value: unknown): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   if (!m) return undefined;
   const unit = (m[2] ?? "").toLowerCase() || "b";
-  const factor = SIZE_UNITS[unit];
+  const factor = getOwn(SIZE_UNITS, unit);
   return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
 }
 
@@ -46,7 +48,7 @@ export function parseDuration(value: unknown): number | undefined {
   while (rest.length > 0) {
     const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*/i.exec(rest);
     if (!m) return undefined;
-    total += Number(m[1]) * (DURATION_UNITS[(m[2] ?? "").toLowerCase()] ?? NaN);
+    total += Number(m[1]) * (getOwn(DURATION_UNITS, (m[2] ?? "").toLowerCase()) ?? NaN);
     rest = rest.slice(m[0].length);
   }
   return Number.isFinite(total) ? total : undefined;

@@ -17,6 +17,7 @@ import {
 } from "./percent_pattern.ts";
 import { compileStrftime, unknownDirective } from "./strftime.ts";
 import { compileTimeFormat, TIME_FORMATS } from "./time_format.ts";
+import { getOwn } from "../../../src/core/get_own.ts";
 
 type Part = (record: LogRecord) => string;
 
@@ -137,7 +138,7 @@ function placeholder(
     let value: unknown = r.fields;
     for (const key of path) {
       if (typeof value !== "object" || value === null) return fallback;
-      value = (value as Record<string, unknown>)[key];
+      value = getOwn(value as Record<string, unknown>, key);
     }
     return value === undefined
       ? fallback

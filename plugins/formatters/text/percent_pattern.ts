@@ -10,6 +10,7 @@ import { formatConversion, pyStr } from "../../../src/parse/percent_format.ts";
 import { PyFloat, PyTuple } from "../../../src/parse/python_literal.ts";
 import { closest } from "../../../src/schema/closest.ts";
 import { compileStrftime, unknownDirective } from "./strftime.ts";
+import { getOwn } from "../../../src/core/get_own.ts";
 
 type Part = (record: LogRecord) => string;
 type Value = (record: LogRecord) => unknown;
@@ -53,7 +54,7 @@ export function pythonLevelName(level: number): string {
 function python(record: LogRecord, key: string): unknown {
   const origin = record.fields.python;
   if (typeof origin !== "object" || origin === null) return undefined;
-  return (origin as Record<string, unknown>)[key];
+  return getOwn(origin as Record<string, unknown>, key);
 }
 
 const threadName = typeof (globalThis as { name?: unknown }).name === "string" &&
@@ -220,7 +221,7 @@ export function compilePercentPattern(
       string | undefined,
       string,
     ];
-    const attribute = known[name!];
+    const attribute = getOwn(known, name!);
     const fallback = Object.hasOwn(options.defaults, name!) ? options.defaults[name!] : "";
     const value: Value = attribute !== undefined
       ? (r) => {
@@ -228,7 +229,7 @@ export function compilePercentPattern(
         return v === undefined ? fallback : v;
       }
       : (r) => {
-        const field = r.fields[name!];
+        const field = getOwn(r.fields, name!);
         return field === undefined ? fallback : field;
       };
     parts.push(conversion(value, type, flags, width, precision));

@@ -9,6 +9,7 @@ import type { LogRecord, SerializedError } from "../../../src/core/record.ts";
 import { parseLevel } from "../../../src/core/levels.ts";
 import { ParseError } from "../../../src/parse/parse_error.ts";
 import type { LineParser } from "./regex_line.ts";
+import { getOwn } from "../../../src/core/get_own.ts";
 
 /** Python's `logging.basicConfig` format used by the seed deck. */
 export const PYTHON_DEFAULT_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s";
@@ -60,7 +61,7 @@ export function compilePythonLine(format: string = PYTHON_DEFAULT_FORMAT): LineP
     }
     const name = m[1]!;
     const padded = m[3] !== "";
-    const body = ATTRIBUTES[name] ?? ".*?";
+    const body = getOwn(ATTRIBUTES, name) ?? ".*?";
     const group = names.includes(name) ? `(?:${body})` : `(?<${name}>${body})`;
     if (!names.includes(name)) names.push(name);
     source += padded ? ` *${group} *` : group;

@@ -8,6 +8,7 @@ import type { LogRecord } from "../../../../src/core/record.ts";
 import type { Formatter } from "../../../../src/plugin/types.ts";
 import { nanoseconds } from "./otlp.ts";
 import type { HttpPreset } from "./preset.ts";
+import { getOwn } from "../../../../src/core/get_own.ts";
 
 const decoder = new TextDecoder();
 
@@ -52,7 +53,7 @@ export function lokiPreset(options: LokiOptions, format: Formatter): HttpPreset 
       let value: unknown;
       if (name === "level") value = lokiLevel(record.level);
       else if (name === "logger") value = record.logger;
-      else value = record.fields[name];
+      else value = getOwn(record.fields, name);
       if (value === undefined || value === null) continue;
       const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
       if (text !== "") labels[label] = text;
