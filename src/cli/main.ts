@@ -35,6 +35,7 @@ export const commands: Readonly<Record<string, () => Promise<{ default: Command 
   decrypt: () => import("./commands/decrypt.ts"),
   verify: () => import("./commands/verify.ts"),
   query: () => import("./commands/query.ts"),
+  buffer: () => import("./commands/buffer.ts"),
 };
 
 async function help(): Promise<string> {

@@ -117,3 +117,27 @@ export const denoBufferFs: BufferFs = {
     }
   },
 };
+
+/**
+ * Opens a buffer file read-only (`sluice buffer check` reads a live buffer without touching
+ * it); its `writeAt`, `truncate` and `sync` throw.
+ *
+ * @example Read a file without opening it for writing
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openReadOnly } from "./buffer_fs.ts";
+ * const dir = Deno.makeTempDirSync();
+ * try {
+ *   Deno.writeTextFileSync(`${dir}/ledger`, "abc");
+ *   const file = openReadOnly(`${dir}/ledger`);
+ *   assert.equal(file.size(), 3);
+ *   assert.throws(() => file.writeAt(0, new Uint8Array(1)));
+ *   file.close();
+ * } finally {
+ *   Deno.removeSync(dir, { recursive: true });
+ * }
+ * ```
+ */
+export function openReadOnly(path: string): BufferFile {
+  return new DenoFile(Deno.openSync(path, { read: true }));
+}
