@@ -254,6 +254,8 @@ export class SinkNode implements Target, SinkStatus {
   /** Resolves when the queue is below its bound (the back-pressure sources await). */
   waitForSpace(): Promise<void> {
     if (!this.saturated || this.#closed || this.#released) return Promise.resolve();
+    // A full disk buffer with drop_newest drops what sources send (counted), never holds them.
+    if (this.#disk && this.#whenFull === "drop_newest") return Promise.resolve();
     // A retry scheduled before anyone waited may not hold the process; now someone does.
     if (this.#timer !== undefined) Deno.refTimer(this.#timer as unknown as number);
     return new Promise((resolve) => this.#waiters.push(resolve));

@@ -3,24 +3,10 @@ import { loadConfig, Pipeline, type PluginDefinition } from "../../mod.ts";
 import { createApp } from "../../src/server/app.ts";
 import failingSink from "../helpers/failing_sink.ts";
 import { promtool, skipWithout } from "../helpers/peers.ts";
+import { promtoolCheck } from "../helpers/promtool_check.ts";
 import { runCli, startSluice } from "../helpers/sluice_process.ts";
 
 const peer = promtool();
-
-async function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command(peer.command, {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
-}
 
 Deno.test({
   name: "promtool check metrics accepts /metrics of a busy pipeline (drops, rejections, failures)",
