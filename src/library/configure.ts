@@ -65,13 +65,8 @@ function inOrder<T>(name: string, step: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/**
- * The output used before `configure()`: text lines on stderr at INFO, like Python's last
- * resort. Built synchronously on the first `getLogger()` so no early record is lost.
- */
-function installDefault(): void {
-  const metrics = new Metrics();
-  const log = createInternalLog(metrics);
+/** The context of the default and last-resort outputs, which belong to no pipeline. */
+function outputContext(metrics: Metrics, log: PluginContext["log"]): PluginContext {
   const context: PluginContext = {
     id: "default",
     baseDir: Deno.cwd(),
@@ -89,6 +84,17 @@ function installDefault(): void {
         defaults: {},
       }, context),
   };
+  return context;
+}
+
+/**
+ * The output used before `configure()`: text lines on stderr at INFO, like Python's last
+ * resort. Built synchronously on the first `getLogger()` so no early record is lost.
+ */
+function installDefault(): void {
+  const metrics = new Metrics();
+  const log = createInternalLog(metrics);
+  const context = outputContext(metrics, log);
   // The console sink creates synchronously; its declared type allows a promise for other sinks.
   const sink = consoleSink.create(
     { stream: "stderr", color: "auto", format: { type: "text", options: {} } },
@@ -104,6 +110,45 @@ function installDefault(): void {
   });
   fallbackNode = node;
   attachLogger({ name: "", push: (record) => node.push(record, true), minLevel: 0 }, DEFAULT_OWNER);
+}
+
+const LAST_RESORT_OWNER = {};
+const encoder = new TextEncoder();
+
+/**
+ * The output once logging is shut down (Python's `lastResort`): each record written to stderr
+ * at once, in the default output's text, after a notice that logging is shut down. There is
+ * no pipeline left to queue for, and a record logged this late may be the last thing a
+ * program says before it exits.
+ */
+function installLastResort(): void {
+  const metrics = new Metrics();
+  const log = createInternalLog(metrics);
+  const format = outputContext(metrics, log).createFormatter({ type: "text", options: {} });
+  let told = false;
+  detachOwner(LAST_RESORT_OWNER);
+  attachLogger({
+    name: "",
+    minLevel: 0,
+    push(record) {
+      if (!told) {
+        told = true;
+        log.warnOnce(
+          "shut_down",
+          "Logging is shut down: records logged after shutdown() are written to stderr " +
+            "until the next configure()",
+        );
+      }
+      const line = format(record);
+      try {
+        Deno.stderr.writeSync(
+          typeof line === "string" ? encoder.encode(line + "\n") : line,
+        );
+      } catch {
+        // stderr closed: nothing is left to write to.
+      }
+    },
+  }, LAST_RESORT_OWNER);
 }
 
 manager.onFirstUse = installDefault;
@@ -154,7 +199,17 @@ async function configureNow(
   options: LoadOptions,
 ): Promise<Pipeline> {
   const loaded = await loadConfig(source, options);
-  const next = await Pipeline.create(loaded.config, { formatters: loaded.formatters });
+  let created: Pipeline | undefined;
+  const next = created = await Pipeline.create(loaded.config, {
+    formatters: loaded.formatters,
+    // However the current pipeline is shut down (shutdown(), await using): from then on log
+    // calls go to stderr. One that failed to build or start was never current.
+    onShutdown: () => {
+      if (created === undefined || current !== created) return;
+      current = undefined;
+      installLastResort();
+    },
+  });
   try {
     await next.start();
   } catch (error) {
@@ -164,6 +219,8 @@ async function configureNow(
   manager.install(manager.attachments, loaded.config.loggers);
   const previous = current;
   current = next;
+  // A config without a logger source: calls go nowhere by choice, at one comparison each.
+  detachOwner(LAST_RESORT_OWNER);
   if (previous) await previous.shutdown();
   if (fallbackNode) {
     // Still attached when the new config has no logger source: log calls then go nowhere,
@@ -199,8 +256,9 @@ export async function flush(timeoutMs = 10_000): Promise<boolean> {
 }
 
 /**
- * Drains and closes the configured pipeline (and the default output). Later log calls are
- * ignored until the next `configure()`.
+ * Drains and closes the configured pipeline (and the default output). Records logged later
+ * are written to stderr as text, after a one-time notice that logging is shut down, until
+ * the next `configure()`.
  *
  * @example Shut down at the end of a program
  * ```ts
@@ -213,9 +271,9 @@ export function shutdown(timeoutMs = 10_000): Promise<void> {
 }
 
 async function shutdownNow(timeoutMs: number): Promise<void> {
-  const pipeline = current;
-  current = undefined;
-  if (pipeline) await pipeline.shutdown(timeoutMs);
+  // Its onShutdown hands the loggers to the last resort as the shutdown begins.
+  if (current) await current.shutdown(timeoutMs);
+  else installLastResort();
   if (fallbackNode) {
     const node = fallbackNode;
     fallbackNode = undefined;

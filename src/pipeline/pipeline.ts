@@ -29,6 +29,11 @@ import { LiveSourceContext, type SourceEntry } from "./source_node.ts";
 export interface PipelineOptions {
   /** Finds formatter plugins; the config loader supplies the registry plus loaded modules. */
   formatters: FormatterLookup;
+  /**
+   * Called once when `shutdown()` begins, before sources stop: `configure()` hands the loggers
+   * to the last-resort output then, so no record logged afterwards vanishes.
+   */
+  onShutdown?: () => void;
 }
 
 /** Health of one component, as `/ready` reports it. */
@@ -60,9 +65,11 @@ export class Pipeline implements AsyncDisposable {
   readonly #log = createInternalLog(this.metrics);
   #started = false;
   #stopped: Promise<void> | undefined;
+  readonly #onShutdown: (() => void) | undefined;
 
-  private constructor(config: ResolvedConfig) {
+  private constructor(config: ResolvedConfig, onShutdown: (() => void) | undefined) {
     this.config = config;
+    this.#onShutdown = onShutdown;
     this.metrics.gaugeFn(
       "queue_depth",
       "Records waiting in a sink's queue.",
@@ -116,7 +123,7 @@ export class Pipeline implements AsyncDisposable {
    * disposing what was already created.
    */
   static async create(config: ResolvedConfig, options: PipelineOptions): Promise<Pipeline> {
-    const pipeline = new Pipeline(config);
+    const pipeline = new Pipeline(config, options.onShutdown);
     try {
       await pipeline.#build(options);
     } catch (error) {
@@ -215,6 +222,7 @@ export class Pipeline implements AsyncDisposable {
 
   async #shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.#onShutdown?.();
     this.#abort.abort();
     for (const sink of this.#sinks.values()) sink.release();
     for (const entry of this.#sources) {

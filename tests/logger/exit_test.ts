@@ -146,3 +146,87 @@ Deno.test("a program whose sink keeps failing still ends, and says what it could
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("after shutdown(), records go to stderr as text, with a one-time notice that logging is shut down", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await runScript(
+      `import { configure, getLogger, shutdown } from "${MOD}";
+       await configure({
+         loggers: { "": "info" },
+         sources: { app: { type: "logger" } },
+         sinks: { mem: { type: "memory" } },
+       });
+       const log = getLogger("late");
+       await shutdown();
+       log.debug("below the level");
+       log.error("after shutdown", { order: 1 });
+       log.info("still after", { order: 2 });`,
+      dir,
+    );
+    assert.equal(code, 0);
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 3, stderr);
+    assert.match(lines[0]!, /sluice WARN Logging is shut down: records logged after shutdown\(\)/);
+    assert.match(lines[1]!, /ERROR late - after shutdown order=1$/);
+    assert.match(lines[2]!, /INFO late - still after order=2$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("after the configured pipeline is disposed (await using), records go to stderr too", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await runScript(
+      `import { configure, getLogger } from "${MOD}";
+       {
+         await using _pipeline = await configure({
+           sources: { app: { type: "logger" } },
+           sinks: { mem: { type: "memory" } },
+         });
+       }
+       getLogger("late").critical("after dispose");
+       getLogger("late").critical("again");`,
+      dir,
+    );
+    assert.equal(code, 0);
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 3, stderr);
+    assert.match(lines[0]!, /Logging is shut down/);
+    assert.match(lines[1]!, /CRITICAL late - after dispose$/);
+    assert.match(lines[2]!, /CRITICAL late - again$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("configure() after shutdown() takes the loggers back from stderr", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stdout, stderr } = await runScript(
+      `import { configure, getLogger, memoryRecords, shutdown } from "${MOD}";
+       const config = {
+         sources: { app: { type: "logger" } },
+         sinks: { mem: { type: "memory", name: "again" } },
+       };
+       await configure(config);
+       await shutdown();
+       getLogger("late").warn("to stderr");
+       await configure(config);
+       getLogger("late").warn("to the sink");
+       await shutdown();
+       console.log(memoryRecords("again").map((r) => r.message).join(","));
+       // No logger source: calls go nowhere by the user's choice, not to stderr.
+       await configure({ sinks: { mem: { type: "memory" } } });
+       getLogger("late").warn("nowhere");`,
+      dir,
+    );
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), "to the sink");
+    assert.match(stderr, /WARN late - to stderr\n/);
+    assert.doesNotMatch(stderr, /to the sink|nowhere/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
