@@ -10,13 +10,16 @@ import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 import { isoTimeCache } from "../../src/core/time_cache.ts";
+import { wellFormedJson } from "../../src/core/well_formed_json.ts";
 
 /**
  * Writes `{"time":…,"level":…,"logger":…,"message":…,"trace_id":…,"span_id":…,
  * "parent_span_id":…, <fields>, "error":{…}}`. Field names are stable: `time` is ISO 8601 UTC
  * (or epoch ms with `time: epoch_ms`), `level` the level name (or number with
  * `level: number`), the trace ids only when the record has them, fields merged at the top
- * level. A field whose key collides with one of those is written as `fields.<key>`.
+ * level. A field whose key collides with one of those is written as `fields.<key>`. A string
+ * that is not well-formed UTF-16 (a lone surrogate) is written with U+FFFD in its place, so
+ * every strict JSON reader takes the line.
  *
  * @example YAML
  * ```ts
@@ -68,7 +71,7 @@ export default definePlugin({
         if (body.length > 2) out += "," + body.slice(1, -1);
       }
       if (record.error !== undefined) out += ',"error":' + safeStringify(record.error);
-      return out + "}";
+      return wellFormedJson(out + "}");
     };
   },
 });

@@ -18,6 +18,8 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import type { Counter, Sink } from "../../../src/plugin/types.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
+import jsonFormatter from "../../formatters/json.ts";
+import type { FormatterSpec } from "../../../src/schema/schema.ts";
 
 const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as const;
 
@@ -124,8 +126,7 @@ export default definePlugin({
     return { net: [url.port ? `${url.hostname}:${url.port}` : url.hostname] };
   },
   create(options, context) {
-    const lineFormat = () =>
-      context.createFormatter(options.format ?? { type: "json", options: {} });
+    const lineFormat = () => context.createFormatter(options.format ?? defaultFormat());
     let preset: HttpPreset;
     switch (options.preset) {
       case "json_array":
@@ -319,6 +320,16 @@ export default definePlugin({
     return sink;
   },
 });
+
+/**
+ * `format: json` exactly as validation resolves it (options parsed, defaults filled): the
+ * line presets' default when no `format:` is given (elasticsearch's default is ECS instead).
+ */
+function defaultFormat(): FormatterSpec {
+  const issues: never[] = [];
+  const options = jsonFormatter.options.parse({}, [], { issues });
+  return { type: "json", options: options as Record<string, unknown> };
+}
 
 /** A `Retry-After` value (seconds or an HTTP date) in milliseconds, or `undefined`. */
 function retryAfter(value: string | null): number | undefined {

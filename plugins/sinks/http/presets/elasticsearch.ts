@@ -4,6 +4,7 @@
  * @module
  */
 
+import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
 import type { LogRecord } from "../../../../src/core/record.ts";
 import type { Formatter } from "../../../../src/plugin/types.ts";
 import type { HttpPreset, ItemOutcome } from "./preset.ts";
@@ -64,7 +65,9 @@ export function ecsDocument(record: LogRecord): string {
     doc["error.message"] = record.error.message;
     if (record.error.stack !== undefined) doc["error.stack_trace"] = record.error.stack;
   }
-  return JSON.stringify(doc, (_key, value) => typeof value === "bigint" ? value.toString() : value);
+  return wellFormedJson(
+    JSON.stringify(doc, (_key, value) => typeof value === "bigint" ? value.toString() : value),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import type { Formatter } from "../../../../src/plugin/types.ts";
+import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
 import type { HttpPreset } from "./preset.ts";
 
 const decoder = new TextDecoder();
@@ -36,7 +37,7 @@ export function jsonArrayPreset(format: Formatter): HttpPreset {
       if (!(line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125)) {
         JSON.parse(line);
       }
-      return line;
+      return wellFormedJson(line);
     },
     body: (items) => "[" + items.join(",") + "]",
   };

@@ -6,6 +6,7 @@
 
 import type { LogRecord } from "../../../../src/core/record.ts";
 import type { Formatter } from "../../../../src/plugin/types.ts";
+import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
 import { nanoseconds } from "./otlp.ts";
 import type { HttpPreset } from "./preset.ts";
 import { getOwn } from "../../../../src/core/get_own.ts";
@@ -66,13 +67,15 @@ export function lokiPreset(options: LokiOptions, format: Formatter): HttpPreset 
     item(record) {
       const out = format(record);
       const line = typeof out === "string" ? out : decoder.decode(out);
-      return "[" + JSON.stringify(nanoseconds(record.time)) + "," + JSON.stringify(line) + "]";
+      return "[" + JSON.stringify(nanoseconds(record.time)) + "," +
+        wellFormedJson(JSON.stringify(line)) +
+        "]";
     },
     body(items, records) {
       const streams = new Map<string, { labels: Record<string, string>; values: string[] }>();
       for (let i = 0; i < items.length; i++) {
         const labels = labelsOf(records[i]!);
-        const key = JSON.stringify(labels);
+        const key = wellFormedJson(JSON.stringify(labels));
         let stream = streams.get(key);
         if (!stream) streams.set(key, stream = { labels, values: [] });
         stream.values.push(items[i]!);

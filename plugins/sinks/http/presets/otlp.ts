@@ -5,7 +5,9 @@
  */
 
 import { levelName } from "../../../../src/core/levels.ts";
-import type { HttpPreset } from "./preset.ts";
+import type { SerializedError } from "../../../../src/core/record.ts";
+import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
+import type { HttpPreset, ItemOutcome } from "./preset.ts";
 
 /** An OTLP `AnyValue` in its JSON encoding. */
 export type OtlpAnyValue =
@@ -48,10 +50,16 @@ export function otlpSeverity(level: number): number {
     : 1;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 /**
- * Encodes a value as an OTLP `AnyValue`: strings, booleans, integers (as decimal strings, the
- * JSON form of int64), doubles, arrays, maps (`kvlistValue`); `null`, `undefined` and
- * non-finite numbers as an empty value; anything else as its JSON text.
+ * Encodes a value as an OTLP `AnyValue` a collector accepts: strings, booleans, integers (as
+ * decimal strings, the JSON form of int64; a BigInt outside int64 as its decimal
+ * `stringValue`, which `intValue` cannot hold), doubles, Dates as ISO 8601 `stringValue`s,
+ * arrays, maps (`kvlistValue`); `null`, `undefined` and non-finite numbers as an empty value;
+ * anything else as its text. (Ill-formed strings are mended in the JSON text, see
+ * {@linkcode otlpPreset}.)
  *
  * @example Encode a map
  * ```ts
@@ -71,9 +79,16 @@ export function otlpValue(value: unknown, depth = 0): OtlpAnyValue {
       if (!Number.isFinite(value)) return {};
       return Number.isSafeInteger(value) ? { intValue: String(value) } : { doubleValue: value };
     case "bigint":
-      return { intValue: value.toString() };
+      return value >= INT64_MIN && value <= INT64_MAX
+        ? { intValue: value.toString() }
+        : { stringValue: value.toString() };
     case "object": {
       if (value === null) return {};
+      if (value instanceof Date) {
+        return {
+          stringValue: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString(),
+        };
+      }
       if (depth > 16) return { stringValue: "[too deep]" };
       if (Array.isArray(value)) {
         return { arrayValue: { values: value.map((v) => otlpValue(v, depth + 1)) } };
@@ -91,10 +106,46 @@ export function otlpValue(value: unknown, depth = 0): OtlpAnyValue {
   }
 }
 
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+const ZERO = /^0+$/;
 const TRACE_KEYS = ["trace_id", "traceId", "trace.id"];
 const SPAN_KEYS = ["span_id", "spanId", "span.id"];
+const FLAGS_KEYS = ["trace_flags", "traceFlags", "trace.flags"];
+
+/** A W3C id in lower case, or `undefined` for an all-zero (invalid) one. */
+function validId(id: string): string | undefined {
+  return ZERO.test(id) ? undefined : id.toLowerCase();
+}
+
+/** Trace flags from a field: an integer 0-255 or two hex digits (`"01"`). */
+function traceFlags(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 255) {
+    return value;
+  }
+  if (typeof value === "string" && /^[0-9a-fA-F]{2}$/.test(value)) return parseInt(value, 16);
+  return undefined;
+}
+
+/**
+ * The `exception.stacktrace` of an error with its `cause` chain, each cause after the last
+ * as Java and Python print them (`Caused by: TypeError: …`); `undefined` for an error
+ * with neither a stack nor a cause.
+ */
+export function stackWithCauses(error: SerializedError): string | undefined {
+  if (error.stack === undefined && error.cause === undefined) return undefined;
+  let out = error.stack ?? `${error.name}: ${error.message}`;
+  let cause = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 16; depth++) {
+    if (typeof cause === "string") {
+      out += "\nCaused by: " + cause;
+      break;
+    }
+    out += "\nCaused by: " + (cause.stack ?? `${cause.name}: ${cause.message}`);
+    cause = cause.cause;
+  }
+  return out;
+}
 
 /**
  * OTLP/HTTP JSON (`POST /v1/logs`, `application/json`): one `resourceLogs` entry with the
@@ -102,10 +153,15 @@ const SPAN_KEYS = ["span_id", "spanId", "span.id"];
  * record a `logRecord` with `timeUnixNano` and `observedTimeUnixNano` (nanoseconds as
  * decimal strings), `severityNumber` and `severityText`, the message as `body.stringValue`,
  * the fields as `attributes`, an error as the `exception.type`, `exception.message` and
- * `exception.stacktrace` attributes, and the record's `trace_id`, `span_id` and
- * `trace_flags` as `traceId`, `spanId` and `flags` (`parent_span_id` as an attribute); a
- * record without a span falls back to a field `trace_id`/`span_id` (or `traceId`/`spanId`)
- * holding lower-case hex of the right length.
+ * `exception.stacktrace` attributes (the stack trace followed by the `cause` chain), and the
+ * record's `trace_id`, `span_id` and `trace_flags` as `traceId`, `spanId` and `flags`
+ * (`parent_span_id` as an attribute); a record without a span falls back to fields
+ * `trace_id`/`span_id`/`trace_flags` (or `traceId`/`spanId`/`traceFlags`, `trace.id` …)
+ * holding hex of the right length in either case. All-zero ids are invalid in W3C Trace
+ * Context and left out. The JSON text is well-formed (a lone surrogate becomes U+FFFD), and
+ * a 200 answer's `partialSuccess.rejectedLogRecords` is read: that many records count as
+ * refused (`otlp_rejected`, with the collector's `errorMessage`), the request's last ones,
+ * since OTLP does not say which.
  *
  * @example One record
  * ```ts
@@ -120,12 +176,12 @@ const SPAN_KEYS = ["span_id", "spanId", "span.id"];
  * ```
  */
 export function otlpPreset(options: OtlpOptions): HttpPreset {
-  const resource = JSON.stringify({
+  const resource = wellFormedJson(JSON.stringify({
     attributes: Object.entries(options.resource).map(([key, value]) => ({
       key,
       value: otlpValue(value),
     })),
-  });
+  }));
   return {
     contentType: "application/json",
     overhead: 120 + resource.length,
@@ -134,19 +190,24 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
       const attributes: { key: string; value: OtlpAnyValue }[] = [];
       let traceId: string | undefined;
       let spanId: string | undefined;
+      let flags: number | undefined;
       const fields = record.fields;
       for (const key in fields) {
         const value = fields[key];
         if (value === undefined) continue;
         if (typeof value === "string") {
           if (traceId === undefined && TRACE_KEYS.includes(key) && HEX32.test(value)) {
-            traceId = value;
+            traceId = validId(value) ?? "";
             continue;
           }
           if (spanId === undefined && SPAN_KEYS.includes(key) && HEX16.test(value)) {
-            spanId = value;
+            spanId = validId(value) ?? "";
             continue;
           }
+        }
+        if (flags === undefined && FLAGS_KEYS.includes(key)) {
+          flags = traceFlags(value);
+          if (flags !== undefined) continue;
         }
         attributes.push({ key, value: otlpValue(value) });
       }
@@ -157,8 +218,9 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
       if (error) {
         attributes.push({ key: "exception.type", value: { stringValue: error.name } });
         attributes.push({ key: "exception.message", value: { stringValue: error.message } });
-        if (error.stack !== undefined) {
-          attributes.push({ key: "exception.stacktrace", value: { stringValue: error.stack } });
+        const stack = stackWithCauses(error);
+        if (stack !== undefined) {
+          attributes.push({ key: "exception.stacktrace", value: { stringValue: stack } });
         }
       }
       const log: Record<string, unknown> = {
@@ -169,16 +231,21 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
         body: { stringValue: record.message },
         attributes,
       };
-      if (record.trace_id !== undefined) {
+      const ownTrace = record.trace_id === undefined ? undefined : validId(record.trace_id);
+      if (ownTrace !== undefined) {
         // The record's own span wins over fields that look like ids.
-        log.traceId = record.trace_id;
-        if (record.span_id !== undefined) log.spanId = record.span_id;
+        log.traceId = ownTrace;
+        const ownSpan = record.span_id === undefined ? undefined : validId(record.span_id);
+        if (ownSpan !== undefined) log.spanId = ownSpan;
         if (record.trace_flags !== undefined) log.flags = record.trace_flags & 0xff;
-      } else {
-        if (traceId !== undefined) log.traceId = traceId;
-        if (spanId !== undefined) log.spanId = spanId;
+      } else if (traceId) {
+        log.traceId = traceId;
+        if (spanId) log.spanId = spanId;
+        if (flags !== undefined) log.flags = flags;
+      } else if (spanId) {
+        log.spanId = spanId;
       }
-      return JSON.stringify(log);
+      return wellFormedJson(JSON.stringify(log));
     },
     body(items, records) {
       // One scope per logger name, in order of first appearance.
@@ -192,12 +259,40 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
       let scopeLogs = "";
       for (const [name, list] of scopes) {
         if (scopeLogs) scopeLogs += ",";
-        scopeLogs += '{"scope":{"name":' + JSON.stringify(name) + '},"logRecords":[' +
+        scopeLogs += '{"scope":{"name":' + wellFormedJson(JSON.stringify(name)) +
+          '},"logRecords":[' +
           list.join(",") + "]}";
       }
       return '{"resourceLogs":[{"resource":' + resource + ',"scopeLogs":[' + scopeLogs + "]}]}";
     },
+    outcome: partialSuccess,
   };
+}
+
+/**
+ * Reads an `ExportLogsServiceResponse`: `partialSuccess.rejectedLogRecords` (an int64, so a
+ * string or a number) records were refused. A body that is not such JSON counts as full
+ * success, as OTLP says an empty answer does.
+ */
+async function partialSuccess(response: Response, count: number): Promise<ItemOutcome> {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(await response.text());
+  } catch {
+    return { retry: [], reject: [] };
+  }
+  const partial = (answer as { partialSuccess?: Record<string, unknown> } | null)?.partialSuccess;
+  const rejected = Math.min(count, Number(partial?.rejectedLogRecords ?? 0));
+  if (!(rejected > 0)) return { retry: [], reject: [] };
+  const message = typeof partial?.errorMessage === "string" && partial.errorMessage !== ""
+    ? partial.errorMessage
+    : "no reason given";
+  const detail = `the collector rejected ${rejected} of ${count} log records: ${message}`;
+  const reject = [];
+  for (let index = count - rejected; index < count; index++) {
+    reject.push({ index, reason: "otlp_rejected", detail });
+  }
+  return { retry: [], reject };
 }
 
 /** Epoch milliseconds (possibly fractional) as decimal nanoseconds, without float overflow. */

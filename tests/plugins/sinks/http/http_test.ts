@@ -9,7 +9,7 @@ class Receiver implements AsyncDisposable {
   /** Bodies of the requests it answered with 2xx, decoded (gunzipped when needed). */
   readonly accepted: string[] = [];
   /** Every request: when it arrived, its status, and its headers. */
-  readonly log: { at: number; status: number; headers: Headers }[] = [];
+  readonly log: { at: number; status: number; headers: Headers; path: string }[] = [];
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
 
   constructor(answer: (n: number, body: string) => Response | Promise<Response>) {
@@ -24,7 +24,8 @@ class Receiver implements AsyncDisposable {
           )
             .text()
           : new TextDecoder().decode(bytes);
-        const entry = { at: Date.now(), status: 0, headers: request.headers };
+        const path = new URL(request.url).pathname;
+        const entry = { at: Date.now(), status: 0, headers: request.headers, path };
         this.log.push(entry);
         const response = await answer(n, body);
         entry.status = response.status;
@@ -301,5 +302,41 @@ Deno.test("http sink posts each preset's payload: otlp, loki, elasticsearch with
   } finally {
     await pipeline.shutdown();
     memoryRecords(store).length = 0;
+  }
+});
+
+Deno.test("http sink presets ndjson, json_array and loki without format: write exactly what format: json writes", async () => {
+  await using receiver = new Receiver(() => new Response(null, { status: 200 }));
+  const sinks: Record<string, unknown> = {};
+  for (const preset of ["ndjson", "json_array", "loki"]) {
+    for (const explicit of [false, true]) {
+      sinks[`${preset}_${explicit ? "json" : "default"}`] = {
+        type: "http",
+        url: `${receiver.url}/${preset}/${explicit ? "json" : "default"}`,
+        preset,
+        inputs: ["app"],
+        ...(explicit ? { format: "json" } : {}),
+      };
+    }
+  }
+  const pipeline = await startPipeline({
+    sources: { app: { type: "logger", logger: "defaults" } },
+    sinks,
+  }, [httpSink]);
+  try {
+    getLogger("defaults.app").info("same", { n: 1 });
+    assert.ok(await pipeline.flush());
+  } finally {
+    await pipeline.shutdown();
+  }
+  assert.equal(receiver.accepted.length, 6);
+  const byPath = new Map<string, string>();
+  for (const [i, body] of receiver.accepted.entries()) {
+    byPath.set(receiver.log.filter((e) => e.status === 200)[i]!.path, body);
+  }
+  for (const preset of ["ndjson", "json_array", "loki"]) {
+    const implicit = byPath.get(`/${preset}/default`)!;
+    assert.equal(implicit, byPath.get(`/${preset}/json`), preset);
+    assert.match(implicit, /\\?"time\\?":\\?"\d{4}-\d\d-\d\dT/, `${preset} writes an ISO time`);
   }
 });
