@@ -98,5 +98,17 @@ export {
   type ShapeType,
 } from "./src/schema/schema.ts";
 export { memoryRecords } from "./plugins/sinks/memory.ts";
+export {
+  type RecentError,
+  type RecentErrorState,
+  StatsAggregator,
+  type StatsAnalysis,
+  type StatsHooks,
+  type StatsSettings,
+  type StatsState,
+} from "./plugins/sinks/stats/stats_aggregator.ts";
+export { StatsMergeError } from "./plugins/sinks/stats/stats_merge_error.ts";
+export type { MessageCount } from "./plugins/sinks/stats/top_messages.ts";
+export type { DistinctSlotState } from "./plugins/sinks/stats/windowed_distinct.ts";
 export { builtinLoaders, loadBuiltins } from "./plugins/mod.ts";
 export { type PluginLoader, Registry } from "./src/plugin/registry.ts";

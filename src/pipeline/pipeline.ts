@@ -138,6 +138,16 @@ export class Pipeline implements AsyncDisposable {
     return this.#sinks;
   }
 
+  /**
+   * The analysis of every sink that answers one (the `stats` sinks), by sink id: what
+   * `GET /stats` serves. Computed on each call.
+   */
+  stats(): Map<string, object> {
+    const out = new Map<string, object>();
+    for (const [id, sink] of this.#liveSinks) if (sink.stats) out.set(id, sink.stats());
+    return out;
+  }
+
   /** Routes every source serves on the Sluice server. */
   get routes(): Route[] {
     return this.#sources.flatMap((s) => s.source.routes ?? []);

@@ -39,6 +39,11 @@ export interface Sink extends AsyncDisposable {
   readonly maxWait?: number;
   /** Closes and reopens files after an outside rotation (SIGHUP); optional. */
   reopen?(): void;
+  /**
+   * The analysis the sink answers at `GET /stats/<id>` as a JSON-safe object (the `stats`
+   * sink's services, traces and errors); optional. Called per request, never per record.
+   */
+  stats?(): object;
 }
 
 /** An HTTP route a source serves on the Sluice server (the `http` source's ingest route). */

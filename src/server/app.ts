@@ -16,7 +16,10 @@ import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
-export type AppPipeline = Pick<Pipeline, "config" | "metrics" | "routes" | "health" | "log">;
+export type AppPipeline = Pick<
+  Pipeline,
+  "config" | "metrics" | "routes" | "health" | "log" | "stats"
+>;
 
 /** What `serve()` passes with each request: the client's address. */
 export interface ServerBindings {
@@ -58,7 +61,7 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 ];
 
 const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-const OWN_PATHS = ["/health", "/ready", "/metrics"];
+const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats"];
 
 /**
  * Builds the server app of a pipeline:
@@ -67,9 +70,11 @@ const OWN_PATHS = ["/health", "/ready", "/metrics"];
  * - `GET /ready`: 200 `{"status":"ready"}`, or 503 with `components` naming every failing or
  *   saturated component.
  * - `GET /metrics`: Prometheus text (version 0.0.4).
+ * - `GET /stats`: the analysis of every `stats` sink as JSON, keyed by sink id;
+ *   `GET /stats/<id>` one sink's (404 naming the stats sinks there are, for any other id).
  * - every route the pipeline's sources serve (the `http` source's ingest route).
  *
- * With `server.token`, ingest and metrics routes require `Authorization: Bearer <token>`
+ * With `server.token`, ingest, metrics and stats routes require `Authorization: Bearer <token>`
  * (compared in constant time); health and readiness stay open for probes. Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
@@ -133,7 +138,9 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
       for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
       c.res = res;
     }
-    const route = known.has(c.req.path) ? c.req.path : "other";
+    const path = c.req.path;
+    // One label for every stats sink's route keeps the series bounded.
+    const route = known.has(path) ? path : path.startsWith("/stats/") ? "/stats/<id>" : "other";
     metrics.counter("http_requests_total", "HTTP requests served, by route and status.", {
       route,
       status: String(res.status),
@@ -174,6 +181,16 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     auth,
     (c) => c.body(metrics.render(), 200, { "Content-Type": PROMETHEUS_TYPE }),
   );
+
+  app.get("/stats", auth, (c) => c.json(Object.fromEntries(pipeline.stats())));
+  app.get("/stats/:id", auth, (c) => {
+    const id = c.req.param("id");
+    const all = pipeline.stats();
+    const one = all.get(id);
+    if (one !== undefined) return c.json(one);
+    const known = [...all.keys()].map((k) => `"${k}"`).join(", ") || "none";
+    return c.json({ error: `No stats sink "${id}" (stats sinks: ${known})` }, 404);
+  });
 
   for (const route of routes) {
     app.on([...route.methods], route.path, rateLimit, auth, (c) => ingest(c, route));
