@@ -160,9 +160,10 @@ export async function waitForReplicas(servers: string[], replicas: number): Prom
   const deadline = Date.now() + 30_000;
   const nc = await connect({ servers });
   try {
-    const jsm = await jetstreamManager(nc);
     for (;;) {
       try {
+        // Fails too (no JetStream account info) until the cluster has a meta leader.
+        const jsm = await jetstreamManager(nc, { timeout: 1000 });
         await jsm.streams.add({ name: "PROBE", subjects: ["probe.>"], num_replicas: replicas });
         await jsm.streams.delete("PROBE");
         return;
