@@ -304,7 +304,7 @@ const inputBytes = await writeInput(inputPath, N);
 // ---------------------------------------------------------------------------------------------
 // Jobs.
 
-interface Outcome {
+export interface Outcome {
   /** Sender start to all lines in the file (or received, for a sender alone). */
   elapsedMs?: number;
   /** Sender start to its last write. */
@@ -315,7 +315,7 @@ interface Outcome {
   note?: string;
 }
 
-interface Job {
+export interface Job {
   key: string;
   label: string;
   kind: "sluice" | "peer";
@@ -382,7 +382,25 @@ input(type="imtcp" address="127.0.0.1" port="${port}" ruleset="bench")
   return Promise.resolve(new Proc(RSYSLOGD, ["-n", "-f", conf, "-i", join(work, "rsyslogd.pid")]));
 }
 
-async function startSluiceTcp(port: number, out: string, raw: boolean): Promise<Proc> {
+/**
+ * The YAML lines that give a sink a disk buffer (default fsync policy, `interval`), in a
+ * data_dir of its own; none for the memory buffer.
+ */
+function diskBuffer(disk: boolean, name: string): { dataDir: string; buffer: string } {
+  if (!disk) return { dataDir: "", buffer: "" };
+  return {
+    dataDir: `data_dir: ${join(tempDir, `data_${name}`)}\n`,
+    buffer: ", buffer: { type: disk, max_bytes: 4GiB }",
+  };
+}
+
+async function startSluiceTcp(
+  port: number,
+  out: string,
+  raw: boolean,
+  disk = false,
+): Promise<Proc> {
+  const { dataDir, buffer } = diskBuffer(disk, `tcp_${port}`);
   const config = await sluiceConfig(
     `tcp_${port}`,
     raw
@@ -391,10 +409,10 @@ async function startSluiceTcp(port: number, out: string, raw: boolean): Promise<
 sinks:
   file: { type: file, path: ${out}, format: { type: text, pattern: "{message}" } }
 `
-      : `sources:
+      : `${dataDir}sources:
   lines: { type: tcp, address: 127.0.0.1:${port}, parser: json }
 sinks:
-  file: { type: file, path: ${out}, format: json }
+  file: { type: file, path: ${out}, format: json${buffer} }
 `,
   );
   return deno(["run", "-A", CLI, "run", "--config", config]);
@@ -421,18 +439,19 @@ async function senderAloneTcp(input: string, n: number): Promise<Outcome> {
   }
 }
 
-async function httpRun(n: number, input = inputPath): Promise<Outcome> {
+async function httpRun(n: number, input = inputPath, disk = false): Promise<Outcome> {
   const port = freePort();
   const out = join(tempDir, `out_http_${port}.log`);
+  const { dataDir, buffer } = diskBuffer(disk, `http_${port}`);
   const config = await sluiceConfig(
     `http_${port}`,
-    `server:
+    `${dataDir}server:
   listen: 127.0.0.1:${port}
   rate_limit: { requests_per_second: 0 }
 sources:
   ingest: { type: http, path: /ingest }
 sinks:
-  file: { type: file, path: ${out}, format: json }
+  file: { type: file, path: ${out}, format: json${buffer} }
 `,
   );
   const server = deno(["run", "-A", CLI, "run", "--config", config]);
@@ -557,11 +576,38 @@ const JOBS: Job[] = [
   },
 ];
 
+/** The same TCP JSON and HTTP pipelines with a disk buffer on the file sink (`--disk`). */
+const DISK_JOBS: Job[] = [
+  {
+    key: "sluice_tcp_json_disk",
+    label: "Sluice tcp (json parser) -> file (json), disk buffer",
+    kind: "sluice",
+    group: "tcp",
+    n: N,
+    run: (n) => tcpRun((port, out) => startSluiceTcp(port, out, false, true), inputPath, n),
+  },
+  {
+    key: "sluice_http_disk",
+    label: "Sluice http (NDJSON, 1,000/POST) -> file (json), disk buffer",
+    kind: "sluice",
+    group: "http",
+    n: N,
+    run: (n) => httpRun(n, inputPath, true),
+  },
+];
+const diskMode = flag("disk");
+if (diskMode) {
+  const keep = new Set(["sluice_tcp_json", "sluice_http"]);
+  JOBS.splice(0, JOBS.length, ...JOBS.filter((job) => keep.has(job.key)));
+  JOBS.splice(1, 0, DISK_JOBS[0]!);
+  JOBS.push(DISK_JOBS[1]!);
+}
+
 // `--only a,b` runs a subset and prints its medians (for A/B work; no report is written).
 const onlyIndex = argv.indexOf("--only");
 if (onlyIndex !== -1) {
   const keep = new Set((argv[onlyIndex + 1] ?? "").split(","));
-  JOBS.splice(0, JOBS.length, ...JOBS.filter((job) => keep.has(job.key)));
+  JOBS.splice(0, JOBS.length, ...[...JOBS, ...DISK_JOBS].filter((job) => keep.has(job.key)));
 }
 const outcomes = new Map<string, Outcome[]>(JOBS.map((job) => [job.key, []]));
 console.log(`pipeline: N=${N}, runs=${RUNS}, load ${loadBefore}, rsyslog ${rsyslogAvailable}`);
@@ -604,6 +650,94 @@ if (onlyIndex !== -1) {
     const rates = list.filter((o) => o.elapsedMs).map((o) => N / (o.elapsedMs! / 1000));
     console.log(`${key}: median ${formatInt(median(rates))} rec/s of ${rates.length} runs`);
   }
+  await Deno.remove(tempDir, { recursive: true });
+  Deno.exit(0);
+}
+
+/**
+ * `n` lines over TCP into a tcp sink whose peer is down, with a disk buffer: every record
+ * stays buffered. The clock stops when /metrics counts all `n` in the buffer; peak RSS then
+ * shows whether memory grows with what is buffered.
+ */
+async function bufferedRun(n: number, input: string): Promise<Outcome> {
+  const port = freePort();
+  const metricsPort = freePort();
+  const down = freePort();
+  const dataDir = join(tempDir, `data_buffered_${port}`);
+  const config = await sluiceConfig(
+    `buffered_${port}`,
+    `server: { listen: 127.0.0.1:${metricsPort} }
+data_dir: ${dataDir}
+sources:
+  lines: { type: tcp, address: 127.0.0.1:${port}, parser: json }
+sinks:
+  peer: { type: tcp, address: 127.0.0.1:${down}, buffer: { type: disk, max_bytes: 4GiB } }
+`,
+  );
+  const server = deno(["run", "-A", CLI, "run", "--config", config]);
+  let sender: Proc | undefined;
+  try {
+    await waitForPort(port, server);
+    sender = helper("tcp_sender.ts", "--port", String(port), "--input", input);
+    const started = (await sender.event("start")).t as number;
+    const ended = (await sender.event("end")).t as number;
+    let buffered = 0;
+    let bytes = 0;
+    let lastProgress = Date.now();
+    for (;;) {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const value = (name: string) =>
+        Number(new RegExp(`^${name}\\{component="peer"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+      const now_ = now();
+      const count = value("sluice_buffer_records");
+      bytes = value("sluice_buffer_bytes");
+      if (count > buffered) lastProgress = Date.now();
+      buffered = count;
+      if (buffered >= n) {
+        return {
+          elapsedMs: now_ - started,
+          senderMs: ended - started,
+          peakRss: server.peakRss(),
+          note: `${formatInt(buffered)} records, ${formatMiB(bytes)} in the buffer`,
+        };
+      }
+      if (Date.now() - lastProgress > STALL_MS) {
+        return { error: `stalled at ${formatInt(buffered)} of ${formatInt(n)} records buffered` };
+      }
+      await sleep(100);
+    }
+  } finally {
+    await sender?.stop();
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (diskMode) {
+  await writeInput(floodPath, N * FLOOD_FACTOR);
+  const buffered = {
+    n: await attempt({ ...DISK_JOBS[0]!, run: (n) => bufferedRun(n, inputPath) }, N),
+    flood: await attempt(
+      { ...DISK_JOBS[0]!, run: (n) => bufferedRun(n, floodPath) },
+      N * FLOOD_FACTOR,
+    ),
+  };
+  console.log(`  buffered ${N}: ${describe(buffered.n, N)}`);
+  console.log(`  buffered ${N * FLOOD_FACTOR}: ${describe(buffered.flood, N * FLOOD_FACTOR)}`);
+  await Deno.remove(floodPath).catch(() => {});
+  await import("./pipeline/disk_report.ts").then((m) =>
+    m.diskReport({
+      jobs: JOBS,
+      outcomes,
+      n: N,
+      flood: N * FLOOD_FACTOR,
+      runs: RUNS,
+      dry,
+      quick,
+      loadBefore,
+      buffered,
+    })
+  );
   await Deno.remove(tempDir, { recursive: true });
   Deno.exit(0);
 }
