@@ -28,6 +28,7 @@ import {
 import type { Mode, PeerReport } from "./peers/common.ts";
 import { MESSAGE, ROUNDS } from "./peers/common.ts";
 import { type Check, verifyOutput } from "./verify.ts";
+import { messageOf } from "../src/core/message_of.ts";
 
 interface Job {
   /** Unique key. */
@@ -112,7 +113,7 @@ async function runJob(job: Job, n = job.n): Promise<Outcome> {
     const check = await verifyOutput(out, job.mode, n);
     return { report, check, late: check.bytes - report.bytesAtDone };
   } catch (error) {
-    return { late: 0, error: `${error instanceof Error ? error.message : error}: ${stderr}` };
+    return { late: 0, error: `${messageOf(error)}: ${stderr}` };
   } finally {
     await Deno.remove(out).catch(() => {});
   }

@@ -38,6 +38,7 @@ import {
 } from "./report.ts";
 import { MESSAGE } from "./peers/common.ts";
 import { type Check, verifyOutput } from "./verify.ts";
+import { messageOf } from "../src/core/message_of.ts";
 
 const argv = Deno.args;
 const flag = (name: string) => argv.includes(`--${name}`);
@@ -616,7 +617,7 @@ async function attempt(job: Job, n: number): Promise<Outcome> {
   try {
     return await job.run(n);
   } catch (error) {
-    return { error: oneLine(error instanceof Error ? error.message : String(error)) };
+    return { error: oneLine(messageOf(error)) };
   }
 }
 
@@ -786,7 +787,7 @@ async function coldStart(): Promise<{ ms?: number; error?: string }> {
     const t = await waitForOk(`http://127.0.0.1:${port}/ready`, proc, 30_000);
     return { ms: t - started };
   } catch (error) {
-    return { error: oneLine(error instanceof Error ? error.message : String(error)) };
+    return { error: oneLine(messageOf(error)) };
   } finally {
     await proc.child.stdin.close().catch(() => {});
     await proc.stop();
@@ -814,7 +815,7 @@ async function helloStart(): Promise<{ ms?: number; error?: string }> {
     const t = await waitForOk(`http://127.0.0.1:${port}/`, proc, 30_000);
     return { ms: t - started };
   } catch (error) {
-    return { error: oneLine(error instanceof Error ? error.message : String(error)) };
+    return { error: oneLine(messageOf(error)) };
   } finally {
     await proc.stop();
   }

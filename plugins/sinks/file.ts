@@ -13,6 +13,7 @@ import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import { s } from "../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
+import { messageOf } from "../../src/core/message_of.ts";
 
 /**
  * Appends one line per record, one write per batch, creating missing directories.
@@ -108,7 +109,3 @@ export default definePlugin({
     };
   },
 });
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

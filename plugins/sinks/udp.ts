@@ -10,6 +10,7 @@ import { openUdp, type UdpSocket } from "../../src/io/udp_socket.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../src/plugin/format_error_reporter.ts";
+import { messageOf } from "../../src/core/message_of.ts";
 
 const encoder = new TextEncoder();
 
@@ -105,7 +106,7 @@ export default definePlugin({
             throw Object.assign(
               new Error(
                 `Cannot send to udp ${formatAddress(target)} for sink "${context.id}": ${
-                  error instanceof Error ? error.message : String(error)
+                  messageOf(error)
                 }`,
                 { cause: error },
               ),

@@ -19,6 +19,7 @@ import { ConfigError } from "../config/config_error.ts";
 import { closest } from "../schema/closest.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./usage_error.ts";
+import { messageOf } from "../core/message_of.ts";
 
 export type { Command } from "./command.ts";
 
@@ -78,7 +79,7 @@ function report(error: unknown, command: Command): number {
     console.error(usageOf(command));
     return 2;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   console.error(`sluice ${command.name}: ${message}`);
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     console.error(
@@ -138,7 +139,7 @@ if (import.meta.main) {
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     const reason = event.reason;
-    console.error(`sluice: unhandled error: ${reason instanceof Error ? reason.message : reason}`);
+    console.error(`sluice: unhandled error: ${messageOf(reason)}`);
   });
   Deno.exit(await main(Deno.args));
 }

@@ -8,7 +8,7 @@ import { concatBytes } from "../core/concat_bytes.ts";
 
 import { AesGcm, GCM_VERSION } from "./aes_gcm.ts";
 import { Fernet } from "./fernet.ts";
-import { TokenError } from "./token_error.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /**
  * Reads a file (or stdin for `-`) line by line, without the line endings. A gzip file
@@ -186,7 +186,7 @@ export async function decryptFiles(
           plain = keyring.decrypt(line);
         } catch (error) {
           summary.failed++;
-          onFailure({ file, line: number, reason: reasonOf(error) });
+          onFailure({ file, line: number, reason: messageOf(error) });
           continue;
         }
         summary.decrypted++;
@@ -200,8 +200,8 @@ export async function decryptFiles(
         file,
         line: number,
         reason: number === 0
-          ? `cannot read file: ${reasonOf(error)}`
-          : `cannot read past this line: ${reasonOf(error)}`,
+          ? `cannot read file: ${messageOf(error)}`
+          : `cannot read past this line: ${messageOf(error)}`,
       });
     }
   }
@@ -210,8 +210,3 @@ export async function decryptFiles(
 }
 
 const NEWLINE = new Uint8Array([10]);
-
-function reasonOf(error: unknown): string {
-  if (error instanceof TokenError) return error.message;
-  return error instanceof Error ? error.message : String(error);
-}

@@ -18,6 +18,7 @@ import {
   type Path,
   Schema,
 } from "../schema/schema.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** A key could not be loaded or decoded. The message never contains key material. */
 export class KeyError extends Error {
@@ -353,8 +354,4 @@ function describeSource(source: KeySource, context: KeyContext): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

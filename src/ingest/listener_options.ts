@@ -10,6 +10,7 @@ import { PluginError } from "../plugin/plugin_error.ts";
 import { s, type Schema } from "../schema/schema.ts";
 import type { PluginPermissions } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** The TLS option of a listening source: PEM files, relative to the config file. */
 export interface ListenerTls {
@@ -86,9 +87,7 @@ export function readListenerTls(
       return Deno.readTextFileSync(full);
     } catch (error) {
       throw new PluginError(
-        `Cannot create source "${id}": cannot read TLS file "${full}": ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `Cannot create source "${id}": cannot read TLS file "${full}": ${messageOf(error)}`,
         { cause: error },
       );
     }

@@ -12,6 +12,7 @@ import { PluginError } from "../plugin/plugin_error.ts";
 import type { Counter, SourceContext } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";
 import { FrameDecoder, type FrameHandler, type FramingMode } from "./framing.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** Options of a {@linkcode TcpIngest}. */
 export interface TcpIngestOptions {
@@ -122,7 +123,7 @@ export class TcpIngest implements AsyncDisposable {
     } catch (error) {
       throw new PluginError(
         `Cannot listen for source "${this.#context.id}" on ${formatAddress(address)}: ${
-          error instanceof Error ? error.message : String(error)
+          messageOf(error)
         }`,
         { cause: error },
       );
@@ -255,7 +256,7 @@ export class TcpIngest implements AsyncDisposable {
           batch.push(parse(bytes, now));
         } catch (error) {
           if (error instanceof ParseError) count(error.reason, error.message);
-          else count("parse_error", error instanceof Error ? error.message : String(error));
+          else count("parse_error", messageOf(error));
         }
       },
       reject(reason, isFatal) {
@@ -270,7 +271,7 @@ export class TcpIngest implements AsyncDisposable {
           batch.push(parseText(line, now));
         } catch (error) {
           if (error instanceof ParseError) count(error.reason, error.message);
-          else count("parse_error", error instanceof Error ? error.message : String(error));
+          else count("parse_error", messageOf(error));
         }
       };
     }

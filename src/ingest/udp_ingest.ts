@@ -11,6 +11,7 @@ import { PluginError } from "../plugin/plugin_error.ts";
 import type { SourceContext } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";
 import { openUdp, type UdpSocket } from "../io/udp_socket.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** Options of a {@linkcode UdpIngest}. */
 export interface UdpIngestOptions {
@@ -84,7 +85,7 @@ export class UdpIngest implements AsyncDisposable {
     } catch (error) {
       throw new PluginError(
         `Cannot listen for source "${this.#context.id}" on udp ${formatAddress(address)}: ${
-          error instanceof Error ? error.message : String(error)
+          messageOf(error)
         }`,
         { cause: error },
       );
@@ -133,7 +134,7 @@ export class UdpIngest implements AsyncDisposable {
       this.#pending.push(parse(bytes, now));
     } catch (error) {
       if (error instanceof ParseError) this.#reject(error.reason, error.message);
-      else this.#reject("parse_error", error instanceof Error ? error.message : String(error));
+      else this.#reject("parse_error", messageOf(error));
     }
   }
 

@@ -9,6 +9,7 @@
 
 import type { TraceContext } from "../core/traceparent.ts";
 import { isSpanId, isTraceId } from "../core/traceparent.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** Where `@opentelemetry/api` 1.x keeps its registered globals (its `_globalThis` key). */
 const OTEL_GLOBAL = Symbol.for("opentelemetry.js.api.1");
@@ -118,7 +119,7 @@ export function runInOtelSpan<T>(name: string, fn: () => T): { result: T } | und
   }
   const fail = (error: unknown) => {
     span.recordException?.(error);
-    span.setStatus?.({ code: 2, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus?.({ code: 2, message: messageOf(error) });
   };
   let result: T;
   try {

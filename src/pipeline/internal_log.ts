@@ -7,6 +7,7 @@
 
 import type { InternalLog } from "../plugin/types.ts";
 import type { Metrics } from "./metrics.ts";
+import { messageOf } from "../core/message_of.ts";
 
 const encoder = new TextEncoder();
 
@@ -36,9 +37,7 @@ export function createInternalLog(
         .inc();
       if (reported.has(key)) return;
       reported.add(key);
-      const detail = error === undefined
-        ? ""
-        : `: ${error instanceof Error ? error.message : String(error)}`;
+      const detail = error === undefined ? "" : `: ${messageOf(error)}`;
       write(`${new Date().toISOString()} sluice WARN ${message}${detail}`);
     },
     info(message) {

@@ -24,6 +24,7 @@ import type { Target } from "./target.ts";
 import { join } from "node:path";
 import { ProcessorNode } from "./processor_node.ts";
 import { LiveSourceContext, type SourceEntry } from "./source_node.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** Options for {@linkcode Pipeline.create}. */
 export interface PipelineOptions {
@@ -441,8 +442,4 @@ function createSinkNode(sink: Sink, options: SinkNodeOptions): SinkNode {
       { cause: error },
     );
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -18,6 +18,7 @@ import { RecordQueue } from "./record_queue.ts";
 import { beforeDeadline } from "../core/before_deadline.ts";
 import { RETRY_INITIAL, RETRY_MAX } from "./retry.ts";
 import { SinkDisk } from "./sink_disk.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** The part of `batch` an error says was not delivered (the whole batch unless it says). */
 function undeliveredOf(error: unknown, batch: LogRecord[]): LogRecord[] {
@@ -538,7 +539,7 @@ export class SinkNode implements Target, SinkStatus {
     this.#errors.value++;
     const batch = undeliveredOf(error, whole);
     this.#out.value += whole.length - batch.length;
-    this.#lastError = error instanceof Error ? error.message : String(error);
+    this.#lastError = messageOf(error);
     const now = Date.now();
     if (!this.#failingSince) this.#failingSince = now;
     this.#log.warnOnce(`sink:${this.id}:write`, `Cannot write to sink "${this.id}"`, error);

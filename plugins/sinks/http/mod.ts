@@ -20,6 +20,7 @@ import { s } from "../../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
 import jsonFormatter from "../../formatters/json.ts";
 import type { FormatterSpec } from "../../../src/schema/schema.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as const;
 
@@ -230,7 +231,7 @@ export default definePlugin({
         } catch (error) {
           if (closing.signal.aborted) throw new Error(`Sink "${context.id}" is closed`);
           countRequest("error");
-          why = error instanceof Error ? error.message : String(error);
+          why = messageOf(error);
         }
         const jittered = delay / 2 + Math.random() * delay / 2;
         const pause = wait ?? jittered;

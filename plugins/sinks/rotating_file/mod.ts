@@ -18,6 +18,7 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import type { Counter, Formatter, PluginContext, Sink } from "../../../src/plugin/types.ts";
 import { type FormatterSpec, s } from "../../../src/schema/schema.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 /** The parsed options of a `rotating_file` sink. */
 export interface RotatingFileOptions {
@@ -683,10 +684,6 @@ function joinLines(lines: readonly (string | Uint8Array | undefined)[]): Uint8Ar
     out[offset++] = 10;
   }
   return out;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 const WHEN_JSON = {

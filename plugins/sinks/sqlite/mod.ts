@@ -15,6 +15,7 @@ import { s } from "../../../src/schema/schema.ts";
 import { LOG_COLUMNS, logRowOf } from "../../../src/store/log_table.ts";
 import { retentionOption, tableOption } from "../../../src/store/log_store_options.ts";
 import { prepareSqliteTable } from "./sqlite_table.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 /**
  * Writes one transaction per batch into a table of the columns `time` (epoch ms), `level`,
@@ -191,7 +192,3 @@ export default definePlugin({
     };
   },
 });
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

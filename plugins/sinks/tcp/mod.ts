@@ -13,6 +13,7 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 /**
  * Sends every batch as one write on a long-lived connection. Frames are `newline`-terminated
@@ -349,8 +350,4 @@ function readTls(
     ...(tls.server_name ? { serverName: tls.server_name } : {}),
     ...(tls.cert && tls.key ? { cert: read(tls.cert), key: read(tls.key) } : {}),
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

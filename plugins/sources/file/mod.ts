@@ -17,6 +17,7 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import type { Counter } from "../../../src/plugin/types.ts";
 import { s } from "../../../src/schema/schema.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 const regex = (flags = "") =>
   s.custom(
@@ -47,7 +48,7 @@ function unparsed(line: string, now: number, error: unknown): LogRecord {
     level: 20,
     logger: "",
     message: line,
-    fields: { parse_error: error instanceof Error ? error.message : String(error) },
+    fields: { parse_error: messageOf(error) },
   };
 }
 
@@ -163,7 +164,7 @@ export default definePlugin({
       }
     } catch (error) {
       throw new PluginError(
-        `Cannot create source "${context.id}": ${error instanceof Error ? error.message : error}`,
+        `Cannot create source "${context.id}": ${messageOf(error)}`,
         { cause: error },
       );
     }
