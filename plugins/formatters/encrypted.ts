@@ -12,6 +12,7 @@ import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import { s } from "../../src/schema/schema.ts";
+import { messageOf } from "../../src/core/message_of.ts";
 
 /**
  * Encrypts each line of an inner formatter (json by default). With `algorithm: fernet`
@@ -101,7 +102,7 @@ export default definePlugin({
       });
     } catch (error) {
       throw new PluginError(
-        `Cannot create the encrypted formatter of "${context.id}": ${(error as Error).message}`,
+        `Cannot create the encrypted formatter of "${context.id}": ${messageOf(error)}`,
         { cause: error },
       );
     }

@@ -13,6 +13,7 @@ import { parseJsonLine, recordFromObject } from "../../src/parse/record_from_obj
 import { ParseError } from "../../src/parse/parse_error.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
+import { messageOf } from "../../src/core/message_of.ts";
 
 /** Most errors listed in one response; the rest are counted in `rejected` only. */
 const MAX_LISTED_ERRORS = 100;
@@ -230,7 +231,7 @@ async function parseRequest(request: Request, limit: number): Promise<Parsed> {
     value = JSON.parse(text);
   } catch (error) {
     if (first === 0x7b && hasSecondLine(text)) return ndjson(body, limit, now);
-    throw new RequestError(400, "invalid_json", `Invalid JSON: ${(error as Error).message}`);
+    throw new RequestError(400, "invalid_json", `Invalid JSON: ${messageOf(error)}`);
   }
   if (Array.isArray(value)) return array(value, now);
   if (typeof value === "object" && value !== null) {
@@ -283,7 +284,7 @@ function ndjson(body: Uint8Array, limit: number, now: number): Parsed {
       note(
         i + 1,
         error instanceof ParseError ? error.reason : "invalid_json",
-        (error as Error).message,
+        messageOf(error),
       );
     }
   }
@@ -353,7 +354,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
       throw new RequestError(
         400,
         "invalid_encoding",
-        `Cannot decompress the ${encoding} body: ${(error as Error).message}`,
+        `Cannot decompress the ${encoding} body: ${messageOf(error)}`,
       );
     }
     throw error;

@@ -11,6 +11,7 @@ import { ParseError } from "../../src/parse/parse_error.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import type { OptionsOf, Source, SourceContext } from "../../src/plugin/types.ts";
 import { s } from "../../src/schema/schema.ts";
+import { messageOf } from "../../src/core/message_of.ts";
 
 const options = s.object({
   parser: s.enum(["auto", "json", "text"] as const).default("auto").describe(
@@ -124,7 +125,7 @@ export function createStdinSource(
             context.reject(reason);
             context.log.warnOnce(
               `${context.id}:${reason}`,
-              `Source "${context.id}" rejected line ${firstLine + i}: ${(error as Error).message}`,
+              `Source "${context.id}" rejected line ${firstLine + i}: ${messageOf(error)}`,
             );
             continue;
           }

@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { UsageError } from "./usage_error.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** A flag: `--name VALUE` (string) or `--name` (boolean). */
 export interface FlagSpec {
@@ -49,7 +50,7 @@ export function parseFlags(
       positionals: parsed.positionals,
     };
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]!, { cause: error });
+    throw new UsageError(messageOf(error).split("\n")[0]!, { cause: error });
   }
 }
 

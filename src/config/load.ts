@@ -18,6 +18,7 @@ import { ConfigError, type ConfigProblem, formatProblem } from "./config_error.t
 import { expandEnv } from "./env.ts";
 import type { ResolvedConfig } from "./types.ts";
 import { validateConfig } from "./validate.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** Options of {@linkcode loadConfig}. */
 export interface LoadOptions {
@@ -80,9 +81,7 @@ export async function loadConfig(
   try {
     text = await Deno.readTextFile(file);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "file not found"
-      : (error as Error).message;
+    const reason = error instanceof Deno.errors.NotFound ? "file not found" : messageOf(error);
     throw new ConfigError([{ file, path: "", message: `Cannot read config: ${reason}` }], {
       cause: error,
     });
@@ -152,7 +151,7 @@ export async function parseConfigText(
     throw new ConfigError([{
       file,
       path: "",
-      message: `Invalid YAML: ${firstLine((error as Error).message)}`,
+      message: `Invalid YAML: ${firstLine(messageOf(error))}`,
     }], { cause: error });
   }
   return await validateLoaded(raw, { file, doc, lines }, baseDir, options);
@@ -383,12 +382,12 @@ async function importModules(
       namespace = await import(url);
     } catch (error) {
       const notFound = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" ||
-        /^Module not found/.test((error as Error).message ?? "");
+        /^Module not found/.test(messageOf(error));
       issues.push({
         path,
         message: notFound
           ? `Cannot load plugin module "${specifier}": no such module`
-          : `Cannot load plugin module "${specifier}": ${firstLine((error as Error).message)}`,
+          : `Cannot load plugin module "${specifier}": ${firstLine(messageOf(error))}`,
       });
       continue;
     }

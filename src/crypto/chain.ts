@@ -13,6 +13,7 @@ import { PluginError } from "../plugin/plugin_error.ts";
 import type { Formatter, PluginContext, PluginPermissions } from "../plugin/types.ts";
 import { s, type Schema } from "../schema/schema.ts";
 import { decodeBase64Url, encodeBase64Url, envNameSchema, loadSecret } from "./keys.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** The environment variable `chain: true` reads its secret from. */
 export const CHAIN_KEY_ENV = "SLUICE_CHAIN_KEY";
@@ -378,7 +379,7 @@ export function openFileChain(
     });
   } catch (error) {
     throw new PluginError(
-      `Cannot open sink "${context.id}": chain secret: ${(error as Error).message}`,
+      `Cannot open sink "${context.id}": chain secret: ${messageOf(error)}`,
       { cause: error },
     );
   }

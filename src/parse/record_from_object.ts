@@ -9,6 +9,7 @@ import type { LogRecord, SerializedError } from "../core/record.ts";
 import { setOwn } from "../core/set_own.ts";
 import { isSpanId, isTraceId } from "../core/traceparent.ts";
 import { ParseError } from "./parse_error.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /**
  * The keys a record is read from, each with its rank among the keys of its kind (0 wins).
@@ -195,7 +196,7 @@ export function parseJsonLine(line: string, now: number): LogRecord {
   try {
     value = JSON.parse(line);
   } catch (error) {
-    throw new ParseError(`Invalid JSON: ${(error as Error).message}`, "invalid_json");
+    throw new ParseError(`Invalid JSON: ${messageOf(error)}`, "invalid_json");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new ParseError("Expected a JSON object", "not_an_object");

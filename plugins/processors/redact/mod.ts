@@ -29,6 +29,7 @@ import {
   Schema,
 } from "../../../src/schema/schema.ts";
 import { setOwn } from "../../../src/core/set_own.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 /** A pattern option: a built-in name, or a user's own regular expression. */
 export type PatternOption = BuiltinPatternName | CustomPattern;
@@ -83,7 +84,7 @@ class PatternSchema extends Schema<PatternOption> {
       } catch (error) {
         ctx.issues.push({
           path: [...path, "regex"],
-          message: `Invalid regular expression: ${(error as Error).message}`,
+          message: `Invalid regular expression: ${messageOf(error)}`,
         });
         return undefined;
       }
@@ -217,7 +218,7 @@ export default definePlugin({
           warn: (message) => context.log.warnOnce(`hash-key:${context.id}`, message),
         });
       } catch (error) {
-        fail((error as Error).message, error);
+        fail(messageOf(error), error);
       }
     } else if (options.hash_key_env !== undefined || options.hash_key_file !== undefined) {
       fail(`hash_key_env and hash_key_file apply to mode: hash only, and mode is ${options.mode}`);

@@ -7,6 +7,7 @@
 import type { LogRecord } from "../../../src/core/record.ts";
 import { recordFromObject } from "../../../src/parse/record_from_object.ts";
 import { ParseError } from "../../../src/parse/parse_error.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 /** A compiled line parser: a line and the current time in, a record out (or a ParseError). */
 export type LineParser = (line: string, now: number) => LogRecord;
@@ -33,7 +34,7 @@ export function compileRegexLine(pattern: string): LineParser {
     regex = new RegExp(pattern, "s");
   } catch (error) {
     throw new SyntaxError(
-      `Invalid pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+      `Invalid pattern ${JSON.stringify(pattern)}: ${messageOf(error)}`,
       {
         cause: error,
       },

@@ -13,6 +13,7 @@ import { recordOfRow, type StoredRow } from "../../store/log_table.ts";
 import type { Command } from "../command.ts";
 import { parseFlags } from "../parse_flags.ts";
 import { UsageError } from "../usage_error.ts";
+import { messageOf } from "../../core/message_of.ts";
 
 /** Where the command writes, its clock and environment (the process's by default). */
 export interface QueryIo {
@@ -110,7 +111,7 @@ async function querySqlite(file: string, table: string, filter: LogFilter): Prom
   try {
     await Deno.stat(file);
   } catch (error) {
-    throw new Error(`Cannot open database "${file}": ${(error as Error).message}`, {
+    throw new Error(`Cannot open database "${file}": ${messageOf(error)}`, {
       cause: error,
     });
   }
@@ -119,7 +120,7 @@ async function querySqlite(file: string, table: string, filter: LogFilter): Prom
     const query = logQuery("sqlite", table, filter);
     return db.prepare(query.text).all(...query.params) as unknown as StoredRow[];
   } catch (error) {
-    throw new Error(`Cannot query table "${table}" in "${file}": ${(error as Error).message}`, {
+    throw new Error(`Cannot query table "${table}" in "${file}": ${messageOf(error)}`, {
       cause: error,
     });
   } finally {

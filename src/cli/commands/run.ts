@@ -13,6 +13,7 @@ import type { Command } from "../command.ts";
 import { parseFlags, requireConfig } from "../parse_flags.ts";
 import { processEnv } from "../process_env.ts";
 import { UsageError } from "../usage_error.ts";
+import { messageOf } from "../../core/message_of.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 /** A second SIGINT this long after the first exits without draining. */
@@ -140,7 +141,7 @@ const run: Command = {
         } catch (error) {
           await shutdown(drainMs);
           throw new Error(
-            `Cannot listen on ${server.hostname}:${server.port}: ${(error as Error).message}`,
+            `Cannot listen on ${server.hostname}:${server.port}: ${messageOf(error)}`,
             { cause: error },
           );
         }
