@@ -5,8 +5,7 @@
  */
 
 import type { Command } from "../command.ts";
-import { parseFlags } from "../parse_flags.ts";
-import { UsageError } from "../usage_error.ts";
+import { readKeyFileArgs } from "../key_file_args.ts";
 import { decryptFiles, Keyring } from "../../crypto/decrypt_stream.ts";
 import { loadKeys } from "../../crypto/keys.ts";
 import { writeAllSync } from "../../io/write_all_sync.ts";
@@ -55,30 +54,15 @@ const decrypt = {
   async run(args: string[], io: DecryptIo = {}): Promise<number> {
     const stdout = io.stdout ?? ((bytes: Uint8Array) => writeAllSync(Deno.stdout, bytes));
     const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
-    const parsed = parseFlags(args, {
-      "keys-env": { type: "string" },
-      "key-file": { type: "string" },
-    }, true);
-    const values = parsed.values as { "keys-env"?: string; "key-file"?: string };
-    const files = parsed.positionals;
-    if (files.length === 0) throw new UsageError("no file given");
-    let keyring: Keyring;
-    try {
-      const keys = loadKeys({
-        keysEnv: values["key-file"] === undefined
-          ? values["keys-env"] ?? DEFAULT_ENV
-          : values["keys-env"],
-        keyFile: values["key-file"],
-      }, {
-        baseDir: Deno.cwd(),
-        names: { keys: "keys", keysEnv: "--keys-env", keyFile: "--key-file", allowInline: "" },
-        ...(io.getEnv ? { getEnv: io.getEnv } : {}),
-      });
-      keyring = new Keyring(keys);
-    } catch (error) {
-      stderr(`sluice decrypt: ${(error as Error).message}\n`);
-      return 2;
-    }
+    const parsed = readKeyFileArgs(args, {
+      command: "decrypt",
+      envFlag: "keys-env",
+      defaultEnv: DEFAULT_ENV,
+      noun: "keys",
+      load: (source, context) => new Keyring(loadKeys(source, context)),
+    }, { stderr, getEnv: io.getEnv });
+    if (!parsed) return 2;
+    const { files, key: keyring } = parsed;
     let broken = false;
     const summary = await decryptFiles(files, keyring, async (bytes) => {
       if (broken) return;

@@ -5,12 +5,12 @@
  */
 
 import type { Command } from "../command.ts";
-import { parseFlags } from "../parse_flags.ts";
-import { UsageError } from "../usage_error.ts";
+import { readKeyFileArgs } from "../key_file_args.ts";
 import { CHAIN_KEY_ENV, verifyChain } from "../../crypto/chain.ts";
 import { readLines } from "../../crypto/decrypt_stream.ts";
 import { loadSecret } from "../../crypto/keys.ts";
 import { writeAllSync } from "../../io/write_all_sync.ts";
+import { messageOf } from "../../core/message_of.ts";
 
 /** Where the command writes and how it reads the environment (the process's by default). */
 export interface VerifyIo {
@@ -55,29 +55,15 @@ const verify = {
   async run(args: string[], io: VerifyIo = {}): Promise<number> {
     const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, encoder.encode(text)));
     const stderr = io.stderr ?? ((text: string) => writeAllSync(Deno.stderr, encoder.encode(text)));
-    const parsed = parseFlags(args, {
-      "key-env": { type: "string" },
-      "key-file": { type: "string" },
-    }, true);
-    const values = parsed.values as { "key-env"?: string; "key-file"?: string };
-    const files = parsed.positionals;
-    if (files.length === 0) throw new UsageError("no file given");
-    let secret: Uint8Array;
-    try {
-      secret = loadSecret({
-        keysEnv: values["key-file"] === undefined
-          ? values["key-env"] ?? CHAIN_KEY_ENV
-          : values["key-env"],
-        keyFile: values["key-file"],
-      }, {
-        baseDir: Deno.cwd(),
-        names: { keys: "key", keysEnv: "--key-env", keyFile: "--key-file", allowInline: "" },
-        ...(io.getEnv ? { getEnv: io.getEnv } : {}),
-      });
-    } catch (error) {
-      stderr(`sluice verify: ${(error as Error).message}\n`);
-      return 2;
-    }
+    const parsed = readKeyFileArgs(args, {
+      command: "verify",
+      envFlag: "key-env",
+      defaultEnv: CHAIN_KEY_ENV,
+      noun: "key",
+      load: loadSecret,
+    }, { stderr, getEnv: io.getEnv });
+    if (!parsed) return 2;
+    const { files, key: secret } = parsed;
     let failed = false;
     for (const file of files) {
       try {
@@ -88,7 +74,7 @@ const verify = {
         } else stdout(`${file}: ok, ${report.records} records\n`);
       } catch (error) {
         failed = true;
-        stderr(`${file}:0: cannot read file: ${(error as Error).message}\n`);
+        stderr(`${file}:0: cannot read file: ${messageOf(error)}\n`);
       }
     }
     return failed ? 1 : 0;
