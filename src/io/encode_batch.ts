@@ -9,7 +9,7 @@ import type { Formatter } from "../plugin/types.ts";
 import { concatBytes } from "../core/concat_bytes.ts";
 
 const encoder = new TextEncoder();
-const NEWLINE = 10;
+const NEWLINE_BYTES = new Uint8Array([10]);
 let scratch = new Uint8Array(1 << 20);
 
 /**
@@ -26,9 +26,10 @@ function encodeReusing(text: string): Uint8Array {
 }
 
 /**
- * Formats every record and joins the lines, each ending in `\n`: one string when every line
- * is text (the common case), else the bytes. A record the formatter throws on is skipped and
- * handed to `onError`.
+ * Formats every record and joins the lines, each ending in `separator` (`\n`): one string
+ * when every line is text (the common case), else the bytes. A record the formatter throws
+ * on is skipped and handed to `onError`. The one loop that joins formatted records: line
+ * sinks and stream framing (`encodeFrames`) share it.
  *
  * @example Join two records
  * ```ts
@@ -43,7 +44,9 @@ export function formatBatch(
   records: readonly LogRecord[],
   format: Formatter,
   onError?: (record: LogRecord, error: unknown) => void,
+  separator = "\n",
 ): string | Uint8Array {
+  const separatorBytes = separator === "\n" ? NEWLINE_BYTES : encoder.encode(separator);
   let text = "";
   let parts: Uint8Array[] | undefined;
   for (let i = 0; i < records.length; i++) {
@@ -55,12 +58,13 @@ export function formatBatch(
       onError?.(record, error);
       continue;
     }
-    if (typeof line === "string") text += line + "\n";
+    if (typeof line === "string") text += line + separator;
     else {
       parts ??= [];
       if (text) parts.push(encoder.encode(text));
       text = "";
-      parts.push(line, new Uint8Array([NEWLINE]));
+      parts.push(line);
+      if (separatorBytes.length > 0) parts.push(separatorBytes);
     }
   }
   if (!parts) return text;

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { concatBytes } from "../core/concat_bytes.ts";
+
 /** What the server counts; each call is one event. */
 export interface Http1Events {
   /** A connection was closed by the server, with why (`too_many_connections`, `header_timeout` …). */
@@ -308,7 +310,9 @@ export class Http1Server implements AsyncDisposable {
         throw new Closed();
       }
       if (n === null) throw new Closed();
-      c.pending = c.pending.length === 0 ? buffer.slice(0, n) : concat(c.pending, buffer, n);
+      c.pending = c.pending.length === 0
+        ? buffer.slice(0, n)
+        : concatBytes([c.pending, buffer.subarray(0, n)]);
     };
     const { headerTimeout, idleTimeout, maxHeaderBytes } = this.#options;
     while (!c.closed) {
@@ -383,7 +387,7 @@ export class Http1Server implements AsyncDisposable {
     const text = JSON.stringify({ error: error.message });
     await writeAll(
       c,
-      concatAll([
+      concatBytes([
         head(error.status, [
           ["content-type", "application/json"],
           ["content-length", String(ENCODER.encode(text).length)],
@@ -642,17 +646,17 @@ async function writeResponse(
   try {
     if (!streaming) {
       fields.push(["content-length", String(size)]);
-      await writeAll(c, concatAll([head(status, fields, response.statusText), ...chunks]));
+      await writeAll(c, concatBytes([head(status, fields, response.statusText), ...chunks]));
       return;
     }
     const chunked = !request.http10;
     if (chunked) fields.push(["transfer-encoding", "chunked"]);
     else fields[fields.length - 1] = ["connection", "close"];
     const frame = (data: Uint8Array) =>
-      chunked ? concatAll([ENCODER.encode(`${data.length.toString(16)}\r\n`), data, CRLF]) : data;
+      chunked ? concatBytes([ENCODER.encode(`${data.length.toString(16)}\r\n`), data, CRLF]) : data;
     await writeAll(
       c,
-      concatAll([head(status, fields, response.statusText), ...chunks.map(frame)]),
+      concatBytes([head(status, fields, response.statusText), ...chunks.map(frame)]),
     );
     for (;;) {
       const next = await reader.read();
@@ -679,7 +683,7 @@ function head(status: number, fields: [string, string][], statusText = ""): Uint
 function refuse(conn: Deno.Conn): void {
   const text = '{"error":"Too many connections; retry later"}';
   conn.write(
-    concatAll([
+    concatBytes([
       head(503, [
         ["content-type", "application/json"],
         ["content-length", String(text.length)],
@@ -714,26 +718,6 @@ function close(c: Connection): void {
   } catch {
     // Already closed by the peer.
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {
-  const out = new Uint8Array(a.length + n);
-  out.set(a);
-  out.set(b.subarray(0, n), a.length);
-  return out;
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {

@@ -9,6 +9,7 @@ import type { LogRecord } from "../../../src/core/record.ts";
 import type { Formatter } from "../../../src/plugin/types.ts";
 import { concatBytes } from "../../../src/core/concat_bytes.ts";
 import { utf8Length } from "../../../src/core/utf8_length.ts";
+import { formatBatch } from "../../../src/io/encode_batch.ts";
 
 const encoder = new TextEncoder();
 
@@ -34,38 +35,27 @@ export function encodeFrames(
   framing: "newline" | "octet_counting",
   onError?: (record: LogRecord, error: unknown) => void,
 ): Uint8Array {
-  const octets = framing === "octet_counting";
-  let text = "";
-  let parts: Uint8Array[] | undefined;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    let line: string | Uint8Array;
-    try {
-      line = format(record);
-    } catch (error) {
-      onError?.(record, error);
-      continue;
-    }
-    if (typeof line === "string") {
-      if (octets) text += utf8Length(line) + " " + line;
-      else text += (line.includes("\n") ? line.replace(/\r?\n/g, "\\n") : line) + "\n";
-      continue;
-    }
-    parts ??= [];
-    if (text) parts.push(encoder.encode(text));
-    text = "";
-    if (octets) {
-      parts.push(encoder.encode(line.length + " "), line);
-    } else {
-      parts.push(line.includes(10) ? escapeBytes(line) : line, NEWLINE);
-    }
-  }
-  if (!parts) return encoder.encode(text);
-  if (text) parts.push(encoder.encode(text));
-  return concatBytes(parts);
+  // One closure per batch, not per record; the framing of a line never throws, so what
+  // reaches `onError` is the formatter's.
+  const joined = framing === "octet_counting"
+    ? formatBatch(records, (record) => octetFrame(format(record)), onError, "")
+    : formatBatch(records, (record) => newlineFrame(format(record)), onError);
+  return typeof joined === "string" ? encoder.encode(joined) : joined;
 }
 
-const NEWLINE = new Uint8Array([10]);
+/** `LEN SP MSG` (RFC 6587 §3.4.1). */
+function octetFrame(line: string | Uint8Array): string | Uint8Array {
+  if (typeof line === "string") return utf8Length(line) + " " + line;
+  return concatBytes([encoder.encode(line.length + " "), line]);
+}
+
+/** A line break inside the record becomes the two characters `\n`: one record, one line. */
+function newlineFrame(line: string | Uint8Array): string | Uint8Array {
+  if (typeof line === "string") {
+    return line.includes("\n") ? line.replace(/\r?\n/g, "\\n") : line;
+  }
+  return line.includes(10) ? escapeBytes(line) : line;
+}
 
 function escapeBytes(line: Uint8Array): Uint8Array {
   const out: number[] = [];
