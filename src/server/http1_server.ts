@@ -14,6 +14,16 @@
  */
 
 import { concatBytes } from "../core/concat_bytes.ts";
+import {
+  closeConnection,
+  type Connection,
+  ConnectionClosed,
+  READ_BYTES,
+  writeAll,
+} from "./http1_connection.ts";
+import { BadRequest, type ParsedHead, parseHead } from "./http1_request_head.ts";
+import { BodyReader } from "./http1_body_reader.ts";
+import { head, writeResponse } from "./http1_response.ts";
 
 /** What the server counts; each call is one event. */
 export interface Http1Events {
@@ -66,66 +76,9 @@ export interface Http1Info {
 /** Handles one request. */
 export type Http1Handler = (request: Request, info: Http1Info) => Response | Promise<Response>;
 
-/** A request head larger than this many bytes in one read is split over reads; 64 KiB keeps reads few. */
-const READ_BYTES = 65_536;
 const CRLF2 = new Uint8Array([13, 10, 13, 10]);
 const ENCODER = new TextEncoder();
 const LATIN1 = new TextDecoder("latin1");
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const REASONS: Record<number, string> = {
-  100: "Continue",
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  204: "No Content",
-  206: "Partial Content",
-  301: "Moved Permanently",
-  302: "Found",
-  304: "Not Modified",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  503: "Service Unavailable",
-};
-
-type State = "head" | "body" | "handler" | "idle";
-
-interface Connection {
-  conn: Deno.Conn;
-  /** Bytes read but not yet used. */
-  pending: Uint8Array;
-  state: State;
-  /** When the current state's timeout fires (epoch ms); Infinity while the handler runs. */
-  deadline: number;
-  /** When the connection last finished a response or was accepted (for eviction order). */
-  idleSince: number;
-  closed: boolean;
-  /** Aborts the running request's signal when the connection closes. */
-  abort: AbortController | undefined;
-}
-
-class BadRequest extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
-    super(message);
-    this.name = "BadRequest";
-  }
-}
-
-class Closed extends Error {
-  constructor() {
-    super("The connection closed");
-    this.name = "Closed";
-  }
-}
 
 /**
  * An HTTP/1.1 server with bounded connections and timeouts. `start()` binds; `shutdown()`
@@ -210,7 +163,7 @@ export class Http1Server implements AsyncDisposable {
         // Already closed.
       }
       await this.#accepting;
-      for (const c of this.#connections) if (c.state !== "handler") close(c);
+      for (const c of this.#connections) if (c.state !== "handler") closeConnection(c);
       await Promise.allSettled([...this.#loops]);
       this.#done.resolve();
     })();
@@ -261,7 +214,7 @@ export class Http1Server implements AsyncDisposable {
       };
       this.#connections.add(entry);
       const loop = this.#serve(entry).catch(() => {}).finally(() => {
-        close(entry);
+        closeConnection(entry);
         this.#connections.delete(entry);
         this.#loops.delete(loop);
       });
@@ -277,7 +230,7 @@ export class Http1Server implements AsyncDisposable {
     }
     if (!oldest) return false;
     this.#options.events?.closed?.("evicted");
-    close(oldest);
+    closeConnection(oldest);
     return true;
   }
 
@@ -296,7 +249,7 @@ export class Http1Server implements AsyncDisposable {
           () => {},
         );
       }
-      close(c);
+      closeConnection(c);
     }
   }
 
@@ -307,9 +260,9 @@ export class Http1Server implements AsyncDisposable {
       try {
         n = await c.conn.read(buffer);
       } catch {
-        throw new Closed();
+        throw new ConnectionClosed();
       }
-      if (n === null) throw new Closed();
+      if (n === null) throw new ConnectionClosed();
       c.pending = c.pending.length === 0
         ? buffer.slice(0, n)
         : concatBytes([c.pending, buffer.subarray(0, n)]);
@@ -399,286 +352,6 @@ export class Http1Server implements AsyncDisposable {
   }
 }
 
-interface ParsedHead {
-  method: string;
-  url: string;
-  headers: Headers;
-  http10: boolean;
-  keepAlive: boolean;
-  chunked: boolean;
-  length: number;
-  expectContinue: boolean;
-}
-
-function parseHead(text: string, conn: Deno.Conn): ParsedHead {
-  const lines = text.split("\r\n");
-  const requestLine = lines[0] ?? "";
-  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.([01])$/.exec(requestLine);
-  if (!match) throw new BadRequest(400, "bad_request_line", "Malformed request line");
-  const [, method, target, minor] = match as unknown as [string, string, string, string];
-  const headers = new Headers();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    const name = colon > 0 ? line.slice(0, colon) : "";
-    if (!TOKEN.test(name)) throw new BadRequest(400, "bad_header", "Malformed header line");
-    try {
-      headers.append(name, line.slice(colon + 1).trim());
-    } catch {
-      throw new BadRequest(400, "bad_header", `Malformed value of header "${name}"`);
-    }
-  }
-  const http10 = minor === "0";
-  const connection = (headers.get("connection") ?? "").toLowerCase();
-  const keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
-  const te = headers.get("transfer-encoding");
-  const cl = headers.get("content-length");
-  let chunked = false;
-  let length = 0;
-  if (te !== null) {
-    // A length and a transfer coding together is how requests are smuggled past proxies.
-    if (cl !== null || te.trim().toLowerCase() !== "chunked") {
-      throw new BadRequest(400, "bad_framing", "Unsupported Transfer-Encoding");
-    }
-    chunked = true;
-  } else if (cl !== null) {
-    if (!/^\d{1,15}$/.test(cl.trim())) {
-      throw new BadRequest(400, "bad_framing", "Malformed Content-Length");
-    }
-    length = Number(cl.trim());
-  }
-  const host = headers.get("host") ?? "";
-  const authority = /^[A-Za-z0-9.\-:[\]]+$/.test(host)
-    ? host
-    : `${(conn.localAddr as Deno.NetAddr).hostname}:${(conn.localAddr as Deno.NetAddr).port}`;
-  let url: string;
-  if (target.startsWith("/")) url = `http://${authority}${target}`;
-  else if (/^https?:\/\//i.test(target)) url = target;
-  else if (target === "*" && method === "OPTIONS") url = `http://${authority}/`;
-  else throw new BadRequest(400, "bad_request_line", "Malformed request target");
-  try {
-    url = new URL(url).href;
-  } catch {
-    throw new BadRequest(400, "bad_request_line", "Malformed request target");
-  }
-  return {
-    method,
-    url,
-    headers,
-    http10,
-    keepAlive,
-    chunked,
-    length,
-    expectContinue: !http10 && (headers.get("expect") ?? "").toLowerCase() === "100-continue",
-  };
-}
-
-/** Reads a request's body from the connection: a length or chunks, with the body timeout. */
-class BodyReader {
-  readonly hasBody: boolean;
-  done: boolean;
-  failed = false;
-  #remaining: number;
-  #chunkLeft = 0;
-  #trailer = false;
-  #continued = false;
-
-  constructor(
-    readonly c: Connection,
-    readonly head: ParsedHead,
-    readonly read: () => Promise<void>,
-    readonly timeout: number,
-  ) {
-    this.hasBody = head.chunked || head.length > 0;
-    this.done = !this.hasBody;
-    this.#remaining = head.length;
-  }
-
-  /** Skips the unread rest of a length-delimited body when it is already buffered, so the connection stays usable. */
-  skipBuffered(): void {
-    if (this.done || this.head.chunked || this.#remaining > this.c.pending.length) return;
-    this.c.pending = this.c.pending.subarray(this.#remaining);
-    this.#remaining = 0;
-    this.done = true;
-  }
-
-  stream(): ReadableStream<Uint8Array> {
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        try {
-          const chunk = await this.next();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        } catch (error) {
-          this.failed = true;
-          close(this.c);
-          controller.error(error instanceof Closed ? new Error("The request body stopped") : error);
-        }
-      },
-      cancel: () => {
-        // The handler does not want the rest; the connection cannot be reused.
-        this.done = false;
-      },
-    });
-  }
-
-  async #fill(): Promise<void> {
-    const c = this.c;
-    const before = c.state;
-    c.state = "body";
-    c.deadline = Date.now() + this.timeout;
-    try {
-      await this.read();
-    } finally {
-      if (!c.closed) {
-        c.state = before;
-        c.deadline = Infinity;
-      }
-    }
-  }
-
-  /** The next piece of the body, or null at its end. */
-  async next(): Promise<Uint8Array | null> {
-    const c = this.c;
-    if (this.done) return null;
-    if (this.head.expectContinue && !this.#continued) {
-      this.#continued = true;
-      await writeAll(c, ENCODER.encode("HTTP/1.1 100 Continue\r\n\r\n"));
-    }
-    if (!this.head.chunked) {
-      if (c.pending.length === 0) await this.#fill();
-      const n = Math.min(c.pending.length, this.#remaining);
-      const out = c.pending.slice(0, n);
-      c.pending = c.pending.subarray(n);
-      this.#remaining -= n;
-      if (this.#remaining === 0) this.done = true;
-      return out;
-    }
-    for (;;) {
-      if (this.#chunkLeft > 0) {
-        if (c.pending.length === 0) await this.#fill();
-        const n = Math.min(c.pending.length, this.#chunkLeft);
-        const out = c.pending.slice(0, n);
-        c.pending = c.pending.subarray(n);
-        this.#chunkLeft -= n;
-        if (this.#chunkLeft === 0) this.#chunkLeft = -2; // the CRLF after the data
-        return out;
-      }
-      const nl = c.pending.indexOf(10);
-      if (nl === -1) {
-        if (c.pending.length > 4096) throw new BadRequest(400, "bad_framing", "Malformed chunk");
-        await this.#fill();
-        continue;
-      }
-      const line = LATIN1.decode(c.pending.subarray(0, nl)).replace(/\r$/, "");
-      c.pending = c.pending.subarray(nl + 1);
-      if (this.#chunkLeft === -2) {
-        if (line !== "") throw new BadRequest(400, "bad_framing", "Malformed chunk");
-        this.#chunkLeft = 0;
-        continue;
-      }
-      if (this.#trailer) {
-        if (line === "") {
-          this.done = true;
-          return null;
-        }
-        continue;
-      }
-      const size = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(line);
-      if (!size) throw new BadRequest(400, "bad_framing", "Malformed chunk size");
-      const n = parseInt(size[1]!, 16);
-      if (n === 0) this.#trailer = true;
-      else this.#chunkLeft = n;
-    }
-  }
-}
-
-async function writeResponse(
-  c: Connection,
-  response: Response,
-  request: ParsedHead,
-  keepAlive: boolean,
-): Promise<void> {
-  const status = response.status;
-  const fields: [string, string][] = [];
-  for (const [name, value] of response.headers) {
-    if (name === "set-cookie" || name === "connection" || name === "transfer-encoding") continue;
-    if (name === "content-length") continue;
-    fields.push([name, value]);
-  }
-  for (const cookie of response.headers.getSetCookie()) fields.push(["set-cookie", cookie]);
-  fields.push(["connection", keepAlive ? "keep-alive" : "close"]);
-  const noBody = request.method === "HEAD" || status === 204 || status === 304 ||
-    (status >= 100 && status < 200);
-  if (noBody || response.body === null) {
-    const length = response.headers.get("content-length");
-    if (!noBody || length !== null) fields.push(["content-length", noBody ? length! : "0"]);
-    await response.body?.cancel().catch(() => {});
-    await writeAll(c, head(status, fields, response.statusText)).catch(() => close(c));
-    return;
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  // Bodies that are complete at once (c.json(), a string) get a Content-Length; one that is
-  // still being produced after a timer tick is streamed with chunked encoding.
-  let streaming = false;
-  const tick = Symbol("tick");
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const next = await Promise.race([
-      reader.read(),
-      new Promise<typeof tick>((resolve) => timer = setTimeout(resolve, 0, tick)),
-    ]);
-    clearTimeout(timer);
-    if (next === tick) {
-      streaming = true;
-      break;
-    }
-    if (next.done) break;
-    chunks.push(next.value);
-    size += next.value.length;
-    if (size > READ_BYTES) {
-      streaming = true;
-      break;
-    }
-  }
-  try {
-    if (!streaming) {
-      fields.push(["content-length", String(size)]);
-      await writeAll(c, concatBytes([head(status, fields, response.statusText), ...chunks]));
-      return;
-    }
-    const chunked = !request.http10;
-    if (chunked) fields.push(["transfer-encoding", "chunked"]);
-    else fields[fields.length - 1] = ["connection", "close"];
-    const frame = (data: Uint8Array) =>
-      chunked ? concatBytes([ENCODER.encode(`${data.length.toString(16)}\r\n`), data, CRLF]) : data;
-    await writeAll(
-      c,
-      concatBytes([head(status, fields, response.statusText), ...chunks.map(frame)]),
-    );
-    for (;;) {
-      const next = await reader.read();
-      if (next.done) break;
-      if (next.value.length > 0) await writeAll(c, frame(next.value));
-    }
-    if (chunked) await writeAll(c, ENCODER.encode("0\r\n\r\n"));
-    if (!chunked) close(c);
-  } catch {
-    await reader.cancel().catch(() => {});
-    close(c);
-  }
-}
-
-const CRLF = new Uint8Array([13, 10]);
-
-function head(status: number, fields: [string, string][], statusText = ""): Uint8Array {
-  let text = `HTTP/1.1 ${status} ${statusText || REASONS[status] || "Unknown"}\r\n`;
-  for (const [name, value] of fields) text += `${name}: ${value}\r\n`;
-  return ENCODER.encode(text + "\r\n");
-}
-
 /** Answers a connection over the limit with 503 and closes it, without reading its request. */
 function refuse(conn: Deno.Conn): void {
   const text = '{"error":"Too many connections; retry later"}';
@@ -699,25 +372,6 @@ function refuse(conn: Deno.Conn): void {
       // Already closed.
     }
   });
-}
-
-async function writeAll(c: Connection, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    if (c.closed) throw new Closed();
-    offset += await c.conn.write(data.subarray(offset));
-  }
-}
-
-function close(c: Connection): void {
-  if (c.closed) return;
-  c.closed = true;
-  c.abort?.abort();
-  try {
-    c.conn.close();
-  } catch {
-    // Already closed by the peer.
-  }
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {

@@ -1,0 +1,123 @@
+/**
+ * Writing a response: a length when the body is complete at once, chunked (or
+ * close-delimited for HTTP/1.0) when it is still being produced.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../core/concat_bytes.ts";
+import { closeConnection, type Connection, READ_BYTES, writeAll } from "./http1_connection.ts";
+import type { ParsedHead } from "./http1_request_head.ts";
+
+const ENCODER = new TextEncoder();
+const CRLF = new Uint8Array([13, 10]);
+const REASONS: Record<number, string> = {
+  100: "Continue",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+};
+
+/** Writes `response` to the connection; on a write failure the connection is closed. */
+export async function writeResponse(
+  c: Connection,
+  response: Response,
+  request: ParsedHead,
+  keepAlive: boolean,
+): Promise<void> {
+  const status = response.status;
+  const fields: [string, string][] = [];
+  for (const [name, value] of response.headers) {
+    if (name === "set-cookie" || name === "connection" || name === "transfer-encoding") continue;
+    if (name === "content-length") continue;
+    fields.push([name, value]);
+  }
+  for (const cookie of response.headers.getSetCookie()) fields.push(["set-cookie", cookie]);
+  fields.push(["connection", keepAlive ? "keep-alive" : "close"]);
+  const noBody = request.method === "HEAD" || status === 204 || status === 304 ||
+    (status >= 100 && status < 200);
+  if (noBody || response.body === null) {
+    const length = response.headers.get("content-length");
+    if (!noBody || length !== null) fields.push(["content-length", noBody ? length! : "0"]);
+    await response.body?.cancel().catch(() => {});
+    await writeAll(c, head(status, fields, response.statusText)).catch(() => closeConnection(c));
+    return;
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Bodies that are complete at once (c.json(), a string) get a Content-Length; one that is
+  // still being produced after a timer tick is streamed with chunked encoding.
+  let streaming = false;
+  const tick = Symbol("tick");
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<typeof tick>((resolve) => timer = setTimeout(resolve, 0, tick)),
+    ]);
+    clearTimeout(timer);
+    if (next === tick) {
+      streaming = true;
+      break;
+    }
+    if (next.done) break;
+    chunks.push(next.value);
+    size += next.value.length;
+    if (size > READ_BYTES) {
+      streaming = true;
+      break;
+    }
+  }
+  try {
+    if (!streaming) {
+      fields.push(["content-length", String(size)]);
+      await writeAll(c, concatBytes([head(status, fields, response.statusText), ...chunks]));
+      return;
+    }
+    const chunked = !request.http10;
+    if (chunked) fields.push(["transfer-encoding", "chunked"]);
+    else fields[fields.length - 1] = ["connection", "close"];
+    const frame = (data: Uint8Array) =>
+      chunked ? concatBytes([ENCODER.encode(`${data.length.toString(16)}\r\n`), data, CRLF]) : data;
+    await writeAll(
+      c,
+      concatBytes([head(status, fields, response.statusText), ...chunks.map(frame)]),
+    );
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      if (next.value.length > 0) await writeAll(c, frame(next.value));
+    }
+    if (chunked) await writeAll(c, ENCODER.encode("0\r\n\r\n"));
+    if (!chunked) closeConnection(c);
+  } catch {
+    await reader.cancel().catch(() => {});
+    closeConnection(c);
+  }
+}
+
+/** The status line and header fields of a response. */
+export function head(status: number, fields: [string, string][], statusText = ""): Uint8Array {
+  let text = `HTTP/1.1 ${status} ${statusText || REASONS[status] || "Unknown"}\r\n`;
+  for (const [name, value] of fields) text += `${name}: ${value}\r\n`;
+  return ENCODER.encode(text + "\r\n");
+}
