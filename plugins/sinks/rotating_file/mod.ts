@@ -8,9 +8,8 @@
 import { dirname, resolve } from "node:path";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { encodeText, formatBatch } from "../../../src/io/encode_batch.ts";
-import { gzipFile } from "./gzip_file.ts";
 import { type Backup, BackupSet } from "./retention.ts";
-import { Trash } from "./trash.ts";
+import { Upkeep } from "./upkeep.ts";
 import { parseAtTime, parseWhen, RotationSchedule } from "./rotation_schedule.ts";
 import { WatchedFile } from "../../../src/io/watched_file.ts";
 import { utf8Length } from "../../../src/core/utf8_length.ts";
@@ -58,10 +57,6 @@ export interface RotatingFileInternals {
 
 const encoder = new TextEncoder();
 const RETRY_ROTATION_MS = 1000;
-const AGE_CHECK_MS = 60_000;
-/** Files the trash holds before it is emptied; it is also emptied within TRASH_DELAY_MS. */
-const TRASH_BATCH = 8;
-const TRASH_DELAY_MS = 1000;
 
 /**
  * The live sink. Besides the {@linkcode Sink} contract it offers `reopen()` (what SIGHUP
@@ -98,24 +93,16 @@ export class RotatingFileSink implements Sink {
   readonly #format: Formatter;
   readonly #maxBytes: number;
   readonly #keep: number;
-  readonly #maxAge: number | undefined;
-  readonly #compress: boolean;
   readonly #fsync: boolean;
   readonly #now: () => number;
   readonly #checkInterval: number;
   readonly #log: PluginContext["log"];
   readonly #schedule: RotationSchedule | undefined;
   readonly #backups: BackupSet;
-  readonly #trash: Trash;
-  #trashTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #discard = (path: string): void => {
-    this.#trash.take(path);
-  };
+  readonly #upkeep: Upkeep;
   readonly #file: WatchedFile;
   readonly #counters: {
     rotations: Counter;
-    deleted: Counter;
-    compressed: Counter;
     formatErrors: Counter;
     error: (operation: string) => Counter;
     reopens: Counter;
@@ -133,25 +120,11 @@ export class RotatingFileSink implements Sink {
   };
   #rolloverAt = Infinity;
   #nextCheck = 0;
-  #nextAgeCheck = 0;
   #rotationBlockedUntil = 0;
   /** What a failed batch already delivered, so that its retry skips it. */
   #partial: { first: LogRecord; last: LogRecord; count: number } | undefined;
-  /**
-   * The next live file, created in the background after a rotation: creating a file costs
-   * 100-250 µs on a disk busy writing back, renaming one into place much less. The creation
-   * runs on another thread, so the file is usually there by the next rotation even when no
-   * event loop turn came in between.
-   */
-  #spare: { path: string; created: Promise<void> } | undefined;
-  #queue: Backup[] = [];
-  #running: Promise<void> | undefined;
-  #tempSeq = 0;
   #splitDone = 0;
-  readonly #background = new Set<Promise<void>>();
   #batchFormatErrors = 0;
-  #disposed = false;
-  readonly #abort = new AbortController();
 
   /** Opens the live file (creating directories) and rediscovers existing backups. */
   constructor(
@@ -163,18 +136,14 @@ export class RotatingFileSink implements Sink {
     this.#path = resolve(context.baseDir, options.path);
     this.#format = context.createFormatter(options.format);
     this.#maxBytes = options.max_bytes;
-    this.#keep = options.backups;
-    this.#maxAge = options.max_age;
-    this.#compress = options.compress === "gzip";
     this.#fsync = options.fsync;
+    this.#keep = options.backups;
     this.#now = internals.now ?? Date.now;
     this.#checkInterval = internals.checkInterval ?? 1000;
     this.#log = context.log;
     const errors = new Map<string, Counter>();
     this.#counters = {
       rotations: context.counter("rotations_total", "Files a rotating sink rotated."),
-      deleted: context.counter("files_deleted_total", "Rotated files retention deleted."),
-      compressed: context.counter("files_compressed_total", "Rotated files compressed."),
       formatErrors: context.counter("format_errors_total", "Records a formatter failed on."),
       reopens: context.counter("file_reopens_total", "Times a sink reopened its file."),
       bytes: context.counter("bytes_written_total", "Bytes a sink wrote."),
@@ -206,7 +175,19 @@ export class RotatingFileSink implements Sink {
     }
     const mode = this.#schedule ? (this.#maxBytes > 0 ? "both" : "time") : "size";
     this.#backups = new BackupSet(this.#path, mode, this.#schedule?.suffixPattern);
-    this.#trash = new Trash((n) => this.#backups.trashPath(n));
+    this.#upkeep = new Upkeep({
+      id: this.#id,
+      path: this.#path,
+      backups: this.#backups,
+      keep: options.backups,
+      maxAge: options.max_age,
+      compress: options.compress === "gzip",
+      counters: {
+        deleted: context.counter("files_deleted_total", "Rotated files retention deleted."),
+        compressed: context.counter("files_compressed_total", "Rotated files compressed."),
+      },
+      failure: (operation, message, error) => this.#failure(operation, message, error),
+    });
     try {
       Deno.mkdirSync(dirname(this.#path), { recursive: true });
     } catch (error) {
@@ -240,8 +221,8 @@ export class RotatingFileSink implements Sink {
     } catch (error) {
       this.#failure("discover", `Cannot list the rotated files of sink "${this.#id}"`, error);
     }
-    this.#applyRetention(this.#now());
-    if (this.#compress) { for (const backup of this.#backups.list) this.#enqueue(backup); }
+    this.#upkeep.applyRetention(this.#now());
+    this.#upkeep.compressBacklog();
     this.#nextCheck = this.#now() + this.#checkInterval;
   }
 
@@ -409,14 +390,8 @@ export class RotatingFileSink implements Sink {
    * Resolves when every queued compression and background file operation (deletions, the
    * next live file's creation) has finished.
    */
-  async settled(): Promise<void> {
-    for (;;) {
-      this.#emptyTrash();
-      await this.#running;
-      await Promise.all(this.#background);
-      // A compression that finished meanwhile may have put its plain file in the trash.
-      if (!this.#running && this.#background.size === 0 && this.#trash.waiting === 0) return;
-    }
+  settled(): Promise<void> {
+    return this.#upkeep.settled();
   }
 
   /**
@@ -424,17 +399,11 @@ export class RotatingFileSink implements Sink {
    * background deletions, removes the unused next live file, and closes.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.#disposed = true;
     try {
       if (this.#fsync && this.#file.isOpen) this.#file.sync();
     } finally {
       this.#file.close();
-      const spare = this.#spare;
-      this.#spare = undefined;
-      if (spare) this.#removeSpare(spare);
-      await this.#running;
-      this.#emptyTrash();
-      await Promise.all(this.#background);
+      await this.#upkeep.close();
     }
   }
 
@@ -447,7 +416,7 @@ export class RotatingFileSink implements Sink {
       // The write that follows fails too and is retried by the pipeline.
       this.#failure("reopen", `Cannot reopen the file of sink "${this.#id}"`, error);
     }
-    if (this.#maxAge !== undefined && now >= this.#nextAgeCheck) this.#applyRetention(now);
+    this.#upkeep.maintain(now);
   }
 
   /** Rotates the live file; returns false (counted, reported) when it could not. */
@@ -477,14 +446,11 @@ export class RotatingFileSink implements Sink {
     let backup: Backup | undefined;
     try {
       file.close();
-      if (this.#keep === 0) {
-        this.#trash.take(this.#path);
-        this.#counters.deleted.inc();
-        this.#trashTaken();
-      } else {
+      if (this.#keep === 0) this.#upkeep.deleteLive();
+      else {
         if (this.#backups.mode === "size") {
           // Make room first: after the shift the oldest kept is number `backups`.
-          for (const old of this.#backups.expired(this.#keep - 1)) this.#delete(old);
+          for (const old of this.#backups.expired(this.#keep - 1)) this.#upkeep.delete(old);
         }
         backup = this.#backups.rotateIn(stamp);
       }
@@ -495,150 +461,12 @@ export class RotatingFileSink implements Sink {
       return false;
     }
     this.#counters.rotations.inc();
-    this.#openLive();
-    this.#applyRetention(now);
-    if (backup && this.#compress) this.#enqueue(backup);
-    return true;
-  }
-
-  /** Opens the new live file after a rotation: the spare renamed into place, when it exists. */
-  #openLive(): void {
-    const spare = this.#spare;
-    this.#spare = undefined;
-    if (spare !== undefined) {
-      try {
-        Deno.renameSync(spare.path, this.#path);
-      } catch {
-        // Not created yet (or it failed): open() creates the file, and the spare goes.
-        this.#removeSpare(spare);
-      }
-    }
+    this.#upkeep.placeSpare();
     this.#file.open();
-    this.#prepareSpare();
-  }
-
-  #prepareSpare(): void {
-    if (this.#disposed) return;
-    const path = this.#backups.sparePath(++this.#tempSeq);
-    const created = Deno.open(path, { append: true, createNew: true }).then(
-      (file) => file.close(),
-      // No spare: the next rotation creates its file, and reports if that fails too.
-      () => {
-        if (this.#spare?.path === path) this.#spare = undefined;
-      },
-    );
-    this.#track(created);
-    this.#spare = { path, created };
-  }
-
-  #removeSpare(spare: { path: string; created: Promise<void> }): void {
-    this.#track(spare.created.then(() => {
-      try {
-        Deno.removeSync(spare.path);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return;
-        this.#failure("delete", `Cannot remove the unused next file of sink "${this.#id}"`, error);
-      }
-    }));
-  }
-
-  /** Keeps a background file operation for `settled()` and disposal to wait for. */
-  #track(done: Promise<void>): void {
-    const tracked = done.finally(() => this.#background.delete(tracked));
-    this.#background.add(tracked);
-  }
-
-  #applyRetention(now: number): void {
-    this.#nextAgeCheck = now + AGE_CHECK_MS;
-    const notBefore = this.#maxAge !== undefined ? now - this.#maxAge : undefined;
-    let expired: Backup[];
-    try {
-      expired = this.#backups.expired(this.#keep, notBefore);
-    } catch (error) {
-      this.#failure("delete", `Cannot apply retention for sink "${this.#id}"`, error);
-      return;
-    }
-    for (const backup of expired) this.#delete(backup);
-  }
-
-  /** Moves a backup out of the way now; it is deleted in the background (off the write path). */
-  #delete(backup: Backup): void {
-    try {
-      this.#backups.remove(backup, this.#discard);
-    } catch (error) {
-      this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
-      return;
-    }
-    // Counted now: the backup has left the set; its space is freed in the background.
-    this.#counters.deleted.inc();
-    this.#trashTaken();
-  }
-
-  #trashTaken(): void {
-    if (this.#trash.waiting >= TRASH_BATCH) this.#emptyTrash();
-    else if (this.#trashTimer === undefined && this.#trash.open) {
-      this.#trashTimer = setTimeout(() => {
-        this.#trashTimer = undefined;
-        this.#emptyTrash();
-      }, TRASH_DELAY_MS);
-      Deno.unrefTimer(this.#trashTimer);
-    }
-  }
-
-  #emptyTrash(): void {
-    if (this.#trashTimer !== undefined) {
-      clearTimeout(this.#trashTimer);
-      this.#trashTimer = undefined;
-    }
-    if (!this.#trash.open) return;
-    this.#track(
-      this.#trash.empty().then(({ error }) => {
-        if (error !== undefined) {
-          this.#failure("delete", `Cannot delete rotated files of sink "${this.#id}"`, error);
-        }
-      }),
-    );
-  }
-
-  #enqueue(backup: Backup): void {
-    if (backup.gz) return;
-    this.#queue.push(backup);
-    this.#running ??= this.#drain().finally(() => this.#running = undefined);
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#disposed) {
-      const backup = this.#queue.shift()!;
-      if (backup.removed || backup.gz) continue;
-      await this.#compressOne(backup);
-    }
-  }
-
-  async #compressOne(backup: Backup): Promise<void> {
-    let source: Deno.FsFile;
-    try {
-      // Opened synchronously: the name cannot change between choosing and opening it.
-      source = Deno.openSync(this.#backups.pathOf(backup), { read: true });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return; // Deleted from outside.
-      this.#failure("compress", `Cannot compress a rotated file of sink "${this.#id}"`, error);
-      return;
-    }
-    const temp = this.#backups.tempPath(++this.#tempSeq);
-    try {
-      await gzipFile(source, temp, this.#abort.signal);
-      if (backup.removed) {
-        removeQuietly(temp);
-        return;
-      }
-      // Synchronous from here: no rotation can rename the backup in between.
-      this.#backups.adoptCompressed(backup, temp, this.#discard);
-      this.#trashTaken();
-      this.#counters.compressed.inc();
-    } catch (error) {
-      removeQuietly(temp);
-      this.#failure("compress", `Cannot compress a rotated file of sink "${this.#id}"`, error);
-    }
+    this.#upkeep.prepareSpare();
+    this.#upkeep.applyRetention(now);
+    this.#upkeep.rotated(backup);
+    return true;
   }
 
   #failure(operation: string, message: string, error: unknown): void {
@@ -657,14 +485,6 @@ function countNewlines(bytes: Uint8Array, end: number): number {
   let n = 0;
   for (let i = bytes.indexOf(10); i >= 0 && i < end; i = bytes.indexOf(10, i + 1)) n++;
   return n;
-}
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch {
-    // Already gone.
-  }
 }
 
 function joinLines(lines: readonly (string | Uint8Array | undefined)[]): Uint8Array {

@@ -1,0 +1,280 @@
+/**
+ * What a rotating file sink does to rotated files off the write path: retention by count
+ * and age, deletion through the trash, gzip compression one file at a time, and the next
+ * live file created ahead of the next rotation.
+ *
+ * @module
+ */
+
+import type { Counter } from "../../../src/plugin/types.ts";
+import { gzipFile } from "./gzip_file.ts";
+import type { Backup, BackupSet } from "./retention.ts";
+import { Trash } from "./trash.ts";
+
+/** How often retention by age runs (ms). */
+const AGE_CHECK_MS = 60_000;
+/** Files the trash holds before it is emptied; it is also emptied within TRASH_DELAY_MS. */
+const TRASH_BATCH = 8;
+const TRASH_DELAY_MS = 1000;
+
+/** Options of an {@linkcode Upkeep}. */
+export interface UpkeepOptions {
+  /** The sink's id, for messages. */
+  id: string;
+  /** The live file. */
+  path: string;
+  /** The rotated files. */
+  backups: BackupSet;
+  /** Rotated files kept; 0 keeps none. */
+  keep: number;
+  /** Also delete rotated files last written longer ago than this (ms). */
+  maxAge: number | undefined;
+  /** Whether rotated files are compressed. */
+  compress: boolean;
+  /** `files_deleted_total` and `files_compressed_total`. */
+  counters: { deleted: Counter; compressed: Counter };
+  /** Counts and reports a failed operation (`delete`, `compress`). */
+  failure(operation: string, message: string, error: unknown): void;
+}
+
+/** The background work on a rotating sink's rotated files. */
+export class Upkeep {
+  readonly #id: string;
+  readonly #path: string;
+  readonly #backups: BackupSet;
+  readonly #keep: number;
+  readonly #maxAge: number | undefined;
+  readonly #compress: boolean;
+  readonly #counters: UpkeepOptions["counters"];
+  readonly #failure: UpkeepOptions["failure"];
+  readonly #trash: Trash;
+  #trashTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #discard = (path: string): void => {
+    this.#trash.take(path);
+  };
+  #nextAgeCheck = 0;
+  /**
+   * The next live file, created in the background after a rotation: creating a file costs
+   * 100-250 µs on a disk busy writing back, renaming one into place much less. The creation
+   * runs on another thread, so the file is usually there by the next rotation even when no
+   * event loop turn came in between.
+   */
+  #spare: { path: string; created: Promise<void> } | undefined;
+  #queue: Backup[] = [];
+  #running: Promise<void> | undefined;
+  #tempSeq = 0;
+  readonly #background = new Set<Promise<void>>();
+  #disposed = false;
+  readonly #abort = new AbortController();
+
+  /** Creates the upkeep of `options.backups` (already discovered). */
+  constructor(options: UpkeepOptions) {
+    this.#id = options.id;
+    this.#path = options.path;
+    this.#backups = options.backups;
+    this.#keep = options.keep;
+    this.#maxAge = options.maxAge;
+    this.#compress = options.compress;
+    this.#counters = options.counters;
+    this.#failure = options.failure;
+    this.#trash = new Trash((n) => this.#backups.trashPath(n));
+  }
+
+  /** Queues every rotated file not compressed yet (at start-up). */
+  compressBacklog(): void {
+    if (this.#compress) { for (const backup of this.#backups.list) this.#enqueue(backup); }
+  }
+
+  /** Applies retention by age when it is due. */
+  maintain(now: number): void {
+    if (this.#maxAge !== undefined && now >= this.#nextAgeCheck) this.applyRetention(now);
+  }
+
+  /** Deletes the rotated files beyond the count and older than the age. */
+  applyRetention(now: number): void {
+    this.#nextAgeCheck = now + AGE_CHECK_MS;
+    const notBefore = this.#maxAge !== undefined ? now - this.#maxAge : undefined;
+    let expired: Backup[];
+    try {
+      expired = this.#backups.expired(this.#keep, notBefore);
+    } catch (error) {
+      this.#failure("delete", `Cannot apply retention for sink "${this.#id}"`, error);
+      return;
+    }
+    for (const backup of expired) this.delete(backup);
+  }
+
+  /** Moves a backup out of the way now; it is deleted in the background (off the write path). */
+  delete(backup: Backup): void {
+    try {
+      this.#backups.remove(backup, this.#discard);
+    } catch (error) {
+      this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
+      return;
+    }
+    // Counted now: the backup has left the set; its space is freed in the background.
+    this.#counters.deleted.inc();
+    this.#trashTaken();
+  }
+
+  /** Deletes the live file instead of rotating it (`backups: 0`); throws if it cannot move. */
+  deleteLive(): void {
+    this.#trash.take(this.#path);
+    this.#counters.deleted.inc();
+    this.#trashTaken();
+  }
+
+  /** Queues a file just rotated in for compression (when the sink compresses). */
+  rotated(backup: Backup | undefined): void {
+    if (backup && this.#compress) this.#enqueue(backup);
+  }
+
+  /** Renames the next live file into place, when it was created in time. */
+  placeSpare(): void {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare !== undefined) {
+      try {
+        Deno.renameSync(spare.path, this.#path);
+      } catch {
+        // Not created yet (or it failed): open() creates the file, and the spare goes.
+        this.#removeSpare(spare);
+      }
+    }
+  }
+
+  /** Starts creating the next live file in the background. */
+  prepareSpare(): void {
+    if (this.#disposed) return;
+    const path = this.#backups.sparePath(++this.#tempSeq);
+    const created = Deno.open(path, { append: true, createNew: true }).then(
+      (file) => file.close(),
+      // No spare: the next rotation creates its file, and reports if that fails too.
+      () => {
+        if (this.#spare?.path === path) this.#spare = undefined;
+      },
+    );
+    this.#track(created);
+    this.#spare = { path, created };
+  }
+
+  /**
+   * Resolves when every queued compression and background file operation (deletions, the
+   * next live file's creation) has finished.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      this.#emptyTrash();
+      await this.#running;
+      await Promise.all(this.#background);
+      // A compression that finished meanwhile may have put its plain file in the trash.
+      if (!this.#running && this.#background.size === 0 && this.#trash.waiting === 0) return;
+    }
+  }
+
+  /**
+   * Finishes the compression in progress (queued ones resume on the next start) and the
+   * background deletions, and removes the unused next live file.
+   */
+  async close(): Promise<void> {
+    this.#disposed = true;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare) this.#removeSpare(spare);
+    await this.#running;
+    this.#emptyTrash();
+    await Promise.all(this.#background);
+  }
+
+  #removeSpare(spare: { path: string; created: Promise<void> }): void {
+    this.#track(spare.created.then(() => {
+      try {
+        Deno.removeSync(spare.path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return;
+        this.#failure("delete", `Cannot remove the unused next file of sink "${this.#id}"`, error);
+      }
+    }));
+  }
+
+  /** Keeps a background file operation for `settled()` and `close()` to wait for. */
+  #track(done: Promise<void>): void {
+    const tracked = done.finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+
+  #trashTaken(): void {
+    if (this.#trash.waiting >= TRASH_BATCH) this.#emptyTrash();
+    else if (this.#trashTimer === undefined && this.#trash.open) {
+      this.#trashTimer = setTimeout(() => {
+        this.#trashTimer = undefined;
+        this.#emptyTrash();
+      }, TRASH_DELAY_MS);
+      Deno.unrefTimer(this.#trashTimer);
+    }
+  }
+
+  #emptyTrash(): void {
+    if (this.#trashTimer !== undefined) {
+      clearTimeout(this.#trashTimer);
+      this.#trashTimer = undefined;
+    }
+    if (!this.#trash.open) return;
+    this.#track(
+      this.#trash.empty().then(({ error }) => {
+        if (error !== undefined) {
+          this.#failure("delete", `Cannot delete rotated files of sink "${this.#id}"`, error);
+        }
+      }),
+    );
+  }
+
+  #enqueue(backup: Backup): void {
+    if (backup.gz) return;
+    this.#queue.push(backup);
+    this.#running ??= this.#drain().finally(() => this.#running = undefined);
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#disposed) {
+      const backup = this.#queue.shift()!;
+      if (backup.removed || backup.gz) continue;
+      await this.#compressOne(backup);
+    }
+  }
+
+  async #compressOne(backup: Backup): Promise<void> {
+    let source: Deno.FsFile;
+    try {
+      // Opened synchronously: the name cannot change between choosing and opening it.
+      source = Deno.openSync(this.#backups.pathOf(backup), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return; // Deleted from outside.
+      this.#failure("compress", `Cannot compress a rotated file of sink "${this.#id}"`, error);
+      return;
+    }
+    const temp = this.#backups.tempPath(++this.#tempSeq);
+    try {
+      await gzipFile(source, temp, this.#abort.signal);
+      if (backup.removed) {
+        removeQuietly(temp);
+        return;
+      }
+      // Synchronous from here: no rotation can rename the backup in between.
+      this.#backups.adoptCompressed(backup, temp, this.#discard);
+      this.#trashTaken();
+      this.#counters.compressed.inc();
+    } catch (error) {
+      removeQuietly(temp);
+      this.#failure("compress", `Cannot compress a rotated file of sink "${this.#id}"`, error);
+    }
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Already gone.
+  }
+}
