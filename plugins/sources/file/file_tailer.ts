@@ -7,7 +7,10 @@
  */
 
 import { type Checkpoint, type CheckpointStore, hashBytes } from "./checkpoints.ts";
-import { expandGlobs, type Glob } from "./glob.ts";
+import type { Glob } from "./glob.ts";
+import { pread } from "./pread.ts";
+import { type Handle, TailStream } from "./tail_stream.ts";
+import { TailedFiles } from "./tailed_files.ts";
 import { utf8Length } from "../../../src/core/utf8_length.ts";
 
 /** Lines read from one file, handed to the consumer in order. */
@@ -72,59 +75,11 @@ export interface FileTailerOptions {
   events?: TailerEvents;
 }
 
+/** How much of a file's start fingerprints it (a copy is recognised by it). */
 const FINGERPRINT_BYTES = 1024;
-const MIN_COPY_FINGERPRINT = 128;
-const MARK_BYTES = 256;
 const MAX_CHUNKS_PER_TURN = 16;
 const RETAIN_RELEASED_MS = 24 * 3600_000;
 const MAX_DORMANT = 1000;
-
-interface Handle {
-  key: string;
-  dev: number;
-  ino: number;
-  file: Deno.FsFile;
-  path: string;
-  size: number;
-  /** When the file stopped matching the globs (0 while it matches). */
-  unmatchedSince: number;
-  stream: Stream;
-}
-
-interface Group {
-  lines: string[];
-  bytes: number;
-  start: number;
-  last: number;
-  truncated: boolean;
-}
-
-class Stream {
-  headLen = 0;
-  headHash = "";
-  readPos = 0;
-  /** Start of an overlong line being skipped, or -1. */
-  skipFrom = -1;
-  overflow: Uint8Array | undefined;
-  group: Group | undefined;
-  handles: Handle[] = [];
-  path = "";
-  /** The mark of the checkpoint at `savedMarkAt`, kept for when the files no longer hold it. */
-  savedMark = "";
-  savedMarkAt = -1;
-  lastData = 0;
-
-  constructor(readPos = 0) {
-    this.readPos = readPos;
-  }
-
-  /** Where a restart must resume: before anything not yet delivered. */
-  get checkpoint(): number {
-    if (this.group) return this.group.start;
-    if (this.skipFrom >= 0) return this.skipFrom;
-    return this.readPos;
-  }
-}
 
 /**
  * The tail engine behind the `file` source.
@@ -153,21 +108,14 @@ export class FileTailer {
   readonly #maxLineBytes: number;
   readonly #pollInterval: number;
   readonly #scanInterval: number;
-  readonly #rotateWait: number;
   readonly #checkpointInterval: number;
   readonly #events: TailerEvents;
-  readonly #handles = new Map<string, Handle>();
-  readonly #streams = new Set<Stream>();
-  #dormant: Checkpoint[] = [];
+  readonly #files: TailedFiles;
   #buffer: Uint8Array;
   readonly #decoder = new TextDecoder();
   readonly #encoder = new TextEncoder();
-  #firstScan = true;
-  /** Small new files seen at the last scan, by key, with their size then. */
-  #pending = new Map<string, number>();
   #nextScan = 0;
   #nextSave = 0;
-  #dirty = false;
   #stopped = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -179,13 +127,13 @@ export class FileTailer {
     this.#maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
     this.#pollInterval = options.pollInterval ?? 250;
     this.#scanInterval = options.scanInterval ?? 1000;
-    this.#rotateWait = options.rotateWait ?? 2000;
     this.#checkpointInterval = options.checkpointInterval ?? 1000;
     this.#events = options.events ?? {};
     this.#buffer = new Uint8Array(Math.max(1024 * 1024, this.#maxLineBytes + 1));
+    let dormant: Checkpoint[] = [];
     if (options.checkpoints) {
       try {
-        this.#dormant = options.checkpoints.load();
+        dormant = options.checkpoints.load();
       } catch (error) {
         this.#events.error?.(
           "checkpoint",
@@ -199,11 +147,32 @@ export class FileTailer {
         }
       }
     }
+    this.#files = new TailedFiles({
+      include: options.include,
+      exclude: options.exclude ?? [],
+      readFrom: options.readFrom,
+      rotateWait: options.rotateWait ?? 2000,
+      dormant,
+      events: this.#events,
+      completeGroup: (stream, drained, releasing, now) => {
+        const multiline = this.#options.multiline;
+        const group = stream.group;
+        if (
+          !group ||
+          !(releasing || (multiline && drained && now - group.last >= multiline.timeout))
+        ) return undefined;
+        const batch: TailBatch = { path: stream.path, lines: [], truncated: [] };
+        this.#complete(stream, batch);
+        stream.rememberMark();
+        this.#files.dirty = true;
+        return this.#options.deliver(batch);
+      },
+    });
   }
 
   /** Paths currently open, for diagnostics and tests. */
   get files(): string[] {
-    return [...this.#handles.values()].map((h) => h.path).sort();
+    return [...this.#files.handles.values()].map((h) => h.path).sort();
   }
 
   /** Starts following (idempotent). */
@@ -220,26 +189,24 @@ export class FileTailer {
     this.#wake?.();
     await this.#loop;
     this.#save(Date.now());
-    for (const handle of this.#handles.values()) handle.file.close();
-    this.#handles.clear();
-    this.#streams.clear();
+    this.#files.close();
   }
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
       const now = Date.now();
       if (now >= this.#nextScan) {
-        this.#scan(now);
+        this.#files.scan(now);
         this.#nextScan = now + this.#scanInterval;
       }
       let progressed = false;
-      for (const stream of [...this.#streams]) {
+      for (const stream of [...this.#files.streams]) {
         if (this.#stopped) break;
         if (await this.#pump(stream)) progressed = true;
       }
       if (this.#stopped) break;
-      await this.#expire(Date.now());
-      if (Date.now() >= this.#nextSave && this.#dirty) this.#save(Date.now());
+      await this.#files.expire(Date.now());
+      if (Date.now() >= this.#nextSave && this.#files.dirty) this.#save(Date.now());
       if (!progressed) await this.#sleep(this.#pollInterval);
       else await this.#sleep(0); // let timers (sink batches, the server) run between chunks
     }
@@ -256,233 +223,10 @@ export class FileTailer {
     });
   }
 
-  // ---------------------------------------------------------------------------- discovery
-
-  #scan(now: number): void {
-    const paths = expandGlobs(this.#options.include, this.#options.exclude ?? []);
-    const seen = new Set<string>();
-    for (const path of paths) {
-      let info: Deno.FileInfo;
-      try {
-        info = Deno.statSync(path);
-      } catch {
-        continue; // Gone between listing and stat.
-      }
-      const key = `${info.dev}:${info.ino ?? 0}`;
-      seen.add(key);
-      const known = this.#handles.get(key);
-      if (known) {
-        known.path = path;
-        known.unmatchedSince = 0;
-        continue;
-      }
-      // A small new file may be a copy still being written (copytruncate): wait until it
-      // has enough bytes to be recognised, or stops growing.
-      if (
-        !this.#firstScan && info.size < MIN_COPY_FINGERPRINT &&
-        this.#pending.get(key) !== info.size &&
-        !this.#dormant.some((c) => c.dev === info.dev && c.ino === (info.ino ?? 0))
-      ) {
-        this.#pending.set(key, info.size);
-        continue;
-      }
-      this.#pending.delete(key);
-      this.#open(path, key, now);
-    }
-    for (const key of this.#pending.keys()) if (!seen.has(key)) this.#pending.delete(key);
-    for (const handle of this.#handles.values()) {
-      if (!seen.has(handle.key) && handle.unmatchedSince === 0) handle.unmatchedSince = now;
-    }
-    this.#firstScan = false;
-  }
-
-  #open(path: string, key: string, now: number): void {
-    let file: Deno.FsFile;
-    let info: Deno.FileInfo;
-    try {
-      file = Deno.openSync(path, { read: true });
-      info = file.statSync();
-    } catch (error) {
-      this.#events.error?.("open", `Cannot open "${path}"`, error);
-      return;
-    }
-    const actualKey = `${info.dev}:${info.ino ?? 0}`;
-    if (actualKey !== key && this.#handles.has(actualKey)) {
-      file.close(); // Replaced between stat and open by a file we already follow.
-      return;
-    }
-    const handle: Handle = {
-      key: actualKey,
-      dev: info.dev,
-      ino: info.ino ?? 0,
-      file,
-      path,
-      size: info.size,
-      unmatchedSince: 0,
-      stream: undefined as unknown as Stream,
-    };
-    this.#handles.set(actualKey, handle);
-    this.#attach(handle, now);
-    this.#events.opened?.(path);
-  }
-
-  /** Finds the stream a newly opened file continues, or starts a new one. */
-  #attach(handle: Handle, now: number): void {
-    const size = handle.size;
-    const heads = new Map<number, string>();
-    const headOf = (len: number) => {
-      let hash = heads.get(len);
-      if (hash === undefined) {
-        hash = len === 0 ? "" : hashBytes(this.#pread(handle.file, 0, len));
-        heads.set(len, hash);
-      }
-      return hash;
-    };
-    // 1. The same file (device, inode, unchanged head) as a saved checkpoint.
-    const sameFile = this.#dormant.findIndex((c) =>
-      c.dev === handle.dev && c.ino === handle.ino && c.released === undefined
-    );
-    if (sameFile >= 0) {
-      const saved = this.#dormant[sameFile]!;
-      if (
-        saved.head_len === 0 ||
-        (size >= saved.head_len && headOf(saved.head_len) === saved.head_hash)
-      ) {
-        this.#dormant.splice(sameFile, 1);
-        const live = this.#liveByFingerprint(saved.head_len, saved.head_hash);
-        if (live && saved.head_len >= MIN_COPY_FINGERPRINT) return this.#join(live, handle);
-        const stream = new Stream(Math.min(saved.offset, size));
-        stream.headLen = saved.head_len;
-        stream.headHash = saved.head_hash;
-        stream.savedMark = saved.mark_hash;
-        stream.savedMarkAt = stream.readPos;
-        return this.#adopt(stream, handle, now);
-      }
-      // Same inode, other content: truncated and rewritten while we were away (its old
-      // content may live on in a copy, which rule 2 finds), or the inode was reused.
-      saved.released = now;
-    }
-    // 2. A copy of a file we know (copytruncate's copy, or a rename across devices).
-    for (const stream of this.#streams) {
-      if (stream.headLen < MIN_COPY_FINGERPRINT || size < stream.headLen) continue;
-      if (headOf(stream.headLen) !== stream.headHash) continue;
-      if (!this.#markMatches(handle, stream.checkpoint, this.#markOf(stream))) continue;
-      return this.#join(stream, handle);
-    }
-    for (let i = 0; i < this.#dormant.length; i++) {
-      const saved = this.#dormant[i]!;
-      if (saved.head_len < MIN_COPY_FINGERPRINT || size < saved.head_len) continue;
-      if (headOf(saved.head_len) !== saved.head_hash) continue;
-      if (!this.#markMatches(handle, saved.offset, saved.mark_hash)) continue;
-      this.#dormant.splice(i, 1);
-      const stream = new Stream(Math.min(saved.offset, size));
-      stream.headLen = saved.head_len;
-      stream.headHash = saved.head_hash;
-      stream.savedMark = saved.mark_hash;
-      stream.savedMarkAt = stream.readPos;
-      return this.#adopt(stream, handle, now);
-    }
-    // 3. A new file.
-    const start = this.#firstScan && this.#options.readFrom === "end"
-      ? this.#lineStartBefore(handle.file, size)
-      : 0;
-    this.#adopt(new Stream(start), handle, now);
-  }
-
-  #liveByFingerprint(len: number, hash: string): Stream | undefined {
-    for (const stream of this.#streams) {
-      if (stream.headLen === len && stream.headHash === hash) return stream;
-    }
-    return undefined;
-  }
-
-  #adopt(stream: Stream, handle: Handle, now: number): void {
-    stream.path = handle.path;
-    stream.lastData = now;
-    this.#streams.add(stream);
-    this.#join(stream, handle);
-    this.#dirty = true;
-  }
-
-  #join(stream: Stream, handle: Handle): void {
-    handle.stream = stream;
-    stream.handles.push(handle);
-  }
-
-  /** Whether `handle` holds the same bytes before `offset` as the stream's mark says. */
-  #markMatches(handle: Handle, offset: number, mark: string): boolean {
-    if (mark === "" || offset === 0 || handle.size < offset) return true;
-    return hashBytes(
-      this.#pread(handle.file, Math.max(0, offset - MARK_BYTES), Math.min(offset, MARK_BYTES)),
-    ) ===
-      mark;
-  }
-
-  /**
-   * The hash of the (up to) 256 bytes before the stream's checkpoint, read from a file that
-   * still holds them, else the one remembered for that same checkpoint, else "" (unknown).
-   */
-  #markOf(stream: Stream): string {
-    const offset = stream.checkpoint;
-    if (offset === 0) return "";
-    const fresh = this.#freshMark(stream, offset);
-    if (fresh !== undefined) return fresh;
-    return stream.savedMarkAt === offset ? stream.savedMark : "";
-  }
-
-  #freshMark(stream: Stream, offset: number): string | undefined {
-    const length = Math.min(offset, MARK_BYTES);
-    for (const handle of stream.handles) {
-      if (handle.size < offset) continue;
-      try {
-        // The size may be stale (truncated since the last refresh): a short read does not count.
-        const bytes = this.#pread(handle.file, offset - length, length);
-        if (bytes.length === length) return hashBytes(bytes);
-      } catch {
-        // Try another handle.
-      }
-    }
-    return undefined;
-  }
-
-  /** Remembers the mark of the current checkpoint while the bytes are surely there. */
-  #rememberMark(stream: Stream): void {
-    const offset = stream.checkpoint;
-    const fresh = offset === 0 ? "" : this.#freshMark(stream, offset);
-    if (fresh === undefined) return;
-    stream.savedMark = fresh;
-    stream.savedMarkAt = offset;
-  }
-
-  /** Where the last complete line of the first `size` bytes ends (for `read_from: end`). */
-  #lineStartBefore(file: Deno.FsFile, size: number): number {
-    let end = size;
-    while (end > 0) {
-      const from = Math.max(0, end - 65536);
-      const bytes = this.#pread(file, from, end - from);
-      const nl = bytes.lastIndexOf(10);
-      if (nl >= 0) return from + nl + 1;
-      end = from;
-    }
-    return 0;
-  }
-
-  #pread(file: Deno.FsFile, offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    file.seekSync(offset, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < length) {
-      const n = file.readSync(out.subarray(got));
-      if (n === null || n === 0) break;
-      got += n;
-    }
-    return got === length ? out : out.subarray(0, got);
-  }
-
   // ------------------------------------------------------------------------------ reading
 
   /** Checks a stream's files, then reads what is new; returns whether lines were delivered. */
-  async #pump(stream: Stream): Promise<boolean> {
+  async #pump(stream: TailStream): Promise<boolean> {
     const primary = this.#refresh(stream);
     if (!primary) return false;
     let delivered = false;
@@ -496,8 +240,8 @@ export class FileTailer {
         break;
       }
       stream.lastData = Date.now();
-      this.#rememberMark(stream); // still known if the file is truncated next
-      this.#dirty = true;
+      stream.rememberMark(); // still known if the file is truncated next
+      this.#files.dirty = true;
       if (batch.lines.length === 0) continue;
       // deliver() routes the batch synchronously; the checkpoint already counts it.
       await this.#options.deliver(batch);
@@ -510,7 +254,7 @@ export class FileTailer {
    * Updates sizes, splits off files that were truncated or rewritten (they start a stream
    * of their own from 0), grows the fingerprint, and returns the handle to read from.
    */
-  #refresh(stream: Stream): Handle | undefined {
+  #refresh(stream: TailStream): Handle | undefined {
     for (const handle of [...stream.handles]) {
       let size: number;
       try {
@@ -522,13 +266,13 @@ export class FileTailer {
       let rewritten = size < handle.size;
       if (
         !rewritten && size > handle.size && stream.headLen > 0 && size >= stream.headLen &&
-        hashBytes(this.#pread(handle.file, 0, stream.headLen)) !== stream.headHash
+        hashBytes(pread(handle.file, 0, stream.headLen)) !== stream.headHash
       ) rewritten = true;
       handle.size = size;
       if (rewritten) {
         this.#events.truncated?.(handle.path);
         stream.handles.splice(stream.handles.indexOf(handle), 1);
-        this.#adopt(new Stream(0), handle, Date.now());
+        this.#files.adopt(new TailStream(0), handle, Date.now());
       }
     }
     if (stream.handles.length === 0) return undefined;
@@ -537,15 +281,15 @@ export class FileTailer {
     stream.path = primary.path;
     if (stream.headLen < FINGERPRINT_BYTES && primary.size > stream.headLen) {
       const len = Math.min(primary.size, FINGERPRINT_BYTES);
-      stream.headHash = hashBytes(this.#pread(primary.file, 0, len));
+      stream.headHash = hashBytes(pread(primary.file, 0, len));
       stream.headLen = len;
-      this.#dirty = true;
+      this.#files.dirty = true;
     }
     return primary;
   }
 
   /** Reads one chunk at the stream's position and turns it into complete lines. */
-  #readChunk(stream: Stream, handle: Handle): TailBatch {
+  #readChunk(stream: TailStream, handle: Handle): TailBatch {
     const want = Math.min(this.#buffer.length, handle.size - stream.readPos);
     const view = this.#readAt(handle.file, stream.readPos, want);
     const batch: TailBatch = { path: handle.path, lines: [], truncated: [] };
@@ -652,7 +396,7 @@ export class FileTailer {
 
   /** Adds a line to the stream's multiline group, completing the previous group when it starts one. */
   #feed(
-    stream: Stream,
+    stream: TailStream,
     batch: TailBatch,
     line: string,
     start: number,
@@ -678,7 +422,7 @@ export class FileTailer {
     stream.group = { lines: [line], bytes, start, last: Date.now(), truncated };
   }
 
-  #complete(stream: Stream, batch: TailBatch): void {
+  #complete(stream: TailStream, batch: TailBatch): void {
     const group = stream.group;
     if (!group) return;
     stream.group = undefined;
@@ -686,101 +430,32 @@ export class FileTailer {
     batch.lines.push(group.lines.join("\n"));
   }
 
-  // ------------------------------------------------------------------- expiry and release
-
-  /** Completes idle multiline records and lets go of files that are gone and fully read. */
-  async #expire(now: number): Promise<void> {
-    const multiline = this.#options.multiline;
-    for (const stream of [...this.#streams]) {
-      if (stream.handles.length === 0) {
-        // Every file of the stream was truncated away; a copy may still show up.
-        if (now - stream.lastData >= this.#rotateWait) {
-          this.#dormant.push(this.#entry(stream, -1, -1, stream.path, now, now));
-          this.#streams.delete(stream);
-          this.#dirty = true;
-        }
-        continue;
-      }
-      const drained = stream.handles.every((h) => h.size <= stream.readPos) &&
-        stream.skipFrom < 0;
-      const gone = stream.handles.filter((h) =>
-        h.unmatchedSince > 0 &&
-        now - Math.max(h.unmatchedSince, stream.lastData) >= this.#rotateWait
-      );
-      const releasing = drained && gone.length === stream.handles.length;
-      if (
-        stream.group &&
-        (releasing || (multiline && drained && now - stream.group.last >= multiline.timeout))
-      ) {
-        const batch: TailBatch = { path: stream.path, lines: [], truncated: [] };
-        this.#complete(stream, batch);
-        this.#rememberMark(stream);
-        this.#dirty = true;
-        await this.#options.deliver(batch);
-      }
-      if (!drained) continue;
-      for (const handle of gone) {
-        if (stream.handles.length === 1) {
-          // Keep its checkpoint: the file may show up again under a matching name.
-          this.#dormant.push(this.#entry(stream, handle.dev, handle.ino, handle.path, now, now));
-          this.#streams.delete(stream);
-        }
-        stream.handles.splice(stream.handles.indexOf(handle), 1);
-        this.#handles.delete(handle.key);
-        handle.file.close();
-        this.#dirty = true;
-        this.#events.released?.(handle.path);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------- checkpoints
-
-  #entry(
-    stream: Stream,
-    dev: number,
-    ino: number,
-    path: string,
-    now: number,
-    released?: number,
-  ): Checkpoint {
-    const entry: Checkpoint = {
-      dev,
-      ino,
-      path,
-      head_len: stream.headLen,
-      head_hash: stream.headHash,
-      mark_hash: this.#markOf(stream),
-      offset: stream.checkpoint,
-      updated: now,
-    };
-    if (released !== undefined) entry.released = released;
-    return entry;
-  }
 
   #save(now: number): void {
     this.#nextSave = now + this.#checkpointInterval;
     const store = this.#options.checkpoints;
     if (!store) return;
-    this.#dormant = this.#dormant.filter((c) =>
+    const files = this.#files;
+    files.dormant = files.dormant.filter((c) =>
       c.released === undefined || now - c.released < RETAIN_RELEASED_MS
     );
-    if (this.#dormant.length > MAX_DORMANT) {
-      this.#dormant.sort((a, b) => b.updated - a.updated);
-      this.#dormant.length = MAX_DORMANT;
+    if (files.dormant.length > MAX_DORMANT) {
+      files.dormant.sort((a, b) => b.updated - a.updated);
+      files.dormant.length = MAX_DORMANT;
     }
     const entries: Checkpoint[] = [];
-    for (const stream of this.#streams) {
-      for (const h of stream.handles) entries.push(this.#entry(stream, h.dev, h.ino, h.path, now));
+    for (const stream of files.streams) {
+      for (const h of stream.handles) entries.push(stream.toCheckpoint(h.dev, h.ino, h.path, now));
       // Every file of it was truncated away; its copy may still turn up, after a restart too.
       if (stream.handles.length === 0) {
-        entries.push(this.#entry(stream, -1, -1, stream.path, now, now));
+        entries.push(stream.toCheckpoint(-1, -1, stream.path, now, now));
       }
     }
-    entries.push(...this.#dormant);
+    entries.push(...files.dormant);
     try {
       store.save(entries);
-      this.#dirty = false;
+      files.dirty = false;
     } catch (error) {
       this.#events.error?.("checkpoint", `Cannot save checkpoints "${store.path}"`, error);
     }
