@@ -24,6 +24,7 @@ import { parseJsonLine } from "../../src/parse/record_from_object.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../src/plugin/plugin_error.ts";
 import { s } from "../../src/schema/schema.ts";
+import { messageOf } from "../../src/core/message_of.ts";
 
 /** The JetStream API's error code for a missing consumer. */
 const CONSUMER_NOT_FOUND = 10014;
@@ -119,9 +120,7 @@ export default definePlugin({
       connectOptions = connectionOptions(options, context.id, context.baseDir);
     } catch (error) {
       throw new PluginError(
-        `Cannot open source "${context.id}": cannot read its NATS credentials: ${
-          (error as Error).message
-        }`,
+        `Cannot open source "${context.id}": cannot read its NATS credentials: ${messageOf(error)}`,
         { cause: error },
       );
     }

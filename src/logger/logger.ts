@@ -12,6 +12,7 @@ import { contextStorage } from "./context.ts";
 import { type LoggerState, manager } from "./manager.ts";
 import { otelTrace } from "./otel_span.ts";
 import { spanStorage } from "./span.ts";
+import { messageOf } from "../core/message_of.ts";
 
 /** Call-site fields. A function value is evaluated only if the record is built (lazy). */
 export type Fields = Record<string, unknown>;
@@ -347,7 +348,7 @@ function evaluate(fn: () => unknown): unknown {
   try {
     return fn();
   } catch (thrown) {
-    return `[lazy field threw: ${thrown instanceof Error ? thrown.message : String(thrown)}]`;
+    return `[lazy field threw: ${messageOf(thrown)}]`;
   }
 }
 

@@ -17,6 +17,7 @@ import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.t
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { messageIds } from "./message_ids.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 
 /**
  * Publishes each batch as JetStream messages of up to `batch.max_records` records (one
@@ -108,9 +109,7 @@ export default definePlugin({
       connectOptions = connectionOptions(options, context.id, context.baseDir);
     } catch (error) {
       throw new PluginError(
-        `Cannot open sink "${context.id}": cannot read its NATS credentials: ${
-          (error as Error).message
-        }`,
+        `Cannot open sink "${context.id}": cannot read its NATS credentials: ${messageOf(error)}`,
         { cause: error },
       );
     }
@@ -160,7 +159,7 @@ export default definePlugin({
       }
       await Promise.all(inFlight);
       if (failed.length > 0) {
-        const why = firstError instanceof Error ? firstError.message : String(firstError);
+        const why = messageOf(firstError);
         throw new DeliveryError(
           `Cannot publish ${failed.length} of ${records.length} records to stream "${options.stream}": ${why}`,
           "nats_publish",

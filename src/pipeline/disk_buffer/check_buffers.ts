@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import { openReadOnly } from "./buffer_fs.ts";
 import { Ledger, type LedgerPosition } from "./ledger.ts";
 import { segmentId, surveyBuffer } from "./survey.ts";
+import { messageOf } from "../../core/message_of.ts";
 
 /** A region of a segment that is not a valid frame. */
 export interface CorruptFrameReport {
@@ -83,7 +84,7 @@ function findBufferDirs(dir: string): string[] {
   try {
     stat = Deno.statSync(dir);
   } catch (error) {
-    throw new BufferCheckError(`Cannot read "${dir}": ${(error as Error).message}`, {
+    throw new BufferCheckError(`Cannot read "${dir}": ${messageOf(error)}`, {
       cause: error,
     });
   }
@@ -160,7 +161,7 @@ function checkBuffer(dir: string): BufferReport {
       const error = segment.error;
       report.unreadable.push({
         segment: segment.name,
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       });
       continue;
     }

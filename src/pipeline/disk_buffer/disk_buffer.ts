@@ -54,6 +54,7 @@ import { encodeFrame } from "./frame.ts";
 import { Ledger, type LedgerPosition } from "./ledger.ts";
 import { type Position, type Segment, SegmentFiles } from "./segment_files.ts";
 import { surveyBuffer } from "./survey.ts";
+import { messageOf } from "../../core/message_of.ts";
 
 /** When a disk buffer calls `fdatasync`: what an acknowledgement survives. */
 export type FsyncPolicy = "always" | "interval" | "never";
@@ -550,8 +551,4 @@ export class DiskBuffer {
       this.#notice(`cannot write the ledger of ${this.#dir}: ${messageOf(error)}`);
     }
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -11,6 +11,7 @@ import type { LogRecord } from "../../core/record.ts";
 import type { BufferFile, BufferFs } from "./buffer_fs.ts";
 import { decodeRecords, SegmentReader } from "./frame.ts";
 import { segmentName } from "./survey.ts";
+import { messageOf } from "../../core/message_of.ts";
 
 /** A segment in use: its id, file name and how much of it is written. */
 export interface Segment {
@@ -240,8 +241,4 @@ export class SegmentFiles {
       }); moved it aside to ${where}: its records are not replayed`,
     );
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
