@@ -8,7 +8,7 @@ import type { LogRecord } from "../../src/core/record.ts";
 import { severityOfLevel, SYSLOG_FACILITIES } from "../../src/parse/syslog_line.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
-import { formatLogfmtPairs } from "./logfmt.ts";
+import { formatLogfmtPairs } from "../../src/format/logfmt_pairs.ts";
 import { isoTimeCache } from "../../src/core/time_cache.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

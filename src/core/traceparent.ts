@@ -4,7 +4,7 @@
  * @module
  */
 
-import { fillRandom } from "../crypto/random_pool.ts";
+import { fillRandom } from "./random_pool.ts";
 
 /** The ids of one span, as records carry them (W3C Trace Context, lower-case hex). */
 export interface TraceContext {

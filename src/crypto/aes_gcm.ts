@@ -7,7 +7,7 @@
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import { decodeBase64Url, encodeBase64Url } from "./keys.ts";
-import { fillRandom } from "./random_pool.ts";
+import { fillRandom } from "../core/random_pool.ts";
 import { TokenError } from "./token_error.ts";
 
 /** The version tag every AES-256-GCM line starts with. */

@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, timingSafeEqual } from "node:crypto";
 import { hmacSha256 } from "./hmac_sha256.ts";
 import { decodeBase64Url, encodeBase64Url } from "./keys.ts";
-import { fillRandom } from "./random_pool.ts";
+import { fillRandom } from "../core/random_pool.ts";
 import { TokenError } from "./token_error.ts";
 
 /** Options of {@linkcode Fernet}. */

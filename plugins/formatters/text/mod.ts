@@ -8,7 +8,7 @@ import { levelName } from "../../../src/core/levels.ts";
 import type { LogRecord, SerializedError } from "../../../src/core/record.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { s } from "../../../src/schema/schema.ts";
-import { formatLogfmtPairs } from "../logfmt.ts";
+import { formatLogfmtPairs } from "../../../src/format/logfmt_pairs.ts";
 import {
   checkPercentPattern,
   compilePercentPattern,
