@@ -11,6 +11,7 @@ import type { FormatterSpec } from "../schema/schema.ts";
 import type { Metrics, Series } from "./metrics.ts";
 import type { SinkNode } from "./sink_node.ts";
 import type { Target } from "./target.ts";
+import { beforeDeadline } from "../core/before_deadline.ts";
 
 const RESOLVED = Promise.resolve();
 
@@ -104,15 +105,7 @@ export class LiveSourceContext implements SourceContext {
       }
       if (phase === "after") pushed();
     }).catch(settled);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const inTime = await Promise.race([
-      wasPushed,
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) return false;
+    if (!await beforeDeadline(wasPushed, deadline, false)) return false;
     const waits = sinks.map((sink, i) => {
       const mark = marks[i]!;
       // A sink the records did not reach (below its level, filtered) has nothing to hold,

@@ -14,6 +14,7 @@ import { parseFlags, requireConfig } from "../parse_flags.ts";
 import { processEnv } from "../process_env.ts";
 import { UsageError } from "../usage_error.ts";
 import { messageOf } from "../../core/message_of.ts";
+import { beforeDeadline } from "../../core/before_deadline.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 /** A second SIGINT this long after the first exits without draining. */
@@ -79,14 +80,6 @@ function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void 
   };
 }
 
-function before(promise: Promise<unknown>, deadline: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Loads the config, starts the pipeline (taking over in-process loggers), serves the
  * server section's app, and runs until SIGINT or SIGTERM. Then it stops accepting requests
@@ -150,7 +143,7 @@ const run: Command = {
       const deadline = Date.now() + drainMs;
       pipeline.log.info(`${name}: draining (deadline ${drainMs} ms)`);
       // Stop taking requests first: in-flight ones finish and their records are queued.
-      if (http) await before(http.shutdown(), deadline);
+      if (http) await beforeDeadline(http.shutdown(), deadline, undefined);
       await shutdown(Math.max(0, deadline - Date.now()));
       pipeline.log.info("Stopped");
       return 0;
