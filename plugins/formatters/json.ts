@@ -8,7 +8,7 @@ import { levelName } from "../../src/core/levels.ts";
 import { safeStringify } from "../../src/core/safe_stringify.ts";
 import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
-import { s } from "../../src/schema/schema.ts";
+import { jsonOptions } from "../../src/format/json_options.ts";
 import { isoTimeCache } from "../../src/core/time_cache.ts";
 import { wellFormedJson } from "../../src/core/well_formed_json.ts";
 
@@ -38,10 +38,7 @@ export default definePlugin({
   kind: "formatter",
   type: "json",
   description: "One JSON object per line with stable field names, fields merged at the top level.",
-  options: s.object({
-    time: s.enum(["iso", "epoch_ms"] as const).default("iso").describe("How `time` is written."),
-    level: s.enum(["name", "number"] as const).default("name").describe("How `level` is written."),
-  }),
+  options: jsonOptions,
   create(options) {
     const isoTime = options.time === "iso" ? isoTimeCache() : undefined;
     const numericLevel = options.level === "number";

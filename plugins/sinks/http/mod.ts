@@ -18,7 +18,7 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import type { Counter, Sink } from "../../../src/plugin/types.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
-import jsonFormatter from "../../formatters/json.ts";
+import { jsonOptions } from "../../../src/format/json_options.ts";
 import type { FormatterSpec } from "../../../src/schema/schema.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
 
@@ -328,7 +328,7 @@ export default definePlugin({
  */
 function defaultFormat(): FormatterSpec {
   const issues: never[] = [];
-  const options = jsonFormatter.options.parse({}, [], { issues });
+  const options = jsonOptions.parse({}, [], { issues });
   return { type: "json", options: options as Record<string, unknown> };
 }
 
