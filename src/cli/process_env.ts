@@ -21,5 +21,12 @@ export function processEnv(): Readonly<Record<string, string | undefined>> {
   return new Proxy({} as Record<string, string | undefined>, {
     get: (_target, name) => typeof name === "string" ? Deno.env.get(name) : undefined,
     has: (_target, name) => typeof name === "string" && Deno.env.get(name) !== undefined,
+    // Expansion reads own properties only (a variable named `toString` is no function).
+    getOwnPropertyDescriptor: (_target, name) => {
+      const value = typeof name === "string" ? Deno.env.get(name) : undefined;
+      return value === undefined
+        ? undefined
+        : { value, enumerable: true, configurable: true, writable: false };
+    },
   });
 }

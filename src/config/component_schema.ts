@@ -71,7 +71,17 @@ export function parseComponent(
         hint: `add \`inputs: [${firstInput}]\``,
       });
     } else processorFw = processorFrameworkSchema.parse(framework, path, ctx);
-  } else if (section === "sinks") sinkFw = sinkFrameworkSchema.parse(framework, path, ctx);
+  } else if (section === "sinks") {
+    if (Array.isArray(framework.inputs) && framework.inputs.length === 0) {
+      // Omitted inputs mean every source; an empty list would read nothing, silently.
+      ctx.issues.push({
+        path: [...path, "inputs"],
+        message: `Sink "${id}" has an empty inputs list, so it would receive no records`,
+        hint:
+          `list what it reads, such as \`inputs: [${firstInput}]\`, or omit inputs to read every source`,
+      });
+    } else sinkFw = sinkFrameworkSchema.parse(framework, path, ctx);
+  }
   const definition = findDefinition(kind, spec, path, ctx.issues, plugins);
   if (!definition) return;
   const parsed = parseOptions(definition, spec, FRAMEWORK_KEYS[kind], path, ctx);

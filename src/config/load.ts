@@ -5,20 +5,21 @@
  * @module
  */
 
-import { dirname, isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { Document, YAMLError } from "yaml";
 import { builtinLoaders, coreFormatterTypes } from "../../plugins/mod.ts";
 import type { FormatterLookup } from "../plugin/types.ts";
 import { Registry } from "../plugin/registry.ts";
 import type { PluginDefinition } from "../plugin/types.ts";
-import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
+import type { Issue, Path } from "../schema/schema.ts";
 import { ConfigError, type ConfigProblem, formatProblem } from "./config_error.ts";
-import { expandEnv } from "./env.ts";
+import { concealExpanded, expandEnv, type Expansion } from "./env.ts";
 import type { ResolvedConfig } from "./types.ts";
 import { validateConfig } from "./validate.ts";
 import { messageOf } from "../core/message_of.ts";
+import { decodeConfig } from "./decode_config.ts";
+import { importModules } from "./import_modules.ts";
 
 /** Options of {@linkcode loadConfig}. */
 export interface LoadOptions {
@@ -77,16 +78,16 @@ export async function loadConfig(
     );
   }
   const file = source;
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    bytes = await Deno.readFile(file);
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound ? "file not found" : messageOf(error);
     throw new ConfigError([{ file, path: "", message: `Cannot read config: ${reason}` }], {
       cause: error,
     });
   }
-  return await parseConfigText(text, file, options);
+  return await parseConfigText(decodeConfig(bytes, file), file, options);
 }
 
 /**
@@ -127,6 +128,18 @@ export async function parseConfigText(
       col: pos.col,
       path: renderPath(path),
       message,
+    }]);
+  }
+  if (doc.contents === null) {
+    // Nothing but comments or blank lines: `run` would start a pipeline that does nothing.
+    throw new ConfigError([{
+      file,
+      line: 1,
+      col: 1,
+      path: "",
+      message: "The config is empty (only comments or blank lines)",
+      hint: "declare a source and a sink, such as `sources: { app: { type: logger } }` and " +
+        "`sinks: { out: { type: console } }`",
     }]);
   }
   const unresolved: Issue[] = [];
@@ -320,12 +333,14 @@ async function validateLoaded(
 ): Promise<LoadedConfig> {
   const envIssues: Issue[] = [];
   const fromEnvironment = new Set<string>();
+  const expansions = new Map<string, Expansion>();
   const expanded = expandEnv(
     raw,
     options.env ?? Deno.env.toObject(),
     [],
     envIssues,
     fromEnvironment,
+    expansions,
   );
   const issues: Issue[] = [];
   const modules = await importModules(expanded, baseDir, issues);
@@ -346,6 +361,7 @@ async function validateLoaded(
     // A value with an unexpanded variable fails its own check too: report the variable only.
     const unexpanded = new Set(envIssues.map((issue) => renderPath(issue.path)));
     const rest = issues.filter((issue) => !unexpanded.has(renderPath(issue.path)));
+    concealExpanded(rest, expansions);
     throw new ConfigError(position([...envIssues, ...rest], where));
   }
   const formatters: FormatterLookup = (spec) =>
@@ -353,63 +369,6 @@ async function validateLoaded(
       ? modules.get(spec.module) as PluginDefinition<"formatter"> | undefined
       : registry.get("formatter", spec.type);
   return { config, formatters, file: where.file };
-}
-
-/** Imports every `module:` plugin the config names (components and formatters). */
-async function importModules(
-  raw: unknown,
-  baseDir: string,
-  issues: Issue[],
-): Promise<Map<string, PluginDefinition>> {
-  const found = new Map<string, Path>();
-  const walk = (value: unknown, path: Path) => {
-    if (!isPlainObject(value)) return;
-    if (typeof value.module === "string" && !found.has(value.module)) {
-      found.set(value.module, [...path, "module"]);
-    }
-    for (const [key, inner] of Object.entries(value)) walk(inner, [...path, key]);
-  };
-  if (isPlainObject(raw)) {
-    for (const section of ["sources", "processors", "sinks"]) walk(raw[section], [section]);
-  }
-  const modules = new Map<string, PluginDefinition>();
-  for (const [specifier, path] of found) {
-    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier)
-      ? specifier
-      : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href;
-    let namespace: Record<string, unknown>;
-    try {
-      namespace = await import(url);
-    } catch (error) {
-      const notFound = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" ||
-        /^Module not found/.test(messageOf(error));
-      issues.push({
-        path,
-        message: notFound
-          ? `Cannot load plugin module "${specifier}": no such module`
-          : `Cannot load plugin module "${specifier}": ${firstLine(messageOf(error))}`,
-      });
-      continue;
-    }
-    const definition = (namespace.default ?? namespace.plugin) as
-      | Partial<PluginDefinition>
-      | undefined;
-    if (
-      !definition || typeof definition !== "object" || typeof definition.create !== "function" ||
-      typeof definition.type !== "string" ||
-      !["source", "processor", "formatter", "sink"].includes(String(definition.kind)) ||
-      typeof definition.options?.parse !== "function"
-    ) {
-      issues.push({
-        path,
-        message: `Plugin module "${specifier}" has no plugin definition as its default export`,
-        hint: "export default definePlugin({ kind, type, description, options, create })",
-      });
-      continue;
-    }
-    modules.set(specifier, definition as PluginDefinition);
-  }
-  return modules;
 }
 
 function position(issues: readonly Issue[], where: Located): ConfigProblem[] {

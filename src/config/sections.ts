@@ -119,7 +119,7 @@ export const loggerSchema: Schema<LoggerSettings> = new LoggerSchema().describe(
 
 /** A sink's framework keys. */
 export const sinkFrameworkSchema = s.object({
-  inputs: s.array(s.string({ minLength: 1 }), { single: true }).default([]).describe(
+  inputs: s.array(s.string({ minLength: 1 }), { single: true, minItems: 1 }).default([]).describe(
     "Sources or processors it reads; every source when omitted.",
   ),
   level: s.level().default(0).describe("Minimum level this sink accepts."),

@@ -1,0 +1,122 @@
+// Hostile and broken configs through a real `sluice check` process: each is an error at
+// file:line:col, where `check` used to say "ok" (and `run` then idled or failed later).
+import assert from "node:assert/strict";
+import { runCli } from "../helpers/sluice_process.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_check_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function check(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; lines: string[] }> {
+  const result = await runCli(["check", "--config", file], { env });
+  assert.equal(result.stdout, "", "nothing on stdout");
+  assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
+  const lines = result.stderr.trim().split("\n");
+  assert.match(lines.pop() ?? "", /^\d+ problems? found$/);
+  return { code: result.code, lines };
+}
+
+Deno.test("sluice check: an empty or comment-only config is an error at line 1", async () => {
+  await withTempDir(async (dir) => {
+    for (const text of ["", "\n\n", "# sources: later\n# sinks: later\n"]) {
+      const file = `${dir}/empty.yaml`;
+      await Deno.writeTextFile(file, text);
+      const { code, lines } = await check(file);
+      assert.equal(code, 2, JSON.stringify(text));
+      assert.match(lines[0]!, new RegExp(`^${file}:1:1: The config is empty`));
+    }
+  });
+});
+
+Deno.test("sluice check: invalid UTF-8 is an error at the line and column of the bad byte", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/latin1.yaml`;
+    const head = new TextEncoder().encode(
+      "sources:\n  app: { type: logger }\nsinks:\n  out: { type: file, path: caf",
+    );
+    await Deno.writeFile(
+      file,
+      new Uint8Array([...head, 0xe9, ...new TextEncoder().encode(".log }\n")]),
+    );
+    const { code, lines } = await check(file);
+    assert.equal(code, 2);
+    assert.deepEqual(lines, [
+      `${file}:4:31: Invalid UTF-8 in the config: byte 0xe9 at offset ${head.length} (save the file as UTF-8)`,
+    ]);
+  });
+});
+
+Deno.test("sluice check: a sink with inputs: [] is an error, not every source", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/empty_inputs.yaml`;
+    await Deno.writeTextFile(
+      file,
+      "sources:\n  app: { type: logger }\nsinks:\n  out: { type: console, inputs: [] }\n",
+    );
+    const { code, lines } = await check(file);
+    assert.equal(code, 2);
+    assert.equal(
+      lines[0],
+      `${file}:4:33: sinks.out.inputs: Sink "out" has an empty inputs list, so it would receive no records (list what it reads, such as \`inputs: [app]\`, or omit inputs to read every source)`,
+    );
+  });
+});
+
+Deno.test("sluice check: a plugin with a syntax error says so, with its position", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/broken.ts`,
+      'export default {\n  kind: "sink",\n  type: x y,\n};\n',
+    );
+    const file = `${dir}/plugin.yaml`;
+    await Deno.writeTextFile(file, "sinks:\n  out: { module: ./broken.ts }\n");
+    const { code, lines } = await check(file);
+    assert.equal(code, 2);
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^${file}:2:18: sinks\\.out\\.module: Cannot load plugin module "\\./broken\\.ts": syntax error at ${dir}/broken\\.ts:3:11: Expected ',', got 'y'`,
+      ),
+    );
+  });
+});
+
+Deno.test("sluice check: a value from ${VAR} is named, never echoed", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/secret.yaml`;
+    await Deno.writeTextFile(
+      file,
+      [
+        'server: { listen: "${LISTEN}", max_connections: "${SECRET}" }',
+        "sources:",
+        "  app: { type: logger }",
+        "sinks:",
+        '  out: { type: file, path: app.log, format: "${SECRET}", level: "x-${SECRET}" }',
+        "",
+      ].join("\n"),
+    );
+    const secret = "hunter2-SECRETVALUE";
+    const result = await runCli(["check", "--config", file], {
+      env: { SECRET: secret, LISTEN: secret },
+    });
+    assert.equal(result.code, 2);
+    assert.ok(!result.stderr.includes("hunter2"), result.stderr);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 5, result.stderr);
+    assert.match(
+      lines[0]!,
+      /server\.listen: Expected host:port .*, got the value of \$\{LISTEN\}$/,
+    );
+    assert.match(lines[1]!, /server\.max_connections: .*got the value of \$\{SECRET\}$/);
+    assert.match(lines[2]!, /sinks\.out\.format: Unknown formatter type the value of \$\{SECRET\}/);
+    assert.match(lines[3]!, /sinks\.out\.level: .*got a value made from \$\{SECRET\}$/);
+  });
+});
