@@ -193,10 +193,11 @@ Deno.test("files: a missing file and an empty file", async () => {
     const missing = join(dir, "nope.yaml");
     const error = await failure(loadConfig(missing));
     assert.equal(error.message, `${missing}: Cannot read config: file not found`);
+    // An empty config would run a pipeline that does nothing: an error, not an idle process.
     const empty = join(dir, "empty.yaml");
     await Deno.writeTextFile(empty, "# nothing configured yet\n");
-    const { config } = await loadConfig(empty);
-    assert.deepEqual([config.sources, config.processors, config.sinks], [{}, {}, {}]);
+    const blank = await failure(loadConfig(empty));
+    assert.match(blank.message, new RegExp(`^${empty}:1:1: The config is empty`));
   });
 });
 
