@@ -38,7 +38,7 @@ const LAYERS: readonly (readonly [level: number, name: string, prefixes: readonl
   ]],
   [3, "plugins", ["plugins/"]],
   [4, "engine", ["src/pipeline/", "src/config/", "src/library/"]],
-  [5, "server and CLI", ["src/server/", "src/cli/", "mod.ts"]],
+  [5, "server and CLI", ["src/server/", "src/cli/", "src/hono/", "mod.ts"]],
 ];
 
 /** The layer of a path relative to the root, or undefined outside the layered tree. */
