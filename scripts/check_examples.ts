@@ -8,8 +8,9 @@
  * @module
  */
 
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { layeredFiles } from "./source_files.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -22,22 +23,8 @@ const BANNED: readonly (readonly [RegExp, string])[] = [
   ],
 ];
 
-function* sourceFiles(dir: string): Generator<string> {
-  for (const entry of Deno.readDirSync(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) yield* sourceFiles(path);
-    else if (entry.isFile && path.endsWith(".ts")) yield path;
-  }
-}
-
 const problems: string[] = [];
-for (
-  const file of [
-    join(ROOT, "mod.ts"),
-    ...sourceFiles(join(ROOT, "src")),
-    ...sourceFiles(join(ROOT, "plugins")),
-  ]
-) {
+for (const file of layeredFiles(ROOT)) {
   const lines = Deno.readTextFileSync(file).split("\n");
   for (let i = 0; i < lines.length; i++) {
     for (const [pattern, advice] of BANNED) {

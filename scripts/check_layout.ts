@@ -16,6 +16,7 @@
 
 import { dirname, join, normalize, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { layeredFiles } from "./source_files.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -75,14 +76,6 @@ export function importsOf(text: string): string[] {
   return specifiers.filter((s) => s.startsWith("."));
 }
 
-function* sourceFiles(dir: string): Generator<string> {
-  for (const entry of Deno.readDirSync(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) yield* sourceFiles(path);
-    else if (entry.isFile && path.endsWith(".ts")) yield path;
-  }
-}
-
 const problems: string[] = [];
 for (const entry of Deno.readDirSync(join(ROOT, "src"))) {
   if (entry.isDirectory && !layerOf(`src/${entry.name}/`)) {
@@ -91,12 +84,7 @@ for (const entry of Deno.readDirSync(join(ROOT, "src"))) {
     );
   }
 }
-const files = [
-  join(ROOT, "mod.ts"),
-  ...sourceFiles(join(ROOT, "src")),
-  ...sourceFiles(join(ROOT, "plugins")),
-];
-for (const file of files) {
+for (const file of layeredFiles(ROOT)) {
   const path = relative(ROOT, file);
   const text = Deno.readTextFileSync(file);
   const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
