@@ -5,12 +5,10 @@
  * @module
  */
 
-import { resolve } from "node:path";
-import { PluginError } from "../plugin/plugin_error.ts";
 import { s, type Schema } from "../schema/schema.ts";
 import type { PluginPermissions } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";
-import { messageOf } from "../core/message_of.ts";
+import { readTlsFile } from "../io/read_tls_file.ts";
 
 /** The TLS option of a listening source: PEM files, relative to the config file. */
 export interface ListenerTls {
@@ -81,17 +79,7 @@ export function readListenerTls(
   id: string,
 ): { cert: string; key: string } | undefined {
   if (!tls) return undefined;
-  const read = (path: string) => {
-    const full = resolve(baseDir, path);
-    try {
-      return Deno.readTextFileSync(full);
-    } catch (error) {
-      throw new PluginError(
-        `Cannot create source "${id}": cannot read TLS file "${full}": ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
-  };
+  const read = (path: string) => readTlsFile(baseDir, path, `source "${id}"`);
   return { cert: read(tls.cert), key: read(tls.key) };
 }
 

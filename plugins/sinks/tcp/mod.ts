@@ -5,7 +5,6 @@
  * @module
  */
 
-import { resolve } from "node:path";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { type Address, addressSchema, formatAddress } from "../../../src/io/address.ts";
 import { encodeFrames } from "./encode_frames.ts";
@@ -14,6 +13,7 @@ import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
+import { readTlsFile } from "../../../src/io/read_tls_file.ts";
 
 /**
  * Sends every batch as one write on a long-lived connection. Frames are `newline`-terminated
@@ -326,17 +326,7 @@ function readTls(
   baseDir: string,
   id: string,
 ): TlsSettings {
-  const read = (path: string) => {
-    const full = resolve(baseDir, path);
-    try {
-      return Deno.readTextFileSync(full);
-    } catch (error) {
-      throw new PluginError(
-        `Cannot create sink "${id}": cannot read TLS file "${full}": ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
-  };
+  const read = (path: string) => readTlsFile(baseDir, path, `sink "${id}"`);
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new PluginError(`Cannot create sink "${id}": tls.cert and tls.key go together`);
   }
