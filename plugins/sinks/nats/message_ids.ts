@@ -14,8 +14,8 @@ export interface OutgoingMessage {
   id: string;
   /** The records it holds, in order. */
   records: LogRecord[];
-  /** Each record's formatted line. */
-  lines: Map<LogRecord, string | Uint8Array>;
+  /** Each record's formatted line, in the same order. */
+  lines: (string | Uint8Array)[];
 }
 
 /** Groups records into messages (see {@linkcode messageIds}). */
@@ -86,7 +86,7 @@ export function messageIds(maxRecords: number, maxBytes: number): MessageIds {
             : known.message === openOrigin && known.n === open.last + 1);
         if (!continues) {
           close();
-          open = { id: "", records: [], lines: new Map(), first: 0, last: -1, bytes: 0 };
+          open = { id: "", records: [], lines: [], first: 0, last: -1, bytes: 0 };
           messages.push(open);
           openOrigin = known?.message ?? -1;
         }
@@ -98,7 +98,7 @@ export function messageIds(maxRecords: number, maxBytes: number): MessageIds {
         open!.last = known.n;
         open!.bytes += size;
         open!.records.push(record);
-        open!.lines.set(record, line);
+        open!.lines.push(line);
       }
       close();
       // Records numbered in this call belong to the message that holds them from now on.

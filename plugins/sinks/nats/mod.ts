@@ -7,7 +7,8 @@
 
 import { jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import type { LogRecord } from "../../../src/core/record.ts";
-import { encodeBatch } from "../../../src/io/encode_batch.ts";
+import { concatBytes } from "../../../src/core/concat_bytes.ts";
+import { encodeText } from "../../../src/io/encode_batch.ts";
 import { connectionOptions, NatsLink } from "../../../src/nats/nats_link.ts";
 import { natsPermissions, natsShape, natsSubject } from "../../../src/nats/nats_options.ts";
 import { ensureStream } from "../../../src/nats/nats_stream.ts";
@@ -144,7 +145,7 @@ export default definePlugin({
       let firstError: unknown;
       const inFlight = new Set<Promise<void>>();
       for (const message of messages) {
-        const payload = encodeBatch(message.records, (r) => message.lines.get(r)!);
+        const payload = joinLines(message.lines);
         const sent: Promise<void> = js.publish(options.subject, payload, {
           msgID: message.id,
           timeout: options.ack_timeout,
@@ -184,3 +185,23 @@ export default definePlugin({
     };
   },
 });
+
+const NEWLINE = new Uint8Array([10]);
+
+/** One message's payload: the lines, each ended by a newline. */
+function joinLines(lines: readonly (string | Uint8Array)[]): Uint8Array {
+  let text = "";
+  let parts: Uint8Array[] | undefined;
+  for (const line of lines) {
+    if (typeof line === "string") text += line + "\n";
+    else {
+      parts ??= [];
+      if (text !== "") parts.push(encodeText(text));
+      text = "";
+      parts.push(line, NEWLINE);
+    }
+  }
+  if (!parts) return encodeText(text);
+  if (text !== "") parts.push(encodeText(text));
+  return concatBytes(parts);
+}
