@@ -46,6 +46,7 @@ export const builtinLoaders: readonly PluginLoader[] = [
   ["sink", "sqlite", () => import("./sinks/sqlite/mod.ts")],
   ["sink", "nats", () => import("./sinks/nats/mod.ts")],
   ["source", "nats", () => import("./sources/nats.ts")],
+  ["sink", "postgres", () => import("./sinks/postgres/mod.ts")],
   ["sink", "stats", () => import("./sinks/stats/mod.ts")],
 ];
 

@@ -29,6 +29,9 @@ const HELP = `Prints the records a sqlite or postgres sink stored, oldest first:
 records that match every filter given.
 
   --sqlite FILE         the database file of a sqlite sink
+  --postgres URL        the database of a postgres sink (postgres://user@host:port/db)
+  --postgres-env NAME   the same, read from the environment variable NAME (keeps a
+                        password off the command line and out of the shell history)
   --table NAME          the table (default logs)
   --level LEVEL         records at this level or above (trace … critical)
   --since DURATION      records of the last 5m, 2h, 7d … (or since an ISO 8601 time)
@@ -47,12 +50,20 @@ interface QueryArgs {
   filter: LogFilter;
   table: string;
   format: "text" | "json";
-  sqlite: string;
+  /** Exactly one of the two. */
+  sqlite?: string;
+  postgres?: string;
 }
 
-function parseQueryArgs(args: string[], now: number): QueryArgs {
+function parseQueryArgs(
+  args: string[],
+  now: number,
+  getEnv: (name: string) => string | undefined,
+): QueryArgs {
   const { values } = parseFlags(args, {
     sqlite: { type: "string" },
+    postgres: { type: "string" },
+    "postgres-env": { type: "string" },
     table: { type: "string" },
     level: { type: "string" },
     since: { type: "string" },
@@ -63,7 +74,21 @@ function parseQueryArgs(args: string[], now: number): QueryArgs {
     format: { type: "string" },
   });
   const v = values as Record<string, string | undefined>;
-  if (v.sqlite === undefined) throw new UsageError("Missing --sqlite FILE");
+  let postgres = v.postgres;
+  const envName = v["postgres-env"];
+  if (envName !== undefined) {
+    postgres = getEnv(envName);
+    if (postgres === undefined || postgres === "") {
+      throw new UsageError(`--postgres-env ${envName}: the environment variable is not set`);
+    }
+  }
+  const given = [v.sqlite, v.postgres, envName].filter((x) => x !== undefined).length;
+  if (given === 0) {
+    throw new UsageError("Missing --sqlite FILE, --postgres URL or --postgres-env NAME");
+  }
+  if (given > 1) {
+    throw new UsageError("Give one of --sqlite, --postgres and --postgres-env");
+  }
   const table = v.table ?? "logs";
   if (!TABLE.test(table)) {
     throw new UsageError(`--table "${table}" is not an SQL identifier (letters, digits, _)`);
@@ -95,7 +120,13 @@ function parseQueryArgs(args: string[], now: number): QueryArgs {
   if (v.service !== undefined) filter.service = v.service;
   if (v.trace !== undefined) filter.traceId = v.trace;
   if (v.grep !== undefined) filter.grep = v.grep;
-  return { filter, table, format, sqlite: v.sqlite };
+  return {
+    filter,
+    table,
+    format,
+    ...(v.sqlite !== undefined ? { sqlite: v.sqlite } : {}),
+    ...(postgres !== undefined ? { postgres } : {}),
+  };
 }
 
 async function formatterOf(format: "text" | "json"): Promise<Formatter> {
@@ -128,6 +159,36 @@ async function querySqlite(file: string, table: string, filter: LogFilter): Prom
   }
 }
 
+async function queryPostgres(url: string, table: string, filter: LogFilter): Promise<StoredRow[]> {
+  const { default: postgres } = await import("postgres");
+  const where = `table "${table}" at ${withoutPassword(url)}`;
+  let sql;
+  try {
+    sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  } catch (error) {
+    throw new Error(`Cannot open ${where}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const query = logQuery("postgres", table, filter);
+    return await sql.unsafe(query.text, query.params) as unknown as StoredRow[];
+  } catch (error) {
+    throw new Error(`Cannot query ${where}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** The URL without its password, for messages. */
+function withoutPassword(text: string): string {
+  try {
+    const url = new URL(text);
+    url.password = "";
+    return url.toString();
+  } catch {
+    return "(the given URL)";
+  }
+}
+
 /**
  * The `query` command.
  *
@@ -141,14 +202,18 @@ async function querySqlite(file: string, table: string, filter: LogFilter): Prom
  */
 const query = {
   name: "query",
-  usage: "query --sqlite FILE [--level L] [--since 5m] [--service S] [--trace ID] " +
+  usage:
+    "query --sqlite FILE|--postgres URL|--postgres-env NAME [--level L] [--since 5m] [--service S] [--trace ID] " +
     "[--grep TEXT] [--limit N] [--format text|json]",
-  summary: "Print stored records from a sqlite database, filtered",
+  summary: "Print stored records from a sqlite or PostgreSQL database, filtered",
   help: HELP,
   async run(args: string[], io: QueryIo = {}): Promise<number> {
     const stdout = io.stdout ?? ((text: string) => writeAllSync(Deno.stdout, encoder.encode(text)));
-    const parsed = parseQueryArgs(args, (io.now ?? Date.now)());
-    const rows = await querySqlite(parsed.sqlite, parsed.table, parsed.filter);
+    const getEnv = io.getEnv ?? ((name: string) => Deno.env.get(name));
+    const parsed = parseQueryArgs(args, (io.now ?? Date.now)(), getEnv);
+    const rows = parsed.sqlite !== undefined
+      ? await querySqlite(parsed.sqlite, parsed.table, parsed.filter)
+      : await queryPostgres(parsed.postgres!, parsed.table, parsed.filter);
     const format = await formatterOf(parsed.format);
     const decoder = new TextDecoder();
     let out = "";
