@@ -119,12 +119,18 @@ for (let r = 0; r < RUNS; r++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-console.log(`| Case (${RECORDS.toLocaleString("en-US")} records, ${CONNECTIONS} TCP connections) | median records/s | runs |`);
+console.log(
+  `| Case (${
+    RECORDS.toLocaleString("en-US")
+  } records, ${CONNECTIONS} TCP connections) | median records/s | runs |`,
+);
 console.log("| --- | ---: | --- |");
 const labels: Record<string, string> = {
   nats1: "agent → one-node stream → aggregator → file",
   nats3: "agent → three-node stream (replicas 3) → aggregator → file",
 };
 for (const [kind, rates] of results) {
-  console.log(`| ${labels[kind] ?? kind} | ${fmt(median(rates))} | ${rates.map(fmt).join(" / ")} |`);
+  console.log(
+    `| ${labels[kind] ?? kind} | ${fmt(median(rates))} | ${rates.map(fmt).join(" / ")} |`,
+  );
 }

@@ -26,6 +26,7 @@ const env = {
   SLUICE_TOKEN: "readme-token",
   SLUICE_LOG_KEYS: "readme-keys",
   NATS_TOKEN: "readme-nats",
+  DATABASE_URL: "postgres://sluice:pw@127.0.0.1:5432/logs",
 };
 
 Deno.test("README has YAML examples", () => {

@@ -7,6 +7,7 @@
 
 import postgres from "postgres";
 import type { LogRecord } from "../../../src/core/record.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
 import { DeliveryError } from "../../../src/plugin/delivery_error.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
@@ -17,6 +18,7 @@ import { logRowOf } from "../../../src/store/log_table.ts";
 import { preparePostgresTable, TableMismatchError } from "./postgres_table.ts";
 
 /** PostgreSQL refuses NUL in text and `\u0000` in jsonb; both become U+FFFD. */
+// deno-lint-ignore no-control-regex -- NUL is exactly what PostgreSQL text refuses
 const NUL = /\u0000/g;
 const JSON_NUL = /\\u0000/g;
 
@@ -218,7 +220,7 @@ export default definePlugin({
         } catch (error) {
           // The chunks before `start` are committed: only the rest is retried.
           throw Object.assign(
-            new Error(`Cannot write to ${where}: ${(error as Error).message}`, { cause: error }),
+            new Error(`Cannot write to ${where}: ${messageOf(error)}`, { cause: error }),
             { records: records.slice(start) },
           );
         }

@@ -13,7 +13,7 @@ import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.t
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { LOG_COLUMNS, logRowOf } from "../../../src/store/log_table.ts";
-import { retentionOption, tableOption } from "./log_store_options.ts";
+import { retentionOption, tableOption } from "../../../src/store/log_store_options.ts";
 import { prepareSqliteTable } from "./sqlite_table.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
 

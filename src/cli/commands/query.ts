@@ -166,13 +166,13 @@ async function queryPostgres(url: string, table: string, filter: LogFilter): Pro
   try {
     sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   } catch (error) {
-    throw new Error(`Cannot open ${where}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Cannot open ${where}: ${messageOf(error)}`, { cause: error });
   }
   try {
     const query = logQuery("postgres", table, filter);
     return await sql.unsafe(query.text, query.params) as unknown as StoredRow[];
   } catch (error) {
-    throw new Error(`Cannot query ${where}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Cannot query ${where}: ${messageOf(error)}`, { cause: error });
   } finally {
     await sql.end({ timeout: 1 });
   }

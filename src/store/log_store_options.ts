@@ -4,7 +4,7 @@
  * @module
  */
 
-import { s, type Schema } from "../../../src/schema/schema.ts";
+import { s, type Schema } from "../schema/schema.ts";
 
 /** Table names: one SQL identifier, the same in SQLite and PostgreSQL without quoting rules. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
