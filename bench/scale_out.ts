@@ -8,7 +8,7 @@
  * Runs alternate between the cases; the medians are printed as a Markdown table.
  *
  * `deno run -A bench/scale_out.ts [runs] [records] [cases]` — cases a comma list of nats1,
- * nats3 (default both).
+ * nats3, sqlite, postgres (default nats1,nats3).
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { startNats, startNatsCluster } from "../tests/helpers/nats_server.ts";
 import type { NatsNode } from "../tests/helpers/nats_server.ts";
 import { type RunningSluice, startSluice } from "../tests/helpers/sluice_process.ts";
 import { metricValue } from "../tests/helpers/metric_value.ts";
+import { type PostgresServer, startPostgres } from "../tests/helpers/postgres_server.ts";
 
 const RUNS = Number(Deno.args[0] ?? 3);
 const RECORDS = Number(Deno.args[1] ?? 500_000);
@@ -53,8 +54,46 @@ async function outTotal(sluice: RunningSluice, sink: string): Promise<number> {
   return metricValue(text, "sluice_records_out_total", { component: sink });
 }
 
+/** A database case: the agent alone, `tcp` source → `sqlite` or `postgres` sink. */
+async function runStore(kind: string): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_store_bench_" });
+  let pg: PostgresServer | undefined;
+  let agent: RunningSluice | undefined;
+  try {
+    const port = freePort();
+    let sink = `{ type: sqlite, path: ${dir}/logs.db }`;
+    if (kind === "postgres") {
+      pg = await startPostgres({ durable: true });
+      sink = `{ type: postgres, url: "${pg.url}" }`;
+    }
+    await Deno.writeTextFile(
+      `${dir}/agent.yaml`,
+      `server: { listen: 127.0.0.1:0 }
+sources:
+  lines: { type: tcp, address: 127.0.0.1:${port}, parser: json }
+sinks:
+  db: ${sink.slice(0, -2)}, buffer: { max_records: 50000 } }
+`,
+    );
+    agent = await startSluice(`${dir}/agent.yaml`);
+    const per = RECORDS / CONNECTIONS;
+    const payloads = Array.from({ length: CONNECTIONS }, (_, i) => ndjson(per, i * per));
+    const t0 = performance.now();
+    await Promise.all(payloads.map((p) => sendAll(port, p)));
+    while (await outTotal(agent, "db") < RECORDS) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return RECORDS / ((performance.now() - t0) / 1000);
+  } finally {
+    await agent?.stop().catch(() => {});
+    await pg?.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 /** One run: fresh servers, agent and aggregator; returns records/s. */
 async function run(kind: string): Promise<number> {
+  if (kind === "sqlite" || kind === "postgres") return await runStore(kind);
   const dir = await Deno.makeTempDir({ prefix: "sluice_scale_bench_" });
   let nodes: NatsNode[] = [];
   const procs: RunningSluice[] = [];
@@ -128,6 +167,8 @@ console.log("| --- | ---: | --- |");
 const labels: Record<string, string> = {
   nats1: "agent → one-node stream → aggregator → file",
   nats3: "agent → three-node stream (replicas 3) → aggregator → file",
+  sqlite: "agent → sqlite sink (WAL, synchronous normal)",
+  postgres: "agent → postgres sink (PostgreSQL 15, fsync on)",
 };
 for (const [kind, rates] of results) {
   console.log(
