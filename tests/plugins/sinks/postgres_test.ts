@@ -4,6 +4,12 @@ import postgresSink from "../../../plugins/sinks/postgres/mod.ts";
 import tcpSource from "../../../plugins/sources/tcp.ts";
 import query from "../../../src/cli/commands/query.ts";
 import { parseConfigText } from "../../../src/config/load.ts";
+import { createRecord } from "../../../src/core/record.ts";
+import { createInternalLog } from "../../../src/pipeline/internal_log.ts";
+import { Metrics } from "../../../src/pipeline/metrics.ts";
+import { DeliveryError } from "../../../src/plugin/delivery_error.ts";
+import type { PluginContext, Sink } from "../../../src/plugin/types.ts";
+import type { ParseContext } from "../../../src/schema/schema.ts";
 import { counter, freePort, startPipeline, waitFor } from "../../helpers/net_pipeline.ts";
 import { postgresPeer, startPostgres } from "../../helpers/postgres_server.ts";
 import { skipWithout } from "../../helpers/peers.ts";
@@ -187,4 +193,55 @@ sinks:
     postgresSink.permissions!(config.sinks.db!.options as never, { baseDir: ".", dataDir: "." }),
     { net: ["db:5432"] },
   );
+});
+
+Deno.test({
+  name:
+    "postgres sink: records the database refuses as data are split out of the batch, the rest is written",
+  ignore,
+  async fn() {
+    const pg = await startPostgres();
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const metrics = new Metrics();
+    const context: PluginContext = {
+      id: "db",
+      baseDir: Deno.cwd(),
+      dataDir: Deno.cwd(),
+      signal: new AbortController().signal,
+      log: createInternalLog(metrics, () => {}),
+      createFormatter: () => () => "",
+      counter: (name, help, labels) => metrics.counter(name, help, { component: "db", ...labels }),
+    };
+    const ctx: ParseContext = { issues: [] };
+    const options = postgresSink.options.parse({ url: pg.url }, [], ctx)!;
+    const sink = await postgresSink.create(options, context) as Sink;
+    try {
+      // Year 318,857: past the year 294,276 that ends timestamptz's range (SQLSTATE 22008).
+      const refused = createRecord({ message: "refused" });
+      refused.time = 1e16;
+      const batch = [
+        createRecord({ message: "kept 1" }),
+        refused,
+        createRecord({ message: "kept 2" }),
+      ];
+      await assert.rejects(
+        async () => await sink.write(batch),
+        (error: unknown) => {
+          assert.ok(error instanceof DeliveryError);
+          assert.equal(error.retryable, false);
+          assert.match(error.reason, /^postgres_22/);
+          assert.deepEqual(error.records, [refused]);
+          return true;
+        },
+      );
+      assert.deepEqual((await sql`SELECT message FROM logs ORDER BY id`).map((r) => r.message), [
+        "kept 1",
+        "kept 2",
+      ]);
+    } finally {
+      await sink[Symbol.asyncDispose]();
+      await sql.end({ timeout: 1 });
+      await pg.stop();
+    }
+  },
 });
