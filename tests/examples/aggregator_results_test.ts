@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import {
+  aggregate,
+  printAnalysis,
+  writeServiceLogs,
+} from "../../examples/14_aggregator_results/main.ts";
+import { DENO_JSON } from "../helpers/sluice_process.ts";
+
+Deno.test("slide 14 example: three services' files tailed at once give exact per-service counts, traces and errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeServiceLogs(dir, 5000);
+    const analysis = await aggregate(dir, 15_000);
+    assert.equal(analysis.records_total, 15_000);
+    assert.equal(analysis.total_services, 3);
+    // Per 5000: every 1000th an ERROR (5), every 40th otherwise a WARN (120), the rest INFO.
+    for (const service of ["service1", "service2", "service3"]) {
+      assert.deepEqual(analysis.service_distribution[service], {
+        INFO: 4875,
+        WARN: 120,
+        ERROR: 5,
+      });
+    }
+    assert.equal(analysis.active_traces, 1500, "ten records per trace, distinct per service");
+    assert.equal(analysis.active_traces_exact, true);
+    assert.equal(analysis.recent_errors.length, 15);
+    assert.deepEqual(
+      analysis.top_errors.map((e) => e.message).sort(),
+      ["Authentication failed", "Database connection timeout"],
+    );
+    const printed = printAnalysis(analysis);
+    assert.match(
+      printed,
+      /^Analysis Results:\n\{\n  "total_services": 3,\n  "active_traces": 1500,/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("slide 14 example runs as a program and prints the analysis and its throughput", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--config=${DENO_JSON}`,
+      "-A",
+      new URL("../../examples/14_aggregator_results/main.ts", import.meta.url).pathname,
+      "1000",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const json = stdout.slice(stdout.indexOf("{"), stdout.indexOf("\n}\n") + 2);
+  const analysis = JSON.parse(json);
+  assert.equal(analysis.total_services, 3);
+  assert.equal(analysis.active_traces, 300);
+  assert.deepEqual(analysis.service_distribution.service2, { INFO: 975, WARN: 24, ERROR: 1 });
+  assert.match(stdout, /- Throughput: \d+ logs\/second/);
+});
