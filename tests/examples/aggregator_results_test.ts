@@ -31,7 +31,7 @@ Deno.test("slide 14 example: three services' files tailed at once give exact per
     const printed = printAnalysis(analysis);
     assert.match(
       printed,
-      /^Analysis Results:\n\{\n  "total_services": 3,\n  "active_traces": 1500,/,
+      /^Analysis Results:\n\{\n {2}"total_services": 3,\n {2}"active_traces": 1500,/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
