@@ -49,6 +49,7 @@ const NUMERIC = new Set(["lineno", "process", "thread"]);
  *
  * - `logger` ← `name`; `level` ← `levelno` (Python's numbers are Sluice's), else `levelname`;
  *   `time` ← `created` (epoch seconds).
+ *   A `created` that is no usable time (`1e300`) is kept in `python.created`; the time is `now`.
  * - `message` ← `message` when the sender had already formatted it; otherwise `msg % args`
  *   with Python's rules. `HTTPHandler` sends `args` as its `repr()` text, which is read
  *   with a safe literal parser (plain data only, nothing evaluated); when it cannot be read
@@ -95,13 +96,16 @@ export function recordFromPythonDict(dict: Record<string, unknown>, now: number)
       : value;
   }
   const message = messageOf(dict, python);
-  if (Object.keys(python).length > 0) fields.python = python;
 
   const levelno = present(dict.levelno);
   const level = parseLevel(levelno) ?? parseLevel(present(dict.levelname)) ?? 20;
   const created = present(dict.created);
+  const time = created === undefined ? undefined : parseTime(created);
+  // A created no Date can hold (or no number): the time of arrival, the raw value kept.
+  if (created !== undefined && time === undefined) python.created = created;
+  if (Object.keys(python).length > 0) fields.python = python;
   const record: LogRecord = {
-    time: created === undefined ? now : Math.round(parseTime(created) ?? now),
+    time: time === undefined ? now : Math.round(time),
     level,
     logger: textOf(present(dict.name)) ?? "",
     message,

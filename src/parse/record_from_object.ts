@@ -20,9 +20,13 @@ const LEVEL_RANK: Record<string, number> = { level: 0, severity: 1, levelname: 2
 const LOGGER_RANK: Record<string, number> = { logger: 0, name: 1, logger_name: 2 };
 const MESSAGE_RANK: Record<string, number> = { message: 0, msg: 1 };
 
+/** The largest time a Date holds (ms from the epoch, either way): no formatter writes beyond. */
+const MAX_TIME = 8.64e15;
+
 /**
  * Parses a time value: ISO 8601 text, epoch milliseconds, or epoch seconds (a number below
- * 10^11, as Python's `created` and Unix timestamps are). Returns `undefined` when unusable.
+ * 10^11, as Python's `created` and Unix timestamps are). Returns `undefined` when unusable,
+ * beyond what a Date holds (±8.64e15 ms) included: such a time could not be written.
  *
  * @example Seconds, milliseconds and ISO text
  * ```ts
@@ -35,7 +39,8 @@ const MESSAGE_RANK: Record<string, number> = { message: 0, msg: 1 };
  */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) {
-    return value < 1e11 ? Math.round(value * 1000) : value;
+    const ms = value < 1e11 ? Math.round(value * 1000) : value;
+    return ms <= MAX_TIME && ms >= -MAX_TIME ? ms : undefined;
   }
   if (typeof value === "string" && value !== "") {
     // Ingested lines of a burst share their timestamp text: remember the last one.
@@ -62,6 +67,9 @@ let lastTime: number | undefined;
  * logger (`logger`, `name`), message (`message`, `msg`), `error`, and `fields` (merged);
  * `trace_id` and `span_id` (and `parent_span_id`) become the record's span when they are valid
  * W3C ids (else fields); every other key becomes a field. Missing time is `now`; missing level is INFO.
+ * When no time key is usable (text that is no time, a number beyond a Date's range), the time
+ * is `now` and each unusable time stays a field under its own key, so nothing the sender
+ * wrote is lost.
  *
  * @example A JSON line's object
  * ```ts
@@ -85,6 +93,7 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
   let error: unknown;
   let fields: Record<string, unknown> = {};
   let ids: Record<string, unknown> | undefined;
+  let unusableTimes: string[] | undefined;
   for (const key in object) {
     const value = object[key];
     switch (key) {
@@ -98,7 +107,7 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
           if (t !== undefined) {
             time = t;
             timeRank = rank;
-          }
+          } else (unusableTimes ??= []).push(key);
         }
         break;
       }
@@ -159,6 +168,9 @@ export function recordFromObject(object: Record<string, unknown>, now: number): 
     }
     for (const key in fields) setOwn(merged, key, fields[key]);
     fields = merged;
+  }
+  if (time === undefined && unusableTimes !== undefined) {
+    for (const key of unusableTimes) setOwn(fields, key, object[key]);
   }
   const record: LogRecord = {
     time: time ?? now,

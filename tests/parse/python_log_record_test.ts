@@ -106,3 +106,11 @@ Deno.test("recordFromPythonDict takes real values from a pickled dict (SocketHan
   assert.equal(record.time, 1700000000500);
   assert.deepEqual(record.fields, { trace_id: "abc", attempt: 2, python: { lineno: 9 } });
 });
+
+Deno.test("recordFromPythonDict keeps a created no Date can hold in python.created and takes the time of arrival", () => {
+  for (const created of [1e300, "1e300", 8.7e15, "not a time"]) {
+    const record = recordFromPythonDict({ name: "x", msg: "m", levelno: 20, created }, 1234);
+    assert.equal(record.time, 1234, String(created));
+    assert.deepEqual(record.fields, { python: { created } }, String(created));
+  }
+});

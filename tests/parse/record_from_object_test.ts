@@ -143,3 +143,27 @@ Deno.test("parseJsonLine rejects invalid JSON and non-objects with their reasons
     );
   }
 });
+
+Deno.test("parseTime refuses times no Date can hold (1e300 or 8.7e15 ms), which no formatter can write", () => {
+  assert.equal(parseTime(1e300), undefined);
+  assert.equal(parseTime(8.7e15), undefined);
+  assert.equal(parseTime(-8.7e15), undefined);
+  assert.equal(parseTime(-1e300), undefined);
+  assert.equal(parseTime("8700000000000000"), undefined);
+  assert.equal(parseTime(8.64e15), 8.64e15);
+  assert.equal(parseTime(-5), -5000);
+});
+
+Deno.test("recordFromObject keeps an unusable time as a field under its own key and takes the time of ingest", () => {
+  for (
+    const [key, value] of [["time", 1e300], ["timestamp", 8.7e15], ["ts", "yesterday"]] as const
+  ) {
+    const record = recordFromObject({ [key]: value, msg: "m" }, 1234);
+    assert.equal(record.time, 1234, key);
+    assert.deepEqual(record.fields, { [key]: value }, key);
+  }
+  // A usable key of another rank gives the time; the unusable one is consumed as before.
+  const both = recordFromObject({ time: 1e300, ts: 2 }, 0);
+  assert.equal(both.time, 2000);
+  assert.deepEqual(both.fields, {});
+});

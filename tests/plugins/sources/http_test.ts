@@ -422,3 +422,32 @@ except KeyError:
     assert.deepEqual(failure.error, { name: "KeyError", message: "card-42" });
   },
 });
+
+Deno.test("http: records with an unusable time (1e300, 8.7e15) are written with the raw time in a field, never acknowledged and lost", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/out.log`;
+    {
+      await using server = await start({}, { type: "file", path, format: "json" });
+      const body = [
+        { time: 1e300, message: "far future" },
+        { time: 8.7e15, message: "just past Date's range" },
+        { time: "2024-05-01T10:00:00Z", message: "fine" },
+      ].map((o) => JSON.stringify(o)).join("\n");
+      const res = await post(server.url, body, NDJSON);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.json, { accepted: 3 });
+      assert.ok(await server.pipeline.flush());
+      const metrics = server.pipeline.metrics;
+      assert.equal(metrics.sum("format_errors_total"), 0);
+      assert.equal(metrics.sum("records_out_total", { component: "out" }), 3);
+    }
+    const lines = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.message), ["far future", "just past Date's range", "fine"]);
+    assert.equal(lines[0]["fields.time"], 1e300);
+    assert.equal(lines[1]["fields.time"], 8.7e15);
+    assert.equal(lines[2].time, "2024-05-01T10:00:00.000Z");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
