@@ -29,7 +29,7 @@ const encoder = new TextEncoder();
 export function createInternalLog(
   metrics: Metrics,
   write: (line: string) => void = writeStderr,
-): InternalLog & { reset(key: string): void } {
+): InternalLog & { reset(key: string): void; warn(key: string, message: string): void } {
   const reported = new Set<string>();
   return {
     warnOnce(key, message, error) {
@@ -39,6 +39,12 @@ export function createInternalLog(
       reported.add(key);
       const detail = error === undefined ? "" : `: ${messageOf(error)}`;
       write(`${new Date().toISOString()} sluice WARN ${message}${detail}`);
+    },
+    /** Reports a warning every time (a running total), counted under `key`. */
+    warn(key, message) {
+      metrics.counter("internal_warnings_total", "Problems Sluice reported about itself.", { key })
+        .inc();
+      write(`${new Date().toISOString()} sluice WARN ${message}`);
     },
     info(message) {
       write(`${new Date().toISOString()} sluice INFO ${message}`);

@@ -66,6 +66,8 @@ export class Pipeline implements AsyncDisposable {
   readonly #log = createInternalLog(this.metrics);
   #started = false;
   #stopped: Promise<void> | undefined;
+  /** The drop totals last said on stderr. */
+  #dropsSaid = "";
   readonly #onShutdown: (() => void) | undefined;
 
   private constructor(config: ResolvedConfig, onShutdown: (() => void) | undefined) {
@@ -193,7 +195,35 @@ export class Pipeline implements AsyncDisposable {
     let ok = true;
     // Primaries first, so that what they hand to fallbacks is flushed too.
     for (const sink of this.#orderedSinks()) ok = (await sink.flush(deadline)) && ok;
+    this.#reportDrops();
     return ok;
+  }
+
+  /**
+   * Says the totals of `records_dropped_total` by component and reason on stderr, when they
+   * changed since they were last said (flush() and shutdown() call it): a program that lost
+   * records in a loop hears how many, not only that the first one went.
+   */
+  #reportDrops(): void {
+    const byComponent = new Map<string, string[]>();
+    for (const series of this.metrics.series("records_dropped_total")) {
+      if (series.value === 0) continue;
+      const id = series.labels.component ?? "";
+      const kind = this.#sinks.has(id)
+        ? "sink"
+        : Object.hasOwn(this.config.processors, id)
+        ? "processor"
+        : "source";
+      const key = `${kind} ${JSON.stringify(id)}`;
+      const parts = byComponent.get(key) ?? [];
+      parts.push(`${series.value} ${series.labels.reason}`);
+      byComponent.set(key, parts);
+    }
+    const summary = [...byComponent].map(([key, parts]) => `${key} ${parts.join(", ")}`)
+      .join("; ");
+    if (summary === "" || summary === this.#dropsSaid) return;
+    this.#dropsSaid = summary;
+    this.#log.warn("drop_totals", `Records dropped so far: ${summary}`);
   }
 
   /** Writes what sync-capable sinks still hold, without awaiting (process exit). */
@@ -246,6 +276,7 @@ export class Pipeline implements AsyncDisposable {
       }
     }
     for (const sink of this.#orderedSinks()) await sink.close(deadline);
+    this.#reportDrops();
   }
 
   /** Every sink after all the sinks that fall back to it (so their hand-offs are drained too). */

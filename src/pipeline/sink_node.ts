@@ -100,6 +100,14 @@ export class SinkNode implements Target, SinkStatus {
   readonly #in: Series;
   readonly #out: Series;
   readonly #errors: Series;
+  /**
+   * The records the sink itself skipped while writing (its formatter failed on them), which
+   * it counts as dropped: a batch delivers its length less those.
+   */
+  readonly #skipped: Series;
+  #skippedSeen = 0;
+  /** The drop reasons already said on stderr. */
+  readonly #dropsSaid = new Set<string>();
 
   constructor(sink: Sink, options: SinkNodeOptions) {
     this.id = options.id;
@@ -118,6 +126,11 @@ export class SinkNode implements Target, SinkStatus {
     this.#in = counter("records_in_total", "Records accepted by a component.");
     this.#out = counter("records_out_total", "Records delivered by a component.");
     this.#errors = counter("component_errors_total", "Failed operations of a component.");
+    this.#skipped = options.metrics.counter(
+      "records_dropped_total",
+      "Records dropped, by component and reason.",
+      { component: this.id, reason: "format_error" },
+    );
     const disk = options.buffer.disk;
     if (disk) {
       this.#disk = new SinkDisk({
@@ -227,7 +240,7 @@ export class SinkNode implements Target, SinkStatus {
     if (this.#disk) {
       if (this.#disk.saturated && (local || this.#whenFull === "drop_newest" || this.#released)) {
         // A log call cannot wait, and drop_newest does not: counted, said once.
-        this.#drop("buffer_full", 1, !local);
+        this.#drop("buffer_full", 1, !local, true);
         this.#disk.warnFull();
         return;
       }
@@ -357,7 +370,7 @@ export class SinkNode implements Target, SinkStatus {
         `sink:${this.id}:shutdown`,
         `Sink "${this.id}" shut down with ${lost} records its disk buffer could not take`,
       );
-      this.#drop("disk_unavailable", lost);
+      this.#drop("disk_unavailable", lost, true, true);
     }
     disk.close();
     this.#wake();
@@ -378,7 +391,7 @@ export class SinkNode implements Target, SinkStatus {
         `sink:${this.id}:shutdown`,
         `Sink "${this.id}" shut down with ${left} undelivered records`,
       );
-      this.#drop("shutdown_timeout", left);
+      this.#drop("shutdown_timeout", left, true, true);
       this.#queue.take();
       this.#retry = [];
       this.#retryBytes = 0;
@@ -403,8 +416,8 @@ export class SinkNode implements Target, SinkStatus {
       return true;
     }
     if (this.#whenFull === "drop_oldest") {
+      this.#drop("queue_full", 1); // first: its notice names the bound the queue is at
       this.#queue.dropOldest();
-      this.#drop("queue_full", 1);
       return true;
     }
     // The record refused here is a log call's, never a source's: no acknowledgement waits on it.
@@ -506,8 +519,16 @@ export class SinkNode implements Target, SinkStatus {
     }
   }
 
+  /** Counts `n` records of a written batch as delivered, less those the sink skipped. */
+  #countOut(n: number): void {
+    const skipped = this.#skipped.value - this.#skippedSeen;
+    this.#skippedSeen = this.#skipped.value;
+    this.#losses += skipped;
+    this.#out.value += Math.max(0, n - skipped);
+  }
+
   #delivered(n: number): void {
-    this.#out.value += n;
+    this.#countOut(n);
     this.#inflight = 0;
     this.#settleDisk();
     this.#settleAcks();
@@ -538,7 +559,7 @@ export class SinkNode implements Target, SinkStatus {
   #failedBatch(whole: LogRecord[], error: unknown): void {
     this.#errors.value++;
     const batch = undeliveredOf(error, whole);
-    this.#out.value += whole.length - batch.length;
+    this.#countOut(whole.length - batch.length);
     this.#lastError = messageOf(error);
     const now = Date.now();
     if (!this.#failingSince) this.#failingSince = now;
@@ -584,13 +605,42 @@ export class SinkNode implements Target, SinkStatus {
     fallback.#disk?.commit();
   }
 
-  /** Counts a drop; `acknowledged` unless the record was a log call's (no one waits on it). */
-  #drop(reason: string, n: number, acknowledged = true): void {
+  /**
+   * Counts a drop; `acknowledged` unless the record was a log call's (no one waits on it).
+   * The first drop of each reason is said on stderr, unless the caller says it with its count.
+   */
+  #drop(reason: string, n: number, acknowledged = true, said = false): void {
     if (acknowledged) this.#losses += n;
     this.#metrics.counter("records_dropped_total", "Records dropped, by component and reason.", {
       component: this.id,
       reason,
     }).inc(n);
+    if (said || this.#dropsSaid.has(reason)) return;
+    this.#dropsSaid.add(reason);
+    this.#log.warnOnce(
+      `sink:${this.id}:drop:${reason}`,
+      `Sink "${this.id}" is dropping records (${reason}: ${this.#whyDropped(reason)}); ` +
+        `each is counted in sluice_records_dropped_total{component="${this.id}",reason="${reason}"}`,
+    );
+  }
+
+  #whyDropped(reason: string): string {
+    switch (reason) {
+      case "queue_full": {
+        const bound = this.#queue.length >= this.#maxRecords
+          ? `max_records ${this.#maxRecords}`
+          : `max_bytes ${this.#maxBytes}`;
+        return `its queue is full at ${bound}, when_full ${this.#whenFull}`;
+      }
+      case "sink_failing":
+        return `it is failing (${this.#lastError}) and its queue is full`;
+      case "closed":
+        return "it is shut down";
+      case "shutdown_timeout":
+        return "shutdown's deadline passed before they were written";
+      default:
+        return this.#lastError ? `the sink refused them: ${this.#lastError}` : "see above";
+    }
   }
 }
 

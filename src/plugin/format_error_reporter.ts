@@ -10,7 +10,8 @@ import type { PluginContext } from "./types.ts";
 
 /**
  * Registers `sluice_format_errors_total` for the component and returns the callback that
- * counts a failed record and reports the first failure through the internal log.
+ * counts a failed record, as a drop by reason `format_error` too (the sink node takes it out
+ * of what the batch delivered), and reports the first failure through the internal log.
  *
  * @example Count a formatter failure
  * ```ts
@@ -27,14 +28,21 @@ import type { PluginContext } from "./types.ts";
  * } as unknown as PluginContext;
  * formatErrorReporter(context)(createRecord({ message: "x" }), new Error("bad"));
  * assert.ok(metrics.sum("format_errors_total") === 1);
+ * assert.ok(metrics.sum("records_dropped_total", { reason: "format_error" }) === 1);
  * ```
  */
 export function formatErrorReporter(
   context: PluginContext,
 ): (record: LogRecord, error: unknown) => void {
   const counter = context.counter("format_errors_total", "Records a formatter failed on.");
+  const dropped = context.counter(
+    "records_dropped_total",
+    "Records dropped, by component and reason.",
+    { reason: "format_error" },
+  );
   return (_record, error) => {
     counter.inc();
+    dropped.inc();
     context.log.warnOnce(
       `format:${context.id}`,
       `Formatter of sink "${context.id}" failed; record skipped`,

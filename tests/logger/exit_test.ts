@@ -1,25 +1,5 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-
-const MOD = new URL("../../mod.ts", import.meta.url).href;
-const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
-
-async function runScript(
-  source: string,
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const path = `${cwd}/script.ts`;
-  await Deno.writeTextFile(path, source);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, path],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+import { MOD, runScript } from "../helpers/run_script.ts";
 
 Deno.test("before configure(), records at INFO and above go to stderr as text", async () => {
   const dir = await Deno.makeTempDir();

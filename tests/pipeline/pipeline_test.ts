@@ -269,3 +269,55 @@ Deno.test("a source that emits values that are not records has them counted as r
     await pipeline.shutdown(1000);
   }
 });
+
+Deno.test("a record the formatter throws on is a drop by reason format_error, never a delivery", async () => {
+  const picky = definePlugin({
+    kind: "formatter",
+    type: "test_picky",
+    description: "Throws on the message 'bad' (tests).",
+    options: s.object({}),
+    create: () => (record: LogRecord) => {
+      if (record.message === "bad") throw new RangeError("Invalid time value");
+      return record.message;
+    },
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const { config, formatters } = await loadConfig({
+      sources: { app: { type: "logger" } },
+      sinks: {
+        file: { type: "file", path: `${dir}/file.log`, format: "test_picky" },
+        rotating: { type: "rotating_file", path: `${dir}/rot.log`, format: "test_picky" },
+        sqlite: { type: "sqlite", path: `${dir}/logs.db` },
+      },
+    }, { plugins: [picky] });
+    const pipeline = await Pipeline.create(config, { formatters });
+    await pipeline.start();
+    const now = Date.now();
+    for (const message of ["good", "bad", "also good"]) {
+      for (const id of ["file", "rotating"]) {
+        (pipeline.sinks.get(id) as unknown as { push(r: LogRecord, l: boolean): void })
+          .push(createRecord({ time: now, message }), false);
+      }
+    }
+    // sqlite refuses a time that is not a number the same way.
+    const sqlite = pipeline.sinks.get("sqlite") as unknown as {
+      push(r: LogRecord, l: boolean): void;
+    };
+    sqlite.push(createRecord({ time: now, message: "good" }), false);
+    sqlite.push(createRecord({ time: NaN, message: "bad" }), false);
+    assert.ok(await pipeline.flush());
+    await pipeline.shutdown();
+    for (const id of ["file", "rotating", "sqlite"]) {
+      const sum = (name: string, labels: Record<string, string> = {}) =>
+        pipeline.metrics.sum(name, { component: id, ...labels });
+      assert.equal(sum("format_errors_total"), 1, id);
+      assert.equal(sum("records_dropped_total", { reason: "format_error" }), 1, id);
+      assert.equal(sum("records_out_total"), sum("records_in_total") - 1, id);
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/file.log`), "good\nalso good\n");
+    assert.equal(await Deno.readTextFile(`${dir}/rot.log`), "good\nalso good\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -15,6 +15,7 @@ import { WatchedFile } from "../../../src/io/watched_file.ts";
 import { utf8Length } from "../../../src/core/utf8_length.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
+import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.ts";
 import type { Counter, Formatter, PluginContext, Sink } from "../../../src/plugin/types.ts";
 import { type FormatterSpec, s } from "../../../src/schema/schema.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
@@ -103,20 +104,15 @@ export class RotatingFileSink implements Sink {
   readonly #file: WatchedFile;
   readonly #counters: {
     rotations: Counter;
-    formatErrors: Counter;
+    formatError: (record: LogRecord, error: unknown) => void;
     error: (operation: string) => Counter;
     reopens: Counter;
     bytes: Counter;
   };
 
-  readonly #onFormatError = (_record: LogRecord, error: unknown): void => {
+  readonly #onFormatError = (record: LogRecord, error: unknown): void => {
     this.#batchFormatErrors++;
-    this.#counters.formatErrors.inc();
-    this.#log.warnOnce(
-      `format:${this.#id}`,
-      `Formatter of sink "${this.#id}" failed; record skipped`,
-      error,
-    );
+    this.#counters.formatError(record, error);
   };
   #rolloverAt = Infinity;
   #nextCheck = 0;
@@ -144,7 +140,7 @@ export class RotatingFileSink implements Sink {
     const errors = new Map<string, Counter>();
     this.#counters = {
       rotations: context.counter("rotations_total", "Files a rotating sink rotated."),
-      formatErrors: context.counter("format_errors_total", "Records a formatter failed on."),
+      formatError: formatErrorReporter(context),
       reopens: context.counter("file_reopens_total", "Times a sink reopened its file."),
       bytes: context.counter("bytes_written_total", "Bytes a sink wrote."),
       error: (operation) => {
