@@ -23,7 +23,8 @@ import type { PluginContext } from "./types.ts";
  * const metrics = new Metrics();
  * const context = {
  *   id: "out",
- *   counter: (name: string, help: string) => metrics.counter(name, help, { component: "out" }),
+ *   counter: (name: string, help: string, labels: Record<string, string> = {}) =>
+ *     metrics.counter(name, help, { component: "out", ...labels }),
  *   log: { warnOnce: () => {}, info: () => {} },
  * } as unknown as PluginContext;
  * formatErrorReporter(context)(createRecord({ message: "x" }), new Error("bad"));
