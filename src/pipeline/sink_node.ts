@@ -18,15 +18,8 @@ import { RecordQueue } from "./record_queue.ts";
 import { beforeDeadline } from "../core/before_deadline.ts";
 import { RETRY_INITIAL, RETRY_MAX } from "./retry.ts";
 import { SinkDisk } from "./sink_disk.ts";
+import { SinkDrops } from "./sink_drops.ts";
 import { messageOf } from "../core/message_of.ts";
-
-/** The part of `batch` an error says was not delivered (the whole batch unless it says). */
-function undeliveredOf(error: unknown, batch: LogRecord[]): LogRecord[] {
-  const records = (error as { records?: unknown } | null)?.records;
-  if (!Array.isArray(records)) return batch;
-  const failed = new Set(records);
-  return batch.filter((record) => failed.has(record));
-}
 
 /** Options of a {@linkcode SinkNode}. */
 export interface SinkNodeOptions {
@@ -100,14 +93,7 @@ export class SinkNode implements Target, SinkStatus {
   readonly #in: Series;
   readonly #out: Series;
   readonly #errors: Series;
-  /**
-   * The records the sink itself skipped while writing (its formatter failed on them), which
-   * it counts as dropped: a batch delivers its length less those.
-   */
-  readonly #skipped: Series;
-  #skippedSeen = 0;
-  /** The drop reasons already said on stderr. */
-  readonly #dropsSaid = new Set<string>();
+  readonly #drops: SinkDrops;
 
   constructor(sink: Sink, options: SinkNodeOptions) {
     this.id = options.id;
@@ -126,11 +112,13 @@ export class SinkNode implements Target, SinkStatus {
     this.#in = counter("records_in_total", "Records accepted by a component.");
     this.#out = counter("records_out_total", "Records delivered by a component.");
     this.#errors = counter("component_errors_total", "Failed operations of a component.");
-    this.#skipped = options.metrics.counter(
-      "records_dropped_total",
-      "Records dropped, by component and reason.",
-      { component: this.id, reason: "format_error" },
-    );
+    this.#drops = new SinkDrops(this.id, options.metrics, this.#log, () => ({
+      queued: this.#queue.length,
+      maxRecords: this.#maxRecords,
+      maxBytes: this.#maxBytes,
+      whenFull: this.#whenFull,
+      lastError: this.#lastError,
+    }));
     const disk = options.buffer.disk;
     if (disk) {
       this.#disk = new SinkDisk({
@@ -324,11 +312,7 @@ export class SinkNode implements Target, SinkStatus {
       this.#errors.value++;
       this.#log.warnOnce(`sink:${this.id}:flush`, `Cannot flush sink "${this.id}"`, error);
     }
-    if (!done && this.depth === 0) {
-      // A write is still in flight past the deadline: wait for its outcome anyway is not allowed,
-      // so report honestly.
-      return false;
-    }
+    // A write still out past the deadline (the queue empty) is not done either.
     return done;
   }
 
@@ -521,8 +505,7 @@ export class SinkNode implements Target, SinkStatus {
 
   /** Counts `n` records of a written batch as delivered, less those the sink skipped. */
   #countOut(n: number): void {
-    const skipped = this.#skipped.value - this.#skippedSeen;
-    this.#skippedSeen = this.#skipped.value;
+    const skipped = this.#drops.takeSkipped();
     this.#losses += skipped;
     this.#out.value += Math.max(0, n - skipped);
   }
@@ -558,7 +541,7 @@ export class SinkNode implements Target, SinkStatus {
 
   #failedBatch(whole: LogRecord[], error: unknown): void {
     this.#errors.value++;
-    const batch = undeliveredOf(error, whole);
+    const batch = DeliveryError.undeliveredOf(error, whole);
     this.#countOut(whole.length - batch.length);
     this.#lastError = messageOf(error);
     const now = Date.now();
@@ -605,42 +588,10 @@ export class SinkNode implements Target, SinkStatus {
     fallback.#disk?.commit();
   }
 
-  /**
-   * Counts a drop; `acknowledged` unless the record was a log call's (no one waits on it).
-   * The first drop of each reason is said on stderr, unless the caller says it with its count.
-   */
+  /** Counts a drop (said once per reason unless `said`); `acknowledged` unless a log call's. */
   #drop(reason: string, n: number, acknowledged = true, said = false): void {
     if (acknowledged) this.#losses += n;
-    this.#metrics.counter("records_dropped_total", "Records dropped, by component and reason.", {
-      component: this.id,
-      reason,
-    }).inc(n);
-    if (said || this.#dropsSaid.has(reason)) return;
-    this.#dropsSaid.add(reason);
-    this.#log.warnOnce(
-      `sink:${this.id}:drop:${reason}`,
-      `Sink "${this.id}" is dropping records (${reason}: ${this.#whyDropped(reason)}); ` +
-        `each is counted in sluice_records_dropped_total{component="${this.id}",reason="${reason}"}`,
-    );
-  }
-
-  #whyDropped(reason: string): string {
-    switch (reason) {
-      case "queue_full": {
-        const bound = this.#queue.length >= this.#maxRecords
-          ? `max_records ${this.#maxRecords}`
-          : `max_bytes ${this.#maxBytes}`;
-        return `its queue is full at ${bound}, when_full ${this.#whenFull}`;
-      }
-      case "sink_failing":
-        return `it is failing (${this.#lastError}) and its queue is full`;
-      case "closed":
-        return "it is shut down";
-      case "shutdown_timeout":
-        return "shutdown's deadline passed before they were written";
-      default:
-        return this.#lastError ? `the sink refused them: ${this.#lastError}` : "see above";
-    }
+    this.#drops.count(reason, n, !said);
   }
 }
 

@@ -26,4 +26,26 @@ export class DeliveryError extends Error {
     this.name = "DeliveryError";
     this.records = options?.records;
   }
+
+  /**
+   * The part of `batch` that any error a sink threw says was not delivered: its `records`
+   * when it carries them, else the whole batch.
+   *
+   * @example A partly delivered batch
+   * ```ts
+   * import { DeliveryError } from "./delivery_error.ts";
+   * import { createRecord } from "../core/record.ts";
+   * import assert from "node:assert/strict";
+   * const [a, b] = [createRecord({ message: "a" }), createRecord({ message: "b" })];
+   * const error = new DeliveryError("b refused", "rejected", false, { records: [b] });
+   * assert.deepEqual(DeliveryError.undeliveredOf(error, [a, b]), [b]);
+   * assert.deepEqual(DeliveryError.undeliveredOf(new Error("down"), [a, b]), [a, b]);
+   * ```
+   */
+  static undeliveredOf(error: unknown, batch: LogRecord[]): LogRecord[] {
+    const records = (error as { records?: unknown } | null)?.records;
+    if (!Array.isArray(records)) return batch;
+    const failed = new Set(records);
+    return batch.filter((record) => failed.has(record));
+  }
 }
