@@ -64,12 +64,20 @@ export function diskReport(run: DiskRun): void {
       .join(" / ");
     const valid = disk.errors.length === 0 && memory.errors.length === 0 && disk.lost === 0 &&
       memory.lost === 0;
-    const met = valid && ratio >= 0.7;
+    const missed = disk.rates.filter((r, i) => memory.rates[i] && r / memory.rates[i]! < 0.7)
+      .length;
+    const status = !valid || !(ratio >= 0.7)
+      ? "**not met**"
+      : missed
+      ? `**met on the median** (missed in ${missed} of ${disk.rates.length} runs)`
+      : "**met**";
     return `| ${name}: a disk buffer (fsync: interval, the default) keeps >= 70% of the memory buffer's records/s | ${
       ratio.toFixed(2)
-    }x the memory buffer, a cost of ${((1 - ratio) * 100).toFixed(0)}% (per run: ${perRun}) | ${
-      met ? "**met**" : "**not met**"
-    } |`;
+    }x the memory buffer, a cost of ${
+      ((1 - ratio) * 100).toFixed(0)
+    }% (per run: ${perRun}); peak RSS ${formatMiB(disk.rss)} vs ${
+      formatMiB(memory.rss)
+    } | ${status} |`;
   };
   const { n: one, flood } = run.buffered;
   const bounded = !one.error && !flood.error && Number.isFinite(one.peakRss ?? NaN) &&

@@ -17,6 +17,11 @@ import { s } from "../../src/schema/schema.ts";
  * wait and the rest are rejected as `backpressure`. Parse failures are rejected and counted
  * by reason (`invalid_json`, `invalid_utf8`, `invalid_syslog` …).
  *
+ * It cannot acknowledge: a datagram has no reply channel, so there is no `acknowledgements`
+ * option (a config with one is refused) and a sender never learns of a record lost or
+ * refused. Senders that need every record kept use the `http` source with
+ * `acknowledgements: true` (docs/disk_buffer.md).
+ *
  * @example YAML
  * ```ts
  * import assert from "node:assert/strict";

@@ -12,8 +12,8 @@ import { type BufferReport, checkBuffers } from "../../pipeline/disk_buffer/chec
 
 const HELP = `Subcommands:
   check DIR   Reads every segment of every disk buffer under DIR (a data_dir, its buffers/
-              directory, or one sink's buffer directory) and checks each frame's length and
-              checksum, changing nothing (a running agent's buffers can be checked). Prints,
+              directory, or one sink's buffer directory) and checks each frame's length,
+              checksum and records, changing nothing (a running agent's buffers can be checked). Prints,
               per sink, the records and bytes not yet delivered and the oldest one's age, then
               every corrupt region (segment and offset) and every segment that cannot be read.
               Exit code 0 when every segment checks out, 1 when any is damaged or unreadable.

@@ -133,6 +133,7 @@ function checkBuffer(dir: string): BufferReport {
     names: [...Deno.readDirSync(dir)].filter((e) => !e.isDirectory).map((e) => e.name),
     open: (name) => openReadOnly(join(dir, name)),
     from: position,
+    decode: true,
   });
   let sink = basename(dir);
   try {

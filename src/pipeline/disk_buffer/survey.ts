@@ -8,7 +8,7 @@
  */
 
 import type { BufferFile } from "./buffer_fs.ts";
-import { type CorruptRegion, SegmentReader } from "./frame.ts";
+import { type CorruptRegion, decodeRecords, type Frame, SegmentReader } from "./frame.ts";
 import type { LedgerPosition } from "./ledger.ts";
 
 const SEGMENT = /^(\d{20})\.seg$/;
@@ -69,6 +69,11 @@ export interface SurveyOptions {
   from: LedgerPosition | undefined;
   /** `fdatasync` each segment surveyed (a previous run may have been killed before syncing). */
   sync?: boolean;
+  /**
+   * Also decode every frame's records and compare their number with the header's (a frame
+   * whose checksum matched but holds no records is then damage, as a read would find).
+   */
+  decode?: boolean;
 }
 
 /**
@@ -165,7 +170,10 @@ function readSegment(
     for (let offset = survey.start;;) {
       const next = reader.next(offset);
       if (!next) break;
-      if ("frame" in next) {
+      if ("frame" in next && options.decode && !decodes(next.frame)) {
+        survey.damage.push({ offset: next.frame.offset, end: next.frame.end });
+        offset = next.frame.end;
+      } else if ("frame" in next) {
         survey.records += next.frame.count;
         survey.bytes += next.frame.end - next.frame.offset;
         survey.firstTime ??= next.frame.time;
@@ -188,4 +196,12 @@ function readSegment(
     }
   }
   return survey;
+}
+
+function decodes(frame: Frame): boolean {
+  try {
+    return decodeRecords(frame.payload).length === frame.count;
+  } catch {
+    return false;
+  }
 }

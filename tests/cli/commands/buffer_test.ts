@@ -167,3 +167,29 @@ Deno.test("sluice buffer check: a bad argument is a usage error, a directory wit
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sluice buffer check counts a frame whose checksum matches but whose payload is not records", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_buffer_check_payload_" });
+  try {
+    // What a writer bug would leave: a well-formed frame around a payload of non-records.
+    const bad = encodeFrame([{ not: "a record" }] as unknown as LogRecord[], NOW).slice();
+    const good = encodeFrame(records(10, 5), NOW).slice();
+    const segment = new Uint8Array(bad.length + good.length);
+    segment.set(bad);
+    segment.set(good, bad.length);
+    Deno.mkdirSync(`${dir}/peer`);
+    Deno.writeFileSync(`${dir}/peer/00000000000000000001.seg`, segment);
+    const result = await runCli(["buffer", "check", `${dir}/peer`]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^peer: corrupt: ${bad.length} bytes at offset 0 of 00000000000000000001\\.seg$`,
+        "m",
+      ),
+    );
+    assert.match(result.stdout, /^peer: 5 records pending/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

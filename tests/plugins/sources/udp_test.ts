@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import udpSource from "../../../plugins/sources/udp.ts";
 import { memoryRecords } from "../../../plugins/sinks/memory.ts";
 import { openUdp } from "../../../src/io/udp_socket.ts";
+import { parseConfigText } from "../../../src/config/load.ts";
 import { counter, freePort, startPipeline, waitFor } from "../../helpers/net_pipeline.ts";
 
 const encoder = new TextEncoder();
@@ -76,4 +77,16 @@ Deno.test("udp source with parser text keeps each line as a message and can repl
     await pipeline.shutdown();
     memoryRecords(store).length = 0;
   }
+});
+
+Deno.test("udp source cannot acknowledge: acknowledgements: true is refused at check time with its path", async () => {
+  const yaml =
+    "sources:\n  dgram: { type: udp, address: 127.0.0.1:9002, acknowledgements: true }\n" +
+    "sinks:\n  out: { type: console }\n";
+  const error = await parseConfigText(yaml, "udp.yaml").then(() => undefined, (e: Error) => e);
+  assert.ok(error, "the config is refused");
+  assert.match(
+    error.message,
+    /udp\.yaml:2:48: sources\.dgram\.acknowledgements: Unknown key "acknowledgements"/,
+  );
 });
