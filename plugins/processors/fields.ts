@@ -87,6 +87,12 @@ export default definePlugin({
       };
       if (record.error !== undefined) out.error = record.error;
       if (record.caller !== undefined) out.caller = record.caller;
+      if (record.trace_id !== undefined) {
+        out.trace_id = record.trace_id;
+        out.span_id = record.span_id!;
+        if (record.parent_span_id !== undefined) out.parent_span_id = record.parent_span_id;
+        if (record.trace_flags !== undefined) out.trace_flags = record.trace_flags;
+      }
       return out;
     };
   },

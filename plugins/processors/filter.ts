@@ -6,8 +6,8 @@
 
 import type { LogRecord } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
+import { recordGetter } from "../../src/core/record_getter.ts";
 import { s } from "../../src/schema/schema.ts";
-import { getOwn } from "../../src/core/get_own.ts";
 
 /** A scalar a field is compared with. */
 type Scalar = string | number | boolean | null;
@@ -35,9 +35,6 @@ const pattern = s.custom<RegExp>(
   { type: "string", format: "regex" },
 );
 
-/** Reads one value of a record: `message`, `logger`, or a field (a dotted path reaches into objects). */
-type Getter = (record: LogRecord) => unknown;
-
 /**
  * Passes a record when every condition given holds, then applies `invert`:
  *
@@ -50,8 +47,8 @@ type Getter = (record: LogRecord) => unknown;
  * - `regex`: `{key: pattern}`; the field's text must match the JavaScript pattern.
  *
  * In `fields` and `regex`, the keys `message` and `logger` name the record's own message
- * and logger (a field of that name is reached as `fields.message`); any other key names a
- * field, and a dotted key such as `python.module` reaches into an object field when no field
+ * and logger (a field of that name is reached as `fields.message`), `trace_id` and `span_id`
+ * the record's span; any other key names a field, and a dotted key such as `python.module` reaches into an object field when no field
  * has the dotted name itself. `invert: true` drops what matches and passes the rest. Every
  * condition is compiled once; a dropped record is counted as
  * `sluice_records_filtered_total{component}`.
@@ -95,7 +92,7 @@ export default definePlugin({
     if (level !== undefined) checks.push((record) => record.level >= level);
     if (options.logger !== undefined) checks.push(loggerCheck(options.logger));
     for (const [key, expected] of Object.entries(options.fields ?? {})) {
-      const get = getter(key);
+      const get = recordGetter(key);
       if (expected === null) checks.push((record) => get(record) == null);
       else {
         const text = String(expected);
@@ -103,7 +100,7 @@ export default definePlugin({
       }
     }
     for (const [key, regex] of Object.entries(options.regex ?? {})) {
-      const get = getter(key);
+      const get = recordGetter(key);
       checks.push((record) => {
         const value = textOf(get(record));
         return value !== undefined && regex.test(value);
@@ -137,24 +134,6 @@ function loggerCheck(names: readonly string[]): (record: LogRecord) => boolean {
     if (exact.has(logger)) return true;
     for (let i = 0; i < prefixes.length; i++) if (logger.startsWith(prefixes[i]!)) return true;
     return false;
-  };
-}
-
-function getter(key: string): Getter {
-  if (key === "message") return (record) => record.message;
-  if (key === "logger") return (record) => record.logger;
-  const name = key.startsWith("fields.") ? key.slice("fields.".length) : key;
-  const path = name.split(".");
-  if (path.length === 1) return (record) => getOwn(record.fields, name);
-  return (record) => {
-    const fields = record.fields;
-    if (Object.hasOwn(fields, name)) return fields[name];
-    let value: unknown = fields;
-    for (let i = 0; i < path.length; i++) {
-      if (typeof value !== "object" || value === null) return undefined;
-      value = getOwn(value as Record<string, unknown>, path[i]!);
-    }
-    return value;
   };
 }
 

@@ -10,7 +10,10 @@ import type { Processor } from "../plugin/types.ts";
 import type { Series } from "./metrics.ts";
 import type { Target } from "./target.ts";
 
-/** One processor between its inputs and its targets; a throwing processor drops the record. */
+/**
+ * One processor between its inputs and its targets; a throwing processor drops the record.
+ * A processor may return several records (an array): each is checked and routed in order.
+ */
 export class ProcessorNode implements Target {
   targets: Target[] = [];
   constructor(
@@ -21,7 +24,7 @@ export class ProcessorNode implements Target {
   ) {}
   push(record: LogRecord, local: boolean): void {
     this.counters.in.value++;
-    let out: LogRecord | null;
+    let out: LogRecord | readonly LogRecord[] | null;
     try {
       out = this.fn(record);
     } catch (error) {
@@ -34,7 +37,18 @@ export class ProcessorNode implements Target {
       this.counters.filtered.value++;
       return;
     }
-    if (typeof out.message !== "string") {
+    if (Array.isArray(out)) {
+      const records = out as readonly LogRecord[];
+      // An empty array passes nothing on: the record was taken, as with null.
+      if (records.length === 0) this.counters.filtered.value++;
+      for (let i = 0; i < records.length; i++) this.#pass(records[i]!, local);
+      return;
+    }
+    this.#pass(out as LogRecord, local);
+  }
+
+  #pass(out: LogRecord, local: boolean): void {
+    if (typeof out?.message !== "string") {
       // Not a record: sinks would throw on it, up into the caller's log call.
       this.counters.errors.value++;
       this.onError(

@@ -14,10 +14,12 @@ export type PluginKind = "source" | "processor" | "formatter" | "sink";
 export type Formatter = (record: LogRecord) => string | Uint8Array;
 
 /**
- * A processor returns the record (or a new one) to pass it on, or `null` to drop it.
- * It is synchronous: processors run inside the log call and must not do I/O.
+ * A processor returns the record (or a new one) to pass it on, `null` to drop (or hold) it,
+ * or an array of records to pass on several at once, in order (records it held before, a
+ * summary of what it dropped). It is synchronous: processors run inside the log call and
+ * must not do I/O.
  */
-export type Processor = (record: LogRecord) => LogRecord | null;
+export type Processor = (record: LogRecord) => LogRecord | readonly LogRecord[] | null;
 
 /**
  * A sink receives batches. `write` may be asynchronous; the pipeline never runs two

@@ -1,16 +1,19 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../../src/config/load.ts";
-import { createRecord } from "../../../src/core/record.ts";
+import { createRecord, type LogRecord } from "../../../src/core/record.ts";
 import { Pipeline } from "../../../src/pipeline/pipeline.ts";
-import type { PluginContext, Processor } from "../../../src/plugin/types.ts";
+import type { PluginContext } from "../../../src/plugin/types.ts";
 import fieldsProcessor from "../../../plugins/processors/fields.ts";
 import { memoryRecords } from "../../../plugins/sinks/memory.ts";
 
-function make(raw: Record<string, unknown>): Processor {
+/** This processor returns one record or null, never several. */
+type OneRecord = (record: LogRecord) => LogRecord | null;
+
+function make(raw: Record<string, unknown>): OneRecord {
   const ctx = { issues: [] };
   const options = fieldsProcessor.options.parse(raw, [], ctx);
   assert.deepEqual(ctx.issues, []);
-  return fieldsProcessor.create(options!, {} as PluginContext) as Processor;
+  return fieldsProcessor.create(options!, {} as PluginContext) as OneRecord;
 }
 
 Deno.test("fields renames, then drops, then adds, and returns a new record without touching the input", () => {
@@ -114,4 +117,18 @@ Deno.test("fields add_missing sets a default only where the record has no such f
   assert.deepEqual(inside.fields, { request_id: "REQ123", service: "shop" });
   assert.deepEqual(outside.fields, { service: "shop", request_id: "NO_REQUEST" });
   assert.deepEqual(inside.caller, caller, "the call site travels with the new record");
+});
+
+Deno.test("fields keeps the record's trace context (it was dropped: the trace ids vanished from every sink behind a fields processor)", () => {
+  const tidy = make({ add: { env: "prod" } });
+  const record = createRecord({ message: "traced" });
+  record.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  record.span_id = "00f067aa0ba902b7";
+  record.parent_span_id = "1111111111111111";
+  record.trace_flags = 1;
+  const out = tidy(record) as typeof record;
+  assert.equal(out.trace_id, record.trace_id);
+  assert.equal(out.span_id, record.span_id);
+  assert.equal(out.parent_span_id, record.parent_span_id);
+  assert.equal(out.trace_flags, 1);
 });

@@ -2,16 +2,19 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../../src/config/load.ts";
 import { createRecord, type LogRecord } from "../../../src/core/record.ts";
 import { Pipeline } from "../../../src/pipeline/pipeline.ts";
-import type { PluginContext, Processor } from "../../../src/plugin/types.ts";
+import type { PluginContext } from "../../../src/plugin/types.ts";
 import { getLogger } from "../../../src/logger/logger.ts";
 import filter from "../../../plugins/processors/filter.ts";
 import { memoryRecords } from "../../../plugins/sinks/memory.ts";
 
-function make(raw: Record<string, unknown>): Processor {
+/** This processor returns one record or null, never several. */
+type OneRecord = (record: LogRecord) => LogRecord | null;
+
+function make(raw: Record<string, unknown>): OneRecord {
   const ctx = { issues: [] };
   const options = filter.options.parse(raw, [], ctx);
   assert.deepEqual(ctx.issues, []);
-  return filter.create(options!, {} as PluginContext) as Processor;
+  return filter.create(options!, {} as PluginContext) as OneRecord;
 }
 
 const rec = (init: Partial<LogRecord>): LogRecord => createRecord({ message: "", ...init });
