@@ -131,8 +131,12 @@ export class SinkDisk {
     Deno.unrefTimer(this.#timer as unknown as number);
   }
 
-  /** The buffer's state, for `/metrics`. */
+  /** What close() left on disk for the next start (`sluice run`'s exit code reads it). */
+  #closed: DiskBufferStatus | undefined;
+
+  /** The buffer's state, for `/metrics`; once closed, what it left for the next start. */
   get status(): DiskBufferStatus {
+    if (this.#closed) return this.#closed;
     const oldest = this.#buffer.oldestTime();
     return {
       bytes: this.#buffer.diskBytes,
@@ -285,6 +289,7 @@ export class SinkDisk {
   /** Closes the buffer; what is undelivered stays on disk for the next start. */
   close(): void {
     const left = this.#buffer.pendingRecords;
+    this.#closed = { bytes: this.#buffer.diskBytes, records: left, oldestAge: 0 };
     try {
       this.#buffer.close();
     } catch (error) {

@@ -147,10 +147,9 @@ export class SinkNode implements Target, SinkStatus {
     }
   }
 
-  /** The disk buffer's state, for `/metrics` (`undefined` with a memory buffer). */
+  /** The disk buffer's state (after close, what it keeps); `undefined` with a memory buffer. */
   get disk(): DiskBufferStatus | undefined {
-    if (!this.#disk || this.#closed) return undefined;
-    return this.#disk.status;
+    return this.#disk?.status;
   }
 
   /** The position after the last record accepted: what an acknowledgement waits for. */

@@ -80,11 +80,44 @@ function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void 
   };
 }
 
+/** The exit code when a drain lost records (any count in `records_dropped_total`). */
+const EXIT_DROPPED = 3;
+/** The exit code when nothing was lost but records wait in disk buffers for the next start. */
+const EXIT_KEPT = 4;
+
+/** 0 when the run delivered everything, else 3 or 4, said on stderr with the counts. */
+function exitCode(pipeline: Pipeline): number {
+  const dropped = pipeline.metrics.sum("records_dropped_total");
+  let kept = 0;
+  for (const sink of pipeline.sinks.values()) kept += sink.disk?.records ?? 0;
+  if (dropped > 0) {
+    pipeline.log.warnOnce(
+      "run:exit",
+      `Exiting with code ${EXIT_DROPPED}: ${dropped} records were dropped (see ` +
+        `sluice_records_dropped_total)` +
+        (kept > 0 ? `, and ${kept} wait undelivered in disk buffers` : ""),
+    );
+    return EXIT_DROPPED;
+  }
+  if (kept > 0) {
+    pipeline.log.warnOnce(
+      "run:exit",
+      `Exiting with code ${EXIT_KEPT}: ${kept} records wait undelivered in disk buffers for ` +
+        "the next start",
+    );
+    return EXIT_KEPT;
+  }
+  pipeline.log.info("Stopped");
+  return 0;
+}
+
 /**
  * Loads the config, starts the pipeline (taking over in-process loggers), serves the
  * server section's app, and runs until SIGINT or SIGTERM. Then it stops accepting requests
  * (in-flight ones finish, so every acknowledged record is queued), drains every sink until
- * the `--drain-timeout` deadline (default 10s) and exits 0. SIGHUP makes the pipeline
+ * the `--drain-timeout` deadline (default 10s) and exits 0 when everything was delivered,
+ * 3 when records were dropped during the run or at the drain, 4 when none were dropped but
+ * some wait in disk buffers for the next start. SIGHUP makes the pipeline
  * reopen its files, when it supports that.
  *
  * @example Usage
@@ -98,6 +131,16 @@ const run: Command = {
   name: "run",
   summary: "Run a config's pipeline and server until SIGINT or SIGTERM, then drain",
   usage: "run --config FILE [--drain-timeout 10s]",
+  help: [
+    "Exit codes:",
+    "  0    stopped by SIGINT or SIGTERM, every record delivered",
+    "  1    a runtime error (cannot listen, a plugin failed to start)",
+    "  2    a bad config or bad arguments",
+    "  3    records were dropped during the run or left undelivered by the drain",
+    "       (sluice_records_dropped_total, totals on stderr)",
+    "  4    nothing dropped, but records wait in disk buffers for the next start",
+    "  130  a second Ctrl-C exited without waiting for the drain",
+  ].join("\n"),
   async run(args) {
     const { values } = parseFlags(args, {
       config: { type: "string", short: "c" },
@@ -145,8 +188,7 @@ const run: Command = {
       // Stop taking requests first: in-flight ones finish and their records are queued.
       if (http) await beforeDeadline(http.shutdown(), deadline, undefined);
       await shutdown(Math.max(0, deadline - Date.now()));
-      pipeline.log.info("Stopped");
-      return 0;
+      return exitCode(pipeline);
     } finally {
       signals.remove();
     }
