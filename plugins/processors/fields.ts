@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LogRecord } from "../../src/core/record.ts";
+import { type LogRecord, RESERVED_KEYS } from "../../src/core/record.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
 
@@ -15,8 +15,9 @@ import { s } from "../../src/schema/schema.ts";
  * `add_missing` (static values set only where the record has no such field, as Python's
  * `extra.setdefault("request_id", "NO_REQUEST")`: a context's value wins). It returns
  * a new record with a new `fields` object and never changes the record it was given (the
- * same record may be on its way to other sinks). Keys name fields only; the record's own
- * time, level, logger and message are not touched. The operations are compiled once.
+ * same record may be on its way to other sinks). Keys name fields only; renaming or dropping
+ * the record's own time, level, logger, message or error is a check error that points to the
+ * json formatter's `keys:`. The operations are compiled once.
  *
  * @example YAML
  * ```ts
@@ -51,6 +52,27 @@ export default definePlugin({
     add_missing: s.map(s.any()).default({}).describe(
       "Fields to set only where a record has none of that name (a default: {request_id: NO_REQUEST}).",
     ),
+  }, {
+    refine(options, path, ctx) {
+      // These name the record's own keys, which no field operation reaches: renaming `time`
+      // here was once ignored without a word.
+      for (const [from, to] of Object.entries(options.rename)) {
+        if (!RESERVED_KEYS.has(from)) continue;
+        ctx.issues.push({
+          path: [...path, "rename", from],
+          atKey: true,
+          message: `"${from}" is the record's own key, not a field; fields cannot rename it`,
+          hint: `rename it where it is written: format: { type: json, keys: { ${from}: ${to} } }`,
+        });
+      }
+      for (const [i, name] of options.drop.entries()) {
+        if (!RESERVED_KEYS.has(name)) continue;
+        ctx.issues.push({
+          path: [...path, "drop", i],
+          message: `"${name}" is the record's own key, not a field; fields cannot drop it`,
+        });
+      }
+    },
   }),
   create(options) {
     const renames = Object.entries(options.rename);

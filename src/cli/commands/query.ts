@@ -132,7 +132,7 @@ function parseQueryArgs(
 async function formatterOf(format: "text" | "json"): Promise<Formatter> {
   const plugin = format === "text"
     ? (await import("../../../plugins/formatters/text/mod.ts")).default
-    : (await import("../../../plugins/formatters/json.ts")).default;
+    : (await import("../../../plugins/formatters/json/mod.ts")).default;
   const options = plugin.options.parse({}, [], { issues: [] })!;
   return plugin.create(options as never, undefined as never) as Formatter;
 }

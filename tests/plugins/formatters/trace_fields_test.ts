@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRecord, type LogRecord } from "../../../mod.ts";
-import json from "../../../plugins/formatters/json.ts";
+import json from "../../../plugins/formatters/json/mod.ts";
 import logfmt from "../../../plugins/formatters/logfmt.ts";
 import syslog from "../../../plugins/formatters/syslog.ts";
 import text from "../../../plugins/formatters/text/mod.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRecord, type LogRecord, serializeError } from "../../../src/core/record.ts";
 import { wellFormedJson } from "../../../src/core/well_formed_json.ts";
-import json from "../../../plugins/formatters/json.ts";
+import json from "../../../plugins/formatters/json/mod.ts";
 import { elasticsearchPreset } from "../../../plugins/sinks/http/presets/elasticsearch.ts";
 import { jsonArrayPreset } from "../../../plugins/sinks/http/presets/json_array.ts";
 import { lokiPreset } from "../../../plugins/sinks/http/presets/loki.ts";

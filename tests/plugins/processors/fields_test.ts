@@ -132,3 +132,27 @@ Deno.test("fields keeps the record's trace context (it was dropped: the trace id
   assert.equal(out.parent_span_id, record.parent_span_id);
   assert.equal(out.trace_flags, 1);
 });
+
+Deno.test("fields rename of the record's own time is a check error that points to the formatter's keys (it was ignored)", async () => {
+  const { parseConfigText } = await import("../../../src/config/load.ts");
+  const yaml = [
+    "sources:",
+    "  app: { type: logger }",
+    "processors:",
+    "  tidy: { type: fields, inputs: [app], rename: { time: timestamp, uid: user }, drop: [level] }",
+    "sinks:",
+    "  out: { type: console, inputs: [tidy] }",
+    "",
+  ].join("\n");
+  const error = await parseConfigText(yaml, "rename.yaml").then(
+    () => assert.fail("the config loaded"),
+    (e: Error) => e,
+  );
+  assert.match(
+    error.message,
+    /rename\.yaml:4:\d+: processors\.tidy\.rename\.time: "time" is the record's own key, not a field; fields cannot rename it/,
+  );
+  assert.match(error.message, /format: \{ type: json, keys: \{ time: timestamp \} \}/);
+  assert.match(error.message, /processors\.tidy\.drop\[0\]: "level" is the record's own key/);
+  assert.doesNotMatch(error.message, /uid/);
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import natsSink from "../../../plugins/sinks/nats/mod.ts";
-import json from "../../../plugins/formatters/json.ts";
+import json from "../../../plugins/formatters/json/mod.ts";
 import { createRecord, type LogRecord } from "../../../src/core/record.ts";
 import { parseConfigText } from "../../../src/config/load.ts";
 import { ConfigError } from "../../../src/config/config_error.ts";

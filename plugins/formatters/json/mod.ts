@@ -1,0 +1,120 @@
+/**
+ * The `json` formatter: one JSON object per line.
+ *
+ * @module
+ */
+
+import { levelName } from "../../../src/core/levels.ts";
+import { safeStringify } from "../../../src/core/safe_stringify.ts";
+import type { LogRecord } from "../../../src/core/record.ts";
+import { definePlugin } from "../../../src/plugin/define_plugin.ts";
+import { JSON_CORE_KEYS, jsonOptions } from "../../../src/format/json_options.ts";
+import { wellFormedJson } from "../../../src/core/well_formed_json.ts";
+import { isoTimeCache } from "../../../src/core/time_cache.ts";
+import { ecsFormatter } from "./ecs.ts";
+import { otelFormatter } from "./otel.ts";
+
+type CoreKey = typeof JSON_CORE_KEYS[number];
+
+/**
+ * Writes `{"time":…,"level":…,"logger":…,"message":…,"trace_id":…,"span_id":…,
+ * "parent_span_id":…, <fields>, "error":{…}}`. Field names are stable: `time` is ISO 8601 UTC
+ * (or epoch ms with `time: epoch_ms`), `level` the level name (or number with
+ * `level: number`), the trace ids only when the record has them, fields merged at the top
+ * level. A field whose key collides with one of those is written as `fields.<key>`. A string
+ * that is not well-formed UTF-16 (a lone surrogate) is written with U+FFFD in its place, so
+ * every strict JSON reader takes the line.
+ *
+ * `keys:` renames the record's own keys (`keys: { time: timestamp, message: msg }`, as pino
+ * and LogTape users expect); a field then collides with the new names. `naming: ecs` writes
+ * Elastic Common Schema 8 instead (`@timestamp`, `log.level`, `ecs.version`, `service.name`,
+ * `trace.id`, the fields under `namespace`), `naming: otel` the OpenTelemetry log data model
+ * (`Timestamp`, `SeverityText`, `SeverityNumber`, `Body`, `Attributes`, `TraceId`, `SpanId`,
+ * `Resource`); `service` names the service for both.
+ *
+ * @example YAML
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfigText } from "../../../src/config/load.ts";
+ * const yaml = `
+ * sinks:
+ *   file: { type: file, path: logs/app.log, format: json }
+ *   raw:  { type: file, path: logs/raw.log, format: { type: json, time: epoch_ms, level: number } }
+ *   pino: { type: file, path: logs/pino.log, format: { type: json, keys: { time: timestamp, message: msg } } }
+ *   ecs:  { type: file, path: logs/ecs.log, format: { type: json, naming: ecs, service: checkout } }
+ *   otel: { type: file, path: logs/otel.log, format: { type: json, naming: otel, service: checkout } }
+ * `;
+ * const { config } = await parseConfigText(yaml, "example.yaml");
+ * assert.ok(config);
+ * ```
+ */
+export default definePlugin({
+  kind: "formatter",
+  type: "json",
+  description: "One JSON object per line with stable field names, fields merged at the top level.",
+  options: jsonOptions,
+  create(options) {
+    if (options.naming === "ecs") {
+      return ecsFormatter({ service: options.service, namespace: options.namespace });
+    }
+    if (options.naming === "otel") return otelFormatter({ service: options.service });
+    const names = {} as Record<CoreKey, string>;
+    for (const key of JSON_CORE_KEYS) names[key] = options.keys?.[key] ?? key;
+    const q = (key: CoreKey) => JSON.stringify(names[key]);
+    const timeKey = "{" + q("time") + ":";
+    const levelKey = "," + q("level") + ":";
+    const loggerKey = "," + q("logger") + ":";
+    const messageKey = "," + q("message") + ":";
+    const traceKey = "," + q("trace_id") + ':"';
+    const spanKey = '",' + q("span_id") + ':"';
+    const parentKey = "," + q("parent_span_id") + ':"';
+    const errorKey = "," + q("error") + ":";
+    const reserved = new Set([names.time, names.level, names.logger, names.message, names.error]);
+    const traceNames = new Set([names.trace_id, names.span_id, names.parent_span_id]);
+    const [r0, r1, r2, r3, r4] = [...reserved];
+    const [t0, t1, t2] = [...traceNames];
+    const isoTime = options.time === "iso" ? isoTimeCache() : undefined;
+    const numericLevel = options.level === "number";
+    return (record: LogRecord): string => {
+      let out = isoTime ? timeKey + '"' + isoTime(record.time) + '"' : timeKey + record.time;
+      out += numericLevel
+        ? levelKey + record.level
+        : levelKey + '"' + levelName(record.level) + '"';
+      out += loggerKey + JSON.stringify(record.logger) + messageKey +
+        JSON.stringify(record.message);
+      const fields = record.fields;
+      const traced = record.trace_id !== undefined;
+      if (traced) {
+        out += traceKey + record.trace_id + spanKey + record.span_id + '"';
+        if (record.parent_span_id !== undefined) {
+          out += parentKey + record.parent_span_id + '"';
+        }
+      }
+      if (
+        r0! in fields || r1! in fields || r2! in fields || r3! in fields || r4! in fields ||
+        (traced && (t0! in fields || t1! in fields || t2! in fields))
+      ) {
+        out += renderColliding(fields, reserved, traced ? traceNames : undefined);
+      } else {
+        const body = safeStringify(fields);
+        if (body.length > 2) out += "," + body.slice(1, -1);
+      }
+      if (record.error !== undefined) out += errorKey + safeStringify(record.error);
+      return wellFormedJson(out + "}");
+    };
+  },
+});
+
+function renderColliding(
+  fields: Record<string, unknown>,
+  reserved: ReadonlySet<string>,
+  traceNames: ReadonlySet<string> | undefined,
+): string {
+  let out = "";
+  for (const key in fields) {
+    const name = reserved.has(key) || traceNames?.has(key) ? "fields." + key : key;
+    const value = safeStringify(fields[key]);
+    if (value !== undefined) out += "," + JSON.stringify(name) + ":" + value;
+  }
+  return out;
+}
