@@ -68,15 +68,19 @@ export async function writeResponse(
   // still being produced after a timer tick is streamed with chunked encoding.
   let streaming = false;
   const tick = Symbol("tick");
+  // The read that lost the race to the tick: it takes the next chunk, which must be written.
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   for (;;) {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = reader.read();
     const next = await Promise.race([
-      reader.read(),
+      read,
       new Promise<typeof tick>((resolve) => timer = setTimeout(resolve, 0, tick)),
     ]);
     clearTimeout(timer);
     if (next === tick) {
       streaming = true;
+      pending = read;
       break;
     }
     if (next.done) break;
@@ -98,12 +102,12 @@ export async function writeResponse(
     else fields[fields.length - 1] = ["connection", "close"];
     const frame = (data: Uint8Array) =>
       chunked ? concatBytes([ENCODER.encode(`${data.length.toString(16)}\r\n`), data, CRLF]) : data;
-    await writeAll(
-      c,
-      concatBytes([head(status, fields, response.statusText), ...chunks.map(frame)]),
-    );
+    // An empty chunk framed would read as the last chunk ("0\r\n\r\n").
+    const first = chunks.filter((chunk) => chunk.length > 0).map(frame);
+    await writeAll(c, concatBytes([head(status, fields, response.statusText), ...first]));
     for (;;) {
-      const next = await reader.read();
+      const next = await (pending ?? reader.read());
+      pending = undefined;
       if (next.done) break;
       if (next.value.length > 0) await writeAll(c, frame(next.value));
     }
