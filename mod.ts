@@ -59,6 +59,17 @@ export { type ComponentHealth, Pipeline, type PipelineOptions } from "./src/pipe
 export { type FormatterLookup } from "./src/plugin/types.ts";
 export { Metrics, Series } from "./src/pipeline/metrics.ts";
 export { type DiskBufferStatus, type SinkStatus } from "./src/pipeline/sink_status.ts";
+export type { Target } from "./src/pipeline/target.ts";
+export {
+  Tap,
+  type TapFilter,
+  TapFilterError,
+  type TapHost,
+  type TapKind,
+  type TappedRecord,
+  TapSubscription,
+  type TapSubscriptionHooks,
+} from "./src/pipeline/tap.ts";
 export { DeliveryError } from "./src/plugin/delivery_error.ts";
 export { definePlugin } from "./src/plugin/define_plugin.ts";
 export { PluginError } from "./src/plugin/plugin_error.ts";

@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { ProcessorNode } from "./processor_node.ts";
 import { LiveSourceContext, type SourceEntry } from "./source_node.ts";
 import { messageOf } from "../core/message_of.ts";
+import { Tap } from "./tap.ts";
 
 /** Options for {@linkcode Pipeline.create}. */
 export interface PipelineOptions {
@@ -59,6 +60,8 @@ export class Pipeline implements AsyncDisposable {
   readonly startedAt: number = Date.now();
   /** The config it runs. */
   readonly config: ResolvedConfig;
+  /** Copies of the records flowing through, for `/live` (nothing on their path untapped). */
+  readonly tap: Tap = new Tap(this.metrics);
   readonly #sinks = new Map<string, SinkNode>();
   readonly #liveSinks = new Map<string, Sink>();
   readonly #sources: SourceEntry[] = [];
@@ -264,6 +267,7 @@ export class Pipeline implements AsyncDisposable {
   async #shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.#onShutdown?.();
+    this.tap.close();
     this.#abort.abort();
     for (const sink of this.#sinks.values()) sink.release();
     for (const entry of this.#sources) {
@@ -418,6 +422,16 @@ export class Pipeline implements AsyncDisposable {
       for (const input of sinkInputs(config, id)) {
         nodes.get(input)?.targets?.push(this.#sinks.get(id)!);
       }
+    }
+
+    for (const entry of this.#sources) this.tap.addPoint(entry.id, "source", [entry.context]);
+    for (const [id, node] of processors) this.tap.addPoint(id, "processor", [node]);
+    for (const [id, sink] of this.#sinks) {
+      const hosts = sinkInputs(config, id).flatMap((input) => {
+        const host = nodes.get(input);
+        return host?.targets ? [host as { targets: Target[] }] : [];
+      });
+      this.tap.addPoint(id, "sink", hosts, sink.level);
     }
 
     // Each source learns which sinks it can reach, for back-pressure and level gating.

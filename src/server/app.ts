@@ -14,11 +14,12 @@ import { createBearerCheck } from "./bearer_check.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
+import { liveResponse } from "./live.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<
   Pipeline,
-  "config" | "metrics" | "routes" | "health" | "log" | "stats"
+  "config" | "metrics" | "routes" | "health" | "log" | "stats" | "sinks" | "tap"
 >;
 
 /** What `serve()` passes with each request: the client's address. */
@@ -61,7 +62,7 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 ];
 
 const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats"];
+const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
 
 /**
  * Builds the server app of a pipeline:
@@ -72,9 +73,11 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats"];
  * - `GET /metrics`: Prometheus text (version 0.0.4).
  * - `GET /stats`: the analysis of every `stats` sink as JSON, keyed by sink id;
  *   `GET /stats/<id>` one sink's (404 naming the stats sinks there are, for any other id).
+ * - `GET /live`: a server-sent event stream of records, component counters and the analysis,
+ *   for `sluice tap`, `sluice top` and the dashboard (see `liveResponse()` in `./live.ts`).
  * - every route the pipeline's sources serve (the `http` source's ingest route).
  *
- * With `server.token`, ingest, metrics and stats routes require `Authorization: Bearer <token>`
+ * With `server.token`, ingest, metrics, stats and live routes require `Authorization: Bearer <token>`
  * (compared in constant time); health and readiness stay open for probes. Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
@@ -191,6 +194,8 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     const known = [...all.keys()].map((k) => `"${k}"`).join(", ") || "none";
     return c.json({ error: `No stats sink "${id}" (stats sinks: ${known})` }, 404);
   });
+
+  app.get("/live", auth, (c) => liveResponse(c, pipeline, options.now));
 
   for (const route of routes) {
     app.on([...route.methods], route.path, rateLimit, auth, (c) => ingest(c, route));

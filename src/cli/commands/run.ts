@@ -186,6 +186,8 @@ const run: Command = {
       const deadline = Date.now() + drainMs;
       pipeline.log.info(`${name}: draining (deadline ${drainMs} ms)`);
       // Stop taking requests first: in-flight ones finish and their records are queued.
+      // Live streams (sluice tap, top, the dashboard) never finish by themselves: end them.
+      pipeline.tap.close();
       if (http) await beforeDeadline(http.shutdown(), deadline, undefined);
       await shutdown(Math.max(0, deadline - Date.now()));
       return exitCode(pipeline);
