@@ -37,6 +37,8 @@ export const commands: Readonly<Record<string, () => Promise<{ default: Command 
   verify: () => import("./commands/verify.ts"),
   query: () => import("./commands/query.ts"),
   buffer: () => import("./commands/buffer.ts"),
+  tap: () => import("./commands/tap.ts"),
+  top: () => import("./commands/top.ts"),
 };
 
 async function help(): Promise<string> {
