@@ -10,11 +10,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ServerConfig } from "../config/types.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Route } from "../plugin/types.ts";
-import { createAuthGuard } from "./auth_guard.ts";
+import { createBearerCheck } from "./bearer_check.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
 import { liveResponse } from "./live.ts";
+import { renderProcessMetrics } from "./process_metrics.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<
@@ -50,7 +51,6 @@ export const DEFAULT_SERVER: Readonly<ServerConfig> = {
   body_timeout: DEFAULT_LIMITS.bodyTimeout,
   idle_timeout: DEFAULT_LIMITS.idleTimeout,
   rate_limit: { requests_per_second: 1000, burst: 2000 },
-  auth_failures: { max: 10, window: 60_000 },
 };
 
 /** Headers set on every response. */
@@ -79,12 +79,10 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
  * - every route the pipeline's sources serve (the `http` source's ingest route).
  *
  * With `server.token`, ingest, metrics, stats and live routes require `Authorization: Bearer <token>`
- * (compared in constant time); a client that fails `server.auth_failures.max` times within its
- * `window` is answered 429 with `Retry-After` on them (see `createAuthGuard()` in
- * `./auth_guard.ts`). Health and readiness stay open for probes. Ingest bodies
+ * (compared in constant time); health and readiness stay open for probes. Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
- * counted in `sluice_http_requests_total{route,status}` and every refusal in
+ * counted in `sluice_http_server_requests_total{route,status}` and every refusal in
  * `sluice_http_rejections_total{reason}`. Errors answer a JSON message, never a stack, and
  * every response carries {@linkcode SECURITY_HEADERS}.
  *
@@ -121,7 +119,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     metrics.counter("http_rejections_total", "HTTP requests refused, by reason.", { reason }).inc();
   const problem = (
     c: Context<ServerEnv>,
-    status: 413 | 429,
+    status: 401 | 413 | 429,
     reason: string,
     text: string,
   ) => {
@@ -147,20 +145,21 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     const path = c.req.path;
     // One label for every stats sink's route keeps the series bounded.
     const route = known.has(path) ? path : path.startsWith("/stats/") ? "/stats/<id>" : "other";
-    metrics.counter("http_requests_total", "HTTP requests served, by route and status.", {
-      route,
-      status: String(res.status),
-    }).inc();
+    metrics.counter(
+      "http_server_requests_total",
+      "HTTP requests the server answered, by route and status.",
+      { route, status: String(res.status) },
+    ).inc();
   });
 
-  const failures = server.auth_failures ?? DEFAULT_SERVER.auth_failures!;
-  const auth = createAuthGuard<ServerEnv>({
-    ...(server.token !== undefined ? { token: server.token } : {}),
-    maxFailures: failures.max,
-    window: failures.window,
-    reject,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const check = server.token === undefined ? undefined : createBearerCheck(server.token);
+  const auth: MiddlewareHandler<ServerEnv> = async (c, next) => {
+    if (check && !(await check(c.req.header("authorization")))) {
+      c.header("WWW-Authenticate", 'Bearer realm="sluice"');
+      return problem(c, 401, "unauthorized", "A valid bearer token is required");
+    }
+    await next();
+  };
 
   const limiter = new RateLimiter({
     requestsPerSecond: server.rate_limit.requests_per_second,
@@ -185,7 +184,8 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
   app.get(
     "/metrics",
     auth,
-    (c) => c.body(metrics.render(), 200, { "Content-Type": PROMETHEUS_TYPE }),
+    (c) =>
+      c.body(metrics.render() + renderProcessMetrics(), 200, { "Content-Type": PROMETHEUS_TYPE }),
   );
 
   app.get("/stats", auth, (c) => c.json(Object.fromEntries(pipeline.stats())));

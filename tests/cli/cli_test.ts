@@ -163,8 +163,8 @@ Deno.test("sluice run serves health, ready, metrics and ingest; posted records a
         text,
         /^sluice_records_rejected_total\{component="ingest",reason="[a-z_]+"\} 1$/m,
       );
-      assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="200"\} 1$/m);
-      assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="400"\} 1$/m);
+      assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="200"\} 1$/m);
+      assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="400"\} 1$/m);
 
       const result = await sluice.stop("SIGTERM");
       stopped = true;
@@ -238,7 +238,7 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
     await Deno.writeTextFile(
       config,
       [
-        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok-0123456789ab}' }",
+        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok}' }",
         "sources:",
         "  ingest: { type: http }",
         "sinks:",
@@ -262,7 +262,7 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
     });
     let stopped = false;
     try {
-      const auth = { authorization: "Bearer tok-0123456789ab" };
+      const auth = { authorization: "Bearer tok" };
       const res = await fetch(`${sluice.url}/ingest`, {
         method: "POST",
         body: '{"message":"least privilege"}\n',
