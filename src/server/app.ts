@@ -10,7 +10,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ServerConfig } from "../config/types.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Route } from "../plugin/types.ts";
-import { createBearerCheck } from "./bearer_check.ts";
+import { createAuthGuard } from "./auth_guard.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
@@ -51,6 +51,7 @@ export const DEFAULT_SERVER: Readonly<ServerConfig> = {
   body_timeout: DEFAULT_LIMITS.bodyTimeout,
   idle_timeout: DEFAULT_LIMITS.idleTimeout,
   rate_limit: { requests_per_second: 1000, burst: 2000 },
+  auth_failures: { max: 10, window: 60_000 },
 };
 
 /** Headers set on every response. */
@@ -79,7 +80,9 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
  * - every route the pipeline's sources serve (the `http` source's ingest route).
  *
  * With `server.token`, ingest, metrics, stats and live routes require `Authorization: Bearer <token>`
- * (compared in constant time); health and readiness stay open for probes. Ingest bodies
+ * (compared in constant time); a client that fails `server.auth_failures.max` times within its
+ * `window` is answered 429 with `Retry-After` on them (see `createAuthGuard()` in
+ * `./auth_guard.ts`). Health and readiness stay open for probes. Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
  * counted in `sluice_http_server_requests_total{route,status}` and every refusal in
@@ -119,7 +122,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     metrics.counter("http_rejections_total", "HTTP requests refused, by reason.", { reason }).inc();
   const problem = (
     c: Context<ServerEnv>,
-    status: 401 | 413 | 429,
+    status: 413 | 429,
     reason: string,
     text: string,
   ) => {
@@ -152,14 +155,14 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     ).inc();
   });
 
-  const check = server.token === undefined ? undefined : createBearerCheck(server.token);
-  const auth: MiddlewareHandler<ServerEnv> = async (c, next) => {
-    if (check && !(await check(c.req.header("authorization")))) {
-      c.header("WWW-Authenticate", 'Bearer realm="sluice"');
-      return problem(c, 401, "unauthorized", "A valid bearer token is required");
-    }
-    await next();
-  };
+  const failures = server.auth_failures ?? DEFAULT_SERVER.auth_failures!;
+  const auth = createAuthGuard<ServerEnv>({
+    ...(server.token !== undefined ? { token: server.token } : {}),
+    maxFailures: failures.max,
+    window: failures.window,
+    reject,
+    ...(options.now ? { now: options.now } : {}),
+  });
 
   const limiter = new RateLimiter({
     requestsPerSecond: server.rate_limit.requests_per_second,

@@ -238,7 +238,7 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
     await Deno.writeTextFile(
       config,
       [
-        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok}' }",
+        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok-0123456789ab}' }",
         "sources:",
         "  ingest: { type: http }",
         "sinks:",
@@ -262,7 +262,7 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
     });
     let stopped = false;
     try {
-      const auth = { authorization: "Bearer tok" };
+      const auth = { authorization: "Bearer tok-0123456789ab" };
       const res = await fetch(`${sluice.url}/ingest`, {
         method: "POST",
         body: '{"message":"least privilege"}\n',
