@@ -6,6 +6,9 @@
  * @module
  */
 
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
 import { resolve } from "node:path";
 import {
   type Authenticator,
@@ -14,7 +17,7 @@ import {
   type NatsConnection,
   nkeyAuthenticator,
   type NodeConnectionOptions,
-} from "@nats-io/transport-node";
+} from "npm:@nats-io/transport-node@^3.4.0";
 import type { InternalLog } from "../plugin/types.ts";
 import type { NatsOptions } from "./nats_options.ts";
 import { StreamMismatchError } from "./nats_stream.ts";

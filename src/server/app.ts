@@ -5,8 +5,11 @@
  * @module
  */
 
-import { Hono } from "hono";
-import type { Context, MiddlewareHandler } from "hono";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import { Hono } from "npm:hono@^4.13.19";
+import type { Context, MiddlewareHandler } from "npm:hono@^4.13.19";
 import type { ServerConfig } from "../config/types.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Route } from "../plugin/types.ts";
@@ -15,7 +18,6 @@ import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
 import { liveResponse } from "./live.ts";
-import { renderProcessMetrics } from "./process_metrics.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<
@@ -85,7 +87,7 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
  * `./auth_guard.ts`). Health and readiness stay open for probes. Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
- * counted in `sluice_http_server_requests_total{route,status}` and every refusal in
+ * counted in `sluice_http_requests_total{route,status}` and every refusal in
  * `sluice_http_rejections_total{reason}`. Errors answer a JSON message, never a stack, and
  * every response carries {@linkcode SECURITY_HEADERS}.
  *
@@ -148,11 +150,10 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     const path = c.req.path;
     // One label for every stats sink's route keeps the series bounded.
     const route = known.has(path) ? path : path.startsWith("/stats/") ? "/stats/<id>" : "other";
-    metrics.counter(
-      "http_server_requests_total",
-      "HTTP requests the server answered, by route and status.",
-      { route, status: String(res.status) },
-    ).inc();
+    metrics.counter("http_requests_total", "HTTP requests served, by route and status.", {
+      route,
+      status: String(res.status),
+    }).inc();
   });
 
   const failures = server.auth_failures ?? DEFAULT_SERVER.auth_failures!;
@@ -187,8 +188,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
   app.get(
     "/metrics",
     auth,
-    (c) =>
-      c.body(metrics.render() + renderProcessMetrics(), 200, { "Content-Type": PROMETHEUS_TYPE }),
+    (c) => c.body(metrics.render(), 200, { "Content-Type": PROMETHEUS_TYPE }),
   );
 
   app.get("/stats", auth, (c) => c.json(Object.fromEntries(pipeline.stats())));

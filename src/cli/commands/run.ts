@@ -7,7 +7,6 @@
 import { configure, shutdown } from "../../library/configure.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { parseDuration } from "../../schema/schema.ts";
-import { createApp } from "../../server/app.ts";
 import { type RunningServer, serve } from "../../server/serve.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, requireConfig } from "../parse_flags.ts";
@@ -160,6 +159,8 @@ const run: Command = {
       const server = pipeline.config.server;
       let http: RunningServer | undefined;
       if (server) {
+        // Hono loads only when a server starts (the agent without one never pays for it).
+        const { createApp } = await import("../../server/app.ts");
         try {
           http = serve(createApp(pipeline), {
             hostname: server.hostname,
