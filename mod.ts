@@ -57,7 +57,7 @@ export type {
 } from "./src/config/types.ts";
 export { type ComponentHealth, Pipeline, type PipelineOptions } from "./src/pipeline/pipeline.ts";
 export { type FormatterLookup } from "./src/plugin/types.ts";
-export { Metrics, Series } from "./src/pipeline/metrics.ts";
+export { Histogram, Metrics, Series } from "./src/pipeline/metrics.ts";
 export { type DiskBufferStatus, type SinkStatus } from "./src/pipeline/sink_status.ts";
 export type { Target } from "./src/pipeline/target.ts";
 export {

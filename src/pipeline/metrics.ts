@@ -19,10 +19,54 @@ export class Series implements Counter {
   }
 }
 
+/**
+ * One labelled histogram series: counts of observations per bucket, their sum and their count,
+ * rendered as Prometheus' cumulative `_bucket{le}`, `_sum` and `_count`.
+ *
+ * @example Observe and render
+ * ```ts
+ * import { Metrics } from "./metrics.ts";
+ * import assert from "node:assert/strict";
+ * const metrics = new Metrics();
+ * const h = metrics.histogram("wait_seconds", "Seconds waited.", [0.1, 1], { component: "a" });
+ * h.observe(0.05);
+ * h.observe(0.5);
+ * h.observe(5);
+ * const text = metrics.render();
+ * assert.match(text, /^sluice_wait_seconds_bucket\{component="a",le="0.1"\} 1$/m);
+ * assert.match(text, /^sluice_wait_seconds_bucket\{component="a",le="1"\} 2$/m);
+ * assert.match(text, /^sluice_wait_seconds_bucket\{component="a",le="\+Inf"\} 3$/m);
+ * assert.match(text, /^sluice_wait_seconds_count\{component="a"\} 3$/m);
+ * ```
+ */
+export class Histogram {
+  /** Observations at or below each bound of `bounds` (not yet cumulative). */
+  readonly counts: number[];
+  /** The sum of every observation. */
+  sum = 0;
+  /** How many observations. */
+  count = 0;
+  /** Creates a series with its labels and its upper bounds, ascending. */
+  constructor(
+    readonly labels: Readonly<Record<string, string>>,
+    readonly bounds: readonly number[],
+  ) {
+    this.counts = bounds.map(() => 0);
+  }
+  /** Records one observation. */
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    const i = this.bounds.findIndex((bound) => value <= bound);
+    if (i >= 0) this.counts[i]!++;
+  }
+}
+
 interface Family {
   help: string;
-  type: "counter" | "gauge";
+  type: "counter" | "gauge" | "histogram";
   series: Map<string, Series>;
+  histograms?: Map<string, Histogram>;
   read?: () => Iterable<[Record<string, string>, number]>;
 }
 
@@ -49,6 +93,30 @@ export class Metrics {
   /** Returns a gauge series that callers set through `value`. */
   gauge(name: string, help: string, labels: Record<string, string> = {}): Series {
     return this.#series(name, help, "gauge", labels);
+  }
+
+  /**
+   * Returns the histogram series `sluice_<name>{labels}` with upper `bounds` (ascending; `+Inf`
+   * is implied), creating it empty.
+   */
+  histogram(
+    name: string,
+    help: string,
+    bounds: readonly number[],
+    labels: Record<string, string> = {},
+  ): Histogram {
+    let family = this.#families.get(name);
+    if (!family) {
+      family = { help, type: "histogram", series: new Map(), histograms: new Map() };
+      this.#families.set(name, family);
+    }
+    const key = labelKey(labels);
+    let histogram = family.histograms?.get(key);
+    if (!histogram) {
+      histogram = new Histogram({ ...labels }, bounds);
+      family.histograms?.set(key, histogram);
+    }
+    return histogram;
   }
 
   /** Registers a gauge family whose series are read at render time. */
@@ -87,6 +155,17 @@ export class Metrics {
       for (const [labels, value] of rows) {
         lines.push(`${full}${renderLabels(labels)} ${formatValue(value)}`);
       }
+      for (const h of family.histograms?.values() ?? []) {
+        let cumulative = 0;
+        h.bounds.forEach((bound, i) => {
+          cumulative += h.counts[i]!;
+          const le = renderLabels({ ...h.labels, le: formatValue(bound) });
+          lines.push(`${full}_bucket${le} ${cumulative}`);
+        });
+        lines.push(`${full}_bucket${renderLabels({ ...h.labels, le: "+Inf" })} ${h.count}`);
+        lines.push(`${full}_sum${renderLabels(h.labels)} ${formatValue(h.sum)}`);
+        lines.push(`${full}_count${renderLabels(h.labels)} ${h.count}`);
+      }
     }
     return lines.join("\n") + "\n";
   }
@@ -102,7 +181,7 @@ export class Metrics {
       family = { help, type, series: new Map() };
       this.#families.set(name, family);
     }
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : 1));
+    const key = labelKey(labels);
     let series = family.series.get(key);
     if (!series) {
       series = new Series({ ...labels });
@@ -110,6 +189,10 @@ export class Metrics {
     }
     return series;
   }
+}
+
+function labelKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : 1));
 }
 
 function renderLabels(labels: Readonly<Record<string, string>>): string {

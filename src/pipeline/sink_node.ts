@@ -19,6 +19,8 @@ import { beforeDeadline } from "../core/before_deadline.ts";
 import { RETRY_INITIAL, RETRY_MAX } from "./retry.ts";
 import { SinkDisk } from "./sink_disk.ts";
 import { SinkDrops } from "./sink_drops.ts";
+import { WriteTimer } from "./write_latency.ts";
+import { sleep } from "../core/sleep.ts";
 import { messageOf } from "../core/message_of.ts";
 
 /** Options of a {@linkcode SinkNode}. */
@@ -87,13 +89,13 @@ export class SinkNode implements Target, SinkStatus {
   /** Records of the batch being written (memory), not counted in `depth` meanwhile. */
   #inflight = 0;
   readonly #acks = new AckWaiters();
-
   readonly #disk: SinkDisk | undefined;
 
   readonly #in: Series;
   readonly #out: Series;
   readonly #errors: Series;
   readonly #drops: SinkDrops;
+  readonly #latency: WriteTimer;
 
   constructor(sink: Sink, options: SinkNodeOptions) {
     this.id = options.id;
@@ -112,6 +114,7 @@ export class SinkNode implements Target, SinkStatus {
     this.#in = counter("records_in_total", "Records accepted by a component.");
     this.#out = counter("records_out_total", "Records delivered by a component.");
     this.#errors = counter("component_errors_total", "Failed operations of a component.");
+    this.#latency = new WriteTimer(options.metrics, this.id);
     this.#drops = new SinkDrops(this.id, options.metrics, this.#log, () => ({
       queued: this.#queue.length,
       maxRecords: this.#maxRecords,
@@ -438,6 +441,7 @@ export class SinkNode implements Target, SinkStatus {
 
   /** The batch to write next: a failed batch first (the queue stays full), else the queue. */
   #take(): LogRecord[] {
+    this.#latency.start();
     if (this.#retry.length > 0) {
       const retry = this.#retry;
       this.#retry = [];
@@ -510,6 +514,7 @@ export class SinkNode implements Target, SinkStatus {
   }
 
   #delivered(n: number): void {
+    this.#latency.stop();
     this.#countOut(n);
     this.#inflight = 0;
     this.#settleDisk();
@@ -592,8 +597,4 @@ export class SinkNode implements Target, SinkStatus {
     if (acknowledged) this.#losses += n;
     this.#drops.count(reason, n, !said);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

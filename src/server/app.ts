@@ -18,6 +18,7 @@ import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
 import { liveResponse } from "./live.ts";
+import { renderProcessMetrics } from "./process_metrics.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<
@@ -87,7 +88,7 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
  * `./auth_guard.ts`). Health and readiness stay open for probes. Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
- * counted in `sluice_http_requests_total{route,status}` and every refusal in
+ * counted in `sluice_http_server_requests_total{route,status}` and every refusal in
  * `sluice_http_rejections_total{reason}`. Errors answer a JSON message, never a stack, and
  * every response carries {@linkcode SECURITY_HEADERS}.
  *
@@ -150,10 +151,11 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     const path = c.req.path;
     // One label for every stats sink's route keeps the series bounded.
     const route = known.has(path) ? path : path.startsWith("/stats/") ? "/stats/<id>" : "other";
-    metrics.counter("http_requests_total", "HTTP requests served, by route and status.", {
-      route,
-      status: String(res.status),
-    }).inc();
+    metrics.counter(
+      "http_server_requests_total",
+      "HTTP requests the server answered, by route and status.",
+      { route, status: String(res.status) },
+    ).inc();
   });
 
   const failures = server.auth_failures ?? DEFAULT_SERVER.auth_failures!;
@@ -188,7 +190,8 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
   app.get(
     "/metrics",
     auth,
-    (c) => c.body(metrics.render(), 200, { "Content-Type": PROMETHEUS_TYPE }),
+    (c) =>
+      c.body(metrics.render() + renderProcessMetrics(), 200, { "Content-Type": PROMETHEUS_TYPE }),
   );
 
   app.get("/stats", auth, (c) => c.json(Object.fromEntries(pipeline.stats())));

@@ -163,8 +163,8 @@ Deno.test("sluice run serves health, ready, metrics and ingest; posted records a
         text,
         /^sluice_records_rejected_total\{component="ingest",reason="[a-z_]+"\} 1$/m,
       );
-      assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="200"\} 1$/m);
-      assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="400"\} 1$/m);
+      assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="200"\} 1$/m);
+      assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="400"\} 1$/m);
 
       const result = await sluice.stop("SIGTERM");
       stopped = true;

@@ -142,11 +142,11 @@ Deno.test("GET /metrics renders Prometheus text 0.0.4 and counts requests by rou
   assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   assertSecurityHeaders(res);
   const text = await res.text();
-  assert.match(text, /^# HELP sluice_http_requests_total /m);
-  assert.match(text, /^# TYPE sluice_http_requests_total counter$/m);
-  assert.match(text, /^sluice_http_requests_total\{route="\/health",status="200"\} 1$/m);
-  assert.match(text, /^sluice_http_requests_total\{route="other",status="404"\} 2$/m);
-  assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="202"\} 1$/m);
+  assert.match(text, /^# HELP sluice_http_server_requests_total /m);
+  assert.match(text, /^# TYPE sluice_http_server_requests_total counter$/m);
+  assert.match(text, /^sluice_http_server_requests_total\{route="\/health",status="200"\} 1$/m);
+  assert.match(text, /^sluice_http_server_requests_total\{route="other",status="404"\} 2$/m);
+  assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="202"\} 1$/m);
   assert.match(text, /^sluice_records_in_total\{component="ingest",kind="source"\} 2$/m);
   assert.match(text, /^sluice_uptime_seconds /m);
 });
@@ -172,7 +172,7 @@ Deno.test("a route that throws answers 500 with a JSON message and no stack or i
   assert.doesNotMatch(text, /secret|at |\.ts/);
   assertSecurityHeaders(res);
   assert.equal(
-    pipeline.metrics.sum("http_requests_total", { route: "/ingest", status: "500" }),
+    pipeline.metrics.sum("http_server_requests_total", { route: "/ingest", status: "500" }),
     1,
   );
 });

@@ -80,7 +80,7 @@ Deno.test("over real HTTP, server.token guards ingest and /metrics; /health and 
   assert.equal(metrics.status, 200);
   const text = await metrics.text();
   assert.match(text, /^sluice_http_rejections_total\{reason="unauthorized"\} 4$/m);
-  assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="401"\} 2$/m);
+  assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="401"\} 2$/m);
   await srv.pipeline.flush(1000);
   assert.deepEqual(memoryRecords("sec-token").map((r) => r.message), ["hello"]);
 });
@@ -165,7 +165,7 @@ Deno.test("over real HTTP, a client beyond its burst gets 429 with Retry-After, 
   assert.equal(await status(post()), 429);
   const text = await (await fetch(`${srv.url}/metrics`)).text();
   assert.match(text, /^sluice_http_rejections_total\{reason="rate_limited"\} 2$/m);
-  assert.match(text, /^sluice_http_requests_total\{route="\/ingest",status="429"\} 2$/m);
+  assert.match(text, /^sluice_http_server_requests_total\{route="\/ingest",status="429"\} 2$/m);
 });
 
 Deno.test("serve() warns about a non-loopback bind without a token, and not otherwise", async () => {

@@ -34,7 +34,7 @@ const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as con
  * pipeline, which keeps it queued and, after `fallback_after`, gives it to the `fallback`
  * sink. Any other 4xx is not retried: the batch goes straight to the fallback sink, or is
  * counted as dropped with the reason `http_<status>`. A retried batch resends only what was
- * not delivered yet. Every request is counted in `sluice_http_requests_total{status}`.
+ * not delivered yet. Every request is counted in `sluice_http_client_requests_total{status}`.
  *
  * Presets: `ndjson` (default) and `json_array` carry the formatter's lines (default `json`);
  * `otlp` writes OTLP/HTTP JSON logs (`otlp.resource` gives the resource attributes); `loki`
@@ -168,9 +168,11 @@ export default definePlugin({
     const countRequest = (status: string) => {
       let series = byStatus.get(status);
       if (!series) {
-        series = context.counter("http_requests_total", "HTTP requests a sink sent, by status.", {
-          status,
-        });
+        series = context.counter(
+          "http_client_requests_total",
+          "HTTP requests a sink sent, by status.",
+          { status },
+        );
         byStatus.set(status, series);
       }
       series.inc();

@@ -98,7 +98,7 @@ Deno.test("http sink delivers every record exactly once through 503s, a 429 with
     const failures = statuses.filter((s) => s >= 500 || s === 429).length;
     assert.equal(counter(pipeline, "http_retries_total"), failures, "each failure retried once");
     assert.equal(
-      counter(pipeline, "http_requests_total", { status: "500" }),
+      counter(pipeline, "http_client_requests_total", { status: "500" }),
       statuses.filter((s) => s === 500).length,
     );
   } finally {

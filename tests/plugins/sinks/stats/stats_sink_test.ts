@@ -99,7 +99,7 @@ Deno.test("GET /stats answers slide 14's keys per stats sink; /stats/<id> one; /
   );
   assert.match(
     metrics,
-    /^sluice_http_requests_total\{route="\/stats\/<id>",status="404"\} 1$/m,
+    /^sluice_http_server_requests_total\{route="\/stats\/<id>",status="404"\} 1$/m,
   );
 });
 
