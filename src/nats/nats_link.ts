@@ -67,13 +67,28 @@ export function connectionOptions(
   }
   if (authenticator) out.authenticator = authenticator;
   if (tls) {
+    const address = ipAddressOf(options.servers);
     out.tls = {
       ...(tls.ca_file ? { caFile: resolve(baseDir, tls.ca_file) } : {}),
       ...(tls.cert_file ? { certFile: resolve(baseDir, tls.cert_file) } : {}),
       ...(tls.key_file ? { keyFile: resolve(baseDir, tls.key_file) } : {}),
-    };
+      // The client sends no server name for an IP address, and Deno's node:tls then checks
+      // the certificate against "localhost" (Node falls back to the socket's host): tested
+      // against nats-server with a certificate for IP 127.0.0.1, refused without this.
+      ...(address ? { host: address } : {}),
+    } as NonNullable<NodeConnectionOptions["tls"]>;
   }
   return out;
+}
+
+/** The one IP address all `servers` name, if they name no host name and one address. */
+function ipAddressOf(servers: readonly string[]): string | undefined {
+  const hosts = new Set(
+    servers.map((server) => new URL(server.includes("://") ? server : `nats://${server}`).hostname),
+  );
+  if (hosts.size !== 1) return undefined;
+  const [host] = [...hosts] as [string];
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) ? host : /^\[(.+)\]$/.exec(host)?.[1];
 }
 
 /** A kept NATS connection (see the module). */
