@@ -125,7 +125,7 @@ export async function startSluice(
   });
   const url = await new Promise<string>((resolve, reject) => {
     onText = () => {
-      const match = /Server listening on (http:\/\/\S+)/.exec(stderr);
+      const match = /Server listening on (http:\/\/[^\s"]+)/.exec(stderr);
       if (match) resolve(match[1]!);
       else if (exited) reject(new Error(`sluice run exited before listening:\n${stderr}`));
     };

@@ -14,6 +14,8 @@ import { processEnv } from "../process_env.ts";
 import { UsageError } from "../usage_error.ts";
 import { messageOf } from "../../core/message_of.ts";
 import { beforeDeadline } from "../../core/before_deadline.ts";
+import { splitListen } from "../../config/sections.ts";
+import { setInternalLogFormat } from "../../pipeline/internal_log.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 /** A second SIGINT this long after the first exits without draining. */
@@ -79,6 +81,31 @@ function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void 
   };
 }
 
+/** `--listen HOST:PORT` (as `server.listen` takes it) as a host and a port. */
+function parseListen(text: string): { hostname: string; port: number } {
+  const { hostname, port } = splitListen(text);
+  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(text) || port > 65535) {
+    throw new UsageError(
+      `Invalid --listen "${text}"; expected HOST:PORT such as 127.0.0.1:9600 or [::1]:9600`,
+    );
+  }
+  return { hostname, port };
+}
+
+/** `--log-format`, else `SLUICE_LOG_FORMAT` (when readable), else text. */
+function logFormat(flag: string | undefined): "text" | "json" {
+  let value = flag;
+  if (value === undefined) {
+    const env = Deno.permissions.querySync({ name: "env", variable: "SLUICE_LOG_FORMAT" });
+    if (env.state === "granted") value = Deno.env.get("SLUICE_LOG_FORMAT") || undefined;
+  }
+  if (value === undefined || value === "text" || value === "json") return value ?? "text";
+  throw new UsageError(
+    `Invalid ${flag === undefined ? "SLUICE_LOG_FORMAT" : "--log-format"} "${value}"; ` +
+      "expected text or json",
+  );
+}
+
 /** The exit code when a drain lost records (any count in `records_dropped_total`). */
 const EXIT_DROPPED = 3;
 /** The exit code when nothing was lost but records wait in disk buffers for the next start. */
@@ -129,8 +156,17 @@ function exitCode(pipeline: Pipeline): number {
 const run: Command = {
   name: "run",
   summary: "Run a config's pipeline and server until SIGINT or SIGTERM, then drain",
-  usage: "run --config FILE [--drain-timeout 10s]",
+  usage: "run --config FILE [--listen HOST:PORT] [--log-format text|json] [--drain-timeout 10s]",
   help: [
+    "Options:",
+    "  --config, -c FILE    the config; without it SLUICE_CONFIG, else ./sluice.yaml, else",
+    "                       /etc/sluice/sluice.yaml",
+    "  --listen HOST:PORT   the server's address instead of server.listen (starts the",
+    "                       server when the config has no server section)",
+    "  --log-format FORMAT  Sluice's own lines on stderr as text (default) or json, one",
+    "                       object a line; also SLUICE_LOG_FORMAT",
+    "  --drain-timeout DUR  how long the drain after SIGINT or SIGTERM may take (10s)",
+    "",
     "Exit codes:",
     "  0    stopped by SIGINT or SIGTERM, every record delivered",
     "  1    a runtime error (cannot listen, a plugin failed to start)",
@@ -144,7 +180,12 @@ const run: Command = {
     const { values } = parseFlags(args, {
       config: { type: "string", short: "c" },
       "drain-timeout": { type: "string" },
+      listen: { type: "string" },
+      "log-format": { type: "string" },
     });
+    setInternalLogFormat(logFormat(values["log-format"] as string | undefined));
+    const listenFlag = values.listen as string | undefined;
+    const address = listenFlag === undefined ? undefined : parseListen(listenFlag);
     const file = requireConfig(values);
     const drainText = values["drain-timeout"] ?? "10s";
     const drainMs = parseDuration(drainText);
@@ -156,11 +197,12 @@ const run: Command = {
     const pipeline = await configure(file, { env: processEnv() });
     const signals = listen(pipeline);
     try {
-      const server = pipeline.config.server;
+      const configured = pipeline.config.server;
       let http: RunningServer | undefined;
-      if (server) {
+      if (configured || address) {
         // Hono loads only when a server starts (the agent without one never pays for it).
-        const { createApp } = await import("../../server/app.ts");
+        const { createApp, DEFAULT_SERVER } = await import("../../server/app.ts");
+        const server = { ...(configured ?? DEFAULT_SERVER), ...address };
         try {
           http = serve(createApp(pipeline), {
             hostname: server.hostname,
