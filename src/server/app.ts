@@ -19,6 +19,7 @@ import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
 import { liveResponse } from "./live.ts";
 import { renderProcessMetrics } from "./process_metrics.ts";
+import { addDashboard, DASHBOARD_PATHS } from "./dashboard/dashboard.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<
@@ -66,8 +67,16 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["Referrer-Policy", "no-referrer"],
 ];
 
+/** Sets {@linkcode SECURITY_HEADERS}, keeping a route's own Content-Security-Policy (the dashboard's). */
+function setSecurityHeaders(headers: Headers): void {
+  for (const [name, value] of SECURITY_HEADERS) {
+    if (name === "Content-Security-Policy" && headers.has(name)) continue;
+    headers.set(name, value);
+  }
+}
+
 const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
+const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live", ...DASHBOARD_PATHS];
 
 /**
  * Builds the server app of a pipeline:
@@ -80,12 +89,15 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
  *   `GET /stats/<id>` one sink's (404 naming the stats sinks there are, for any other id).
  * - `GET /live`: a server-sent event stream of records, component counters and the analysis,
  *   for `sluice tap`, `sluice top` and the dashboard (see `liveResponse()` in `./live.ts`).
+ * - `GET /`: the dashboard, a page reading `/live` and `/stats`, with its scripts under
+ *   `/dashboard/` (see `addDashboard()` in `./dashboard/dashboard.ts`).
  * - every route the pipeline's sources serve (the `http` source's ingest route).
  *
  * With `server.token`, ingest, metrics, stats and live routes require `Authorization: Bearer <token>`
  * (compared in constant time); a client that fails `server.auth_failures.max` times within its
  * `window` is answered 429 with `Retry-After` on them (see `createAuthGuard()` in
- * `./auth_guard.ts`). Health and readiness stay open for probes. Ingest bodies
+ * `./auth_guard.ts`). Health, readiness and the dashboard's static page stay open (the page
+ * holds no data and sends the token it is given to `/live` and `/stats`). Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
  * counted in `sluice_http_server_requests_total{route,status}` and every refusal in
@@ -137,7 +149,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     await next();
     let res = c.res;
     try {
-      for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
+      setSecurityHeaders(res.headers);
     } catch {
       // Immutable headers (a fetched or static response): copy it into a mutable one.
       res = new Response(res.body, {
@@ -145,7 +157,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
         statusText: res.statusText,
         headers: new Headers(res.headers),
       });
-      for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
+      setSecurityHeaders(res.headers);
       c.res = res;
     }
     const path = c.req.path;
@@ -205,6 +217,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
   });
 
   app.get("/live", auth, (c) => liveResponse(c, pipeline, options.now));
+  addDashboard(app);
 
   for (const route of routes) {
     app.on([...route.methods], route.path, rateLimit, auth, (c) => ingest(c, route));
