@@ -121,5 +121,6 @@ export {
 export { StatsMergeError } from "./plugins/sinks/stats/stats_merge_error.ts";
 export type { MessageCount } from "./plugins/sinks/stats/top_messages.ts";
 export type { DistinctSlotState } from "./plugins/sinks/stats/windowed_distinct.ts";
+export type { TopSlotState } from "./plugins/sinks/stats/windowed_top_messages.ts";
 export { builtinLoaders, loadBuiltins } from "./plugins/mod.ts";
 export { type PluginLoader, Registry } from "./src/plugin/registry.ts";
