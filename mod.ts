@@ -37,6 +37,7 @@ export { getContext, withContext } from "./src/logger/context.ts";
 export { currentTrace, traceparent, withSpan } from "./src/logger/span.ts";
 export { formatTraceparent, parseTraceparent, type TraceContext } from "./src/core/traceparent.ts";
 export { configure, currentPipeline, flush, shutdown } from "./src/library/configure.ts";
+export type { ConfigureOptions } from "./src/library/configure.ts";
 export {
   loadConfig,
   type LoadedConfig,

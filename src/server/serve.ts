@@ -104,7 +104,7 @@ export function isLoopback(hostname: string): boolean {
  * ```
  */
 export function serve(
-  app: Hono<ServerEnv>,
+  app: Pick<Hono<ServerEnv>, "fetch">,
   options: ServeOptions = {},
 ): RunningServer {
   const hostname = options.hostname ?? "127.0.0.1";
