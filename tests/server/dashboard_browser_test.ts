@@ -3,6 +3,9 @@ import type { Page } from "playwright-core";
 import { chromium, launchChromium } from "../helpers/chromium.ts";
 import { skipWithout } from "../helpers/peers.ts";
 import { startSluice } from "../helpers/sluice_process.ts";
+import { fileURLToPath } from "node:url";
+
+const FAILING_SINK = fileURLToPath(new URL("../helpers/failing_sink.ts", import.meta.url));
 
 const TOKEN = "browser-test-token";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -256,6 +259,71 @@ Deno.test({
     } finally {
       const result = await sluice.stop();
       assert.equal(result.code, 0, result.stderr);
+    }
+  } finally {
+    await browser.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "dashboard in chromium: a failing sink's health shows the problem /ready names",
+  ignore: skipWithout(chromium()),
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const browser = await launchChromium();
+  try {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `data_dir: ${dir}/.sluice`,
+        `server: { listen: 127.0.0.1:0, token: ${TOKEN} }`,
+        "sources:",
+        "  ingest: { type: http }",
+        "sinks:",
+        `  archive: { type: file, inputs: [ingest], path: ${dir}/archive.log }`,
+        `  broken: { module: ${FAILING_SINK}, inputs: [ingest], message: disk on fire }`,
+        "",
+      ].join("\n"),
+    );
+    const sluice = await startSluice(config, { extraArgs: ["--drain-timeout", "500ms"] });
+    try {
+      await post(sluice.url, "checkout", 0, 4);
+      const ready = await until("/ready to name the broken sink", async () => {
+        const res = await fetch(`${sluice.url}/ready`);
+        const body = await res.json();
+        return res.status === 503 ? body : undefined;
+      });
+      const problem = ready.components[0].problem as string;
+      assert.match(problem, /disk on fire/);
+      const page = await browser.newPage();
+      await page.goto(`${sluice.url}/#token=${TOKEN}`);
+      const health = await until("the page to show both sinks' health", async () => {
+        const cells = await page.evaluate(() => {
+          // deno-lint-ignore no-explicit-any
+          const document: any = (globalThis as any).document;
+          const cell = (id: string) =>
+            document.querySelector(`tr[data-component=${id}] [data-stat=health]`);
+          const broken = cell("broken");
+          const archive = cell("archive");
+          return broken && archive
+            ? {
+              broken: broken.textContent,
+              brokenClass: broken.className,
+              archive: archive.textContent,
+            }
+            : undefined;
+        });
+        return cells ?? undefined;
+      });
+      assert.deepEqual(health, { broken: problem, brokenClass: "bad", archive: "ok" });
+      assert.equal(await page.locator("#no-stats").isVisible(), true, "no stats sink, said");
+    } finally {
+      const result = await sluice.stop();
+      assert.equal(result.code, 3, result.stderr); // the broken sink's records are dropped
     }
   } finally {
     await browser.close();

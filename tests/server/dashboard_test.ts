@@ -5,6 +5,7 @@ import { DASHBOARD_CSP } from "../../src/server/dashboard/dashboard.ts";
 import { UPLOT_CSS, UPLOT_JS } from "../../src/server/dashboard/uplot_assets.ts";
 import { uplotAssetsModule } from "../../scripts/uplot_assets_module.ts";
 import { metricValue } from "../helpers/metric_value.ts";
+import { runCli, startSluice } from "../helpers/sluice_process.ts";
 
 async function dashboardApp() {
   const { config, formatters } = await loadConfig({
@@ -94,4 +95,46 @@ Deno.test("dashboard: the vendored uPlot is the npm package's build, with its MI
     UPLOT_JS,
     /^\/\*! https:\/\/github\.com\/leeoniya\/uPlot \(v1\.6\.32\) \*\/\nvar uPlot=/,
   );
+});
+
+Deno.test("dashboard: a real sluice run serves it under the narrow permissions `sluice permissions` prints (no file read for it)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/sluice.yaml`,
+      [
+        `data_dir: ${dir}/.sluice`,
+        "server: { listen: 127.0.0.1:0, token: narrow-dashboard-token }",
+        "sources:",
+        "  ingest: { type: http }",
+        "sinks:",
+        "  analysis: { type: stats, inputs: [ingest] }",
+        "",
+      ].join("\n"),
+    );
+    const printed = await runCli(["permissions", "--config", `${dir}/sluice.yaml`]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const flags = printed.stdout.trim().split(" ");
+    assert.ok(flags.every((f) => !f.startsWith("--allow-read=") || !f.includes("dashboard")));
+    const sluice = await startSluice(`${dir}/sluice.yaml`, { flags });
+    try {
+      for (
+        const path of ["/", "/dashboard/app.js", "/dashboard/uplot.js", "/dashboard/uplot.css"]
+      ) {
+        const res = await fetch(`${sluice.url}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.ok((await res.text()).length > 100, path);
+      }
+      const stats = await fetch(`${sluice.url}/stats`, {
+        headers: { authorization: "Bearer narrow-dashboard-token" },
+      });
+      assert.equal((await stats.json()).analysis.records_total, 0);
+    } finally {
+      const result = await sluice.stop();
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /Requires \w+ access/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
