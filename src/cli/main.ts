@@ -82,7 +82,7 @@ function report(error: unknown, command: Command): number {
   }
   if (error instanceof UsageError) {
     say(`sluice ${command.name}: ${error.message}`);
-    console.error(usageOf(command));
+    say(usageOf(command));
     return 2;
   }
   // With its causes: a plugin's `Cannot open sink "db"` says why.

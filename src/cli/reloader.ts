@@ -54,6 +54,8 @@ export interface ReloaderOptions {
   createApp?: (pipeline: Pipeline) => Handler;
   /** How long the swap waits for requests the previous pipeline is answering. */
   waitMs: number;
+  /** Whether `--listen` set the server's address (a new `server.listen` is then moot). */
+  listenOverridden?: boolean;
 }
 
 /**
@@ -88,6 +90,8 @@ export class Reloader {
   pipeline: Pipeline;
   /** Records dropped by the pipelines reloads retired. */
   retiredDrops = 0;
+  /** The address the server is bound to (`host:port`), once it listens. */
+  serving: string | undefined;
   readonly #options: ReloaderOptions;
   #app: Tracked | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -161,11 +165,13 @@ export class Reloader {
     this.retiredDrops += previous.metrics.sum("records_dropped_total");
     const before = previous.config.server;
     const after = next.config.server;
-    if (before && after && (before.hostname !== after.hostname || before.port !== after.port)) {
+    const moved = before && after &&
+      (before.hostname !== after.hostname || before.port !== after.port);
+    if (moved && !this.#options.listenOverridden) {
       next.log.warnOnce(
         "run:reload:listen",
         `server.listen changed to ${after.hostname}:${after.port}; the server keeps ` +
-          `${before.hostname}:${before.port} until sluice run restarts`,
+          `${this.serving ?? `${before.hostname}:${before.port}`} until sluice run restarts`,
       );
     }
     next.log.info(`SIGHUP: reloaded ${file}`);

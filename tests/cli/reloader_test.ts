@@ -74,3 +74,20 @@ Deno.test("a config with a disk-buffered sink is not swapped while running", asy
     },
   );
 });
+
+Deno.test("a reload that changes server.listen says the server keeps its address", async () => {
+  const server = (listen: string) =>
+    `server: { listen: "${listen}" }\nsources:\n  ingest: { type: http }\n` +
+    "sinks:\n  mem: { type: memory }\n";
+  await withConfig(server("127.0.0.1:0"), async (file) => {
+    const pipeline = await configure(file);
+    const reloader = new Reloader({ file, env: {}, pipeline, waitMs: 1000 });
+    reloader.serving = "127.0.0.1:41234";
+    await Deno.writeTextFile(file, server("127.0.0.1:9"));
+    assert.equal(await reloader.reload(), true);
+    const warned = reloader.pipeline.metrics.sum("internal_warnings_total", {
+      key: "run:reload:listen",
+    });
+    assert.equal(warned, 1);
+  });
+});

@@ -116,6 +116,20 @@ Deno.test("sluice run --log-format json (or SLUICE_LOG_FORMAT=json) writes its o
     for (const line of env.stderr.trim().split("\n")) {
       assert.equal(JSON.parse(line).level, "ERROR", env.stderr);
     }
+    // A usage error after the format is known: its usage text is one JSON line too.
+    const usage = await runCli([
+      "run",
+      "--config",
+      `${dir}/sluice.yaml`,
+      "--log-format",
+      "json",
+      "--drain-timeout",
+      "soon",
+    ]);
+    assert.equal(usage.code, 2);
+    const said = usage.stderr.trim().split("\n").map((line) => JSON.parse(line).message);
+    assert.match(said[0], /Invalid --drain-timeout "soon"/);
+    assert.match(said[1], /^Usage: sluice run/);
     const bad = await runCli(["run", "--config", `${dir}/sluice.yaml`, "--log-format", "xml"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /Invalid --log-format "xml"; expected text or json/);

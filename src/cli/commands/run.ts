@@ -196,6 +196,7 @@ const run: Command = {
       env,
       pipeline,
       waitMs: drainMs,
+      listenOverridden: address !== undefined,
       ...(server ? { createApp: (p: Pipeline) => server.createApp(p) } : {}),
     });
     const signals = listen(() => reloader.pipeline.log, () => void reloader.reload());
@@ -225,6 +226,7 @@ const run: Command = {
               idleTimeout: settings.idle_timeout,
             },
           });
+          reloader.serving = `${http.addr.hostname}:${http.addr.port}`;
         } catch (error) {
           await shutdown(drainMs);
           throw new Error(
