@@ -17,6 +17,7 @@ export const JSON_CORE_KEYS = [
   "trace_id",
   "span_id",
   "parent_span_id",
+  "caller",
 ] as const;
 
 /**
@@ -45,6 +46,7 @@ export const jsonOptions = s.object({
     trace_id: s.string({ minLength: 1 }).optional(),
     span_id: s.string({ minLength: 1 }).optional(),
     parent_span_id: s.string({ minLength: 1 }).optional(),
+    caller: s.string({ minLength: 1 }).optional(),
   }).optional().describe("New names for the record's own keys: {time: timestamp, message: msg}."),
   naming: s.enum(["sluice", "ecs", "otel"] as const).default("sluice").describe(
     "Sluice's names, Elastic Common Schema 8, or the OpenTelemetry log data model.",

@@ -4,15 +4,12 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
 import {
   JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
   type StreamConfig,
-} from "npm:@nats-io/jetstream@^3.4.0";
+} from "@nats-io/jetstream";
 import type { NatsOptions } from "./nats_options.ts";
 
 /** The JetStream API's error code for a missing stream. */

@@ -121,7 +121,6 @@ export class SinkNode implements Target, SinkStatus {
       maxBytes: this.#maxBytes,
       whenFull: this.#whenFull,
       lastError: this.#lastError,
-      sync: this.#sync,
     }));
     const disk = options.buffer.disk;
     if (disk) {
@@ -142,7 +141,12 @@ export class SinkNode implements Target, SinkStatus {
           }
         },
       });
-      if (this.#disk.stored > 0) this.#schedule(0);
+      if (this.#disk.stored > 0) {
+        this.#log.info(
+          `Sink "${this.id}" resumes ${this.#disk.stored} records from its disk buffer`,
+        );
+        this.#schedule(0);
+      }
     }
   }
 
@@ -469,7 +473,7 @@ export class SinkNode implements Target, SinkStatus {
       if (batch.length === 0) break;
       try {
         this.#sink.writeSync!(batch);
-        this.#delivered(batch);
+        this.#delivered(batch.length);
       } catch (error) {
         this.#failed(batch, error);
         return;
@@ -494,7 +498,7 @@ export class SinkNode implements Target, SinkStatus {
       if (batch.length === 0) break;
       try {
         await this.#sink.write(batch);
-        this.#delivered(batch);
+        this.#delivered(batch.length);
       } catch (error) {
         this.#failed(batch, error);
         return;
@@ -502,16 +506,16 @@ export class SinkNode implements Target, SinkStatus {
     }
   }
 
-  /** Counts the records of a written batch as delivered, less those the sink skipped. */
-  #countOut(written: readonly LogRecord[]): void {
-    const skipped = this.#drops.skippedIn(written);
+  /** Counts `n` records of a written batch as delivered, less those the sink skipped. */
+  #countOut(n: number): void {
+    const skipped = this.#drops.takeSkipped();
     this.#losses += skipped;
-    this.#out.value += written.length - skipped;
+    this.#out.value += Math.max(0, n - skipped);
   }
 
-  #delivered(batch: readonly LogRecord[]): void {
+  #delivered(n: number): void {
     this.#latency.stop();
-    this.#countOut(batch);
+    this.#countOut(n);
     this.#inflight = 0;
     this.#settleDisk();
     this.#settleAcks();
@@ -542,8 +546,7 @@ export class SinkNode implements Target, SinkStatus {
   #failedBatch(whole: LogRecord[], error: unknown): void {
     this.#errors.value++;
     const batch = DeliveryError.undeliveredOf(error, whole);
-    const undelivered = new Set(batch);
-    this.#countOut(whole.filter((record) => !undelivered.has(record)));
+    this.#countOut(whole.length - batch.length);
     this.#lastError = messageOf(error);
     const now = Date.now();
     if (!this.#failingSince) this.#failingSince = now;

@@ -11,8 +11,7 @@ import type { PluginContext } from "./types.ts";
 /**
  * Registers `sluice_format_errors_total` for the component and returns the callback that
  * counts a failed record, as a drop by reason `format_error` too (the sink node takes it out
- * of what the batch delivered), and reports the first failure through the internal log. A
- * record is counted once: a batch that is retried formats it, and fails on it, again.
+ * of what the batch delivered), and reports the first failure through the internal log.
  *
  * @example Count a formatter failure
  * ```ts
@@ -42,11 +41,7 @@ export function formatErrorReporter(
     "Records dropped, by component and reason.",
     { reason: "format_error" },
   );
-  let failed = formatFailures.get(context.id);
-  if (!failed) formatFailures.set(context.id, failed = new WeakSet());
-  return (record, error) => {
-    if (failed.has(record)) return;
-    failed.add(record);
+  return (_record, error) => {
     counter.inc();
     dropped.inc();
     context.log.warnOnce(
@@ -56,9 +51,3 @@ export function formatErrorReporter(
     );
   };
 }
-
-/**
- * The records each sink's formatter failed on, by sink id: the sink node leaves them out of
- * what a batch delivered. Weak: a record is forgotten with the record.
- */
-export const formatFailures: Map<string, WeakSet<LogRecord>> = new Map();

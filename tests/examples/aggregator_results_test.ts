@@ -4,7 +4,6 @@ import {
   printAnalysis,
   writeServiceLogs,
 } from "../../examples/14_aggregator_results/main.ts";
-import { DENO_JSON } from "../helpers/sluice_process.ts";
 
 Deno.test("slide 14 example: three services' files tailed at once give exact per-service counts, traces and errors", async () => {
   const dir = await Deno.makeTempDir();
@@ -36,27 +35,4 @@ Deno.test("slide 14 example: three services' files tailed at once give exact per
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("slide 14 example runs as a program and prints the analysis and its throughput", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      `--config=${DENO_JSON}`,
-      "-A",
-      new URL("../../examples/14_aggregator_results/main.ts", import.meta.url).pathname,
-      "1000",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const json = stdout.slice(stdout.indexOf("{"), stdout.indexOf("\n}\n") + 2);
-  const analysis = JSON.parse(json);
-  assert.equal(analysis.total_services, 3);
-  assert.equal(analysis.active_traces, 300);
-  assert.deepEqual(analysis.service_distribution.service2, { INFO: 975, WARN: 24, ERROR: 1 });
-  assert.match(stdout, /- Throughput: \d+ logs\/second/);
 });

@@ -18,10 +18,11 @@ type CoreKey = typeof JSON_CORE_KEYS[number];
 
 /**
  * Writes `{"time":…,"level":…,"logger":…,"message":…,"trace_id":…,"span_id":…,
- * "parent_span_id":…, <fields>, "error":{…}}`. Field names are stable: `time` is ISO 8601 UTC
- * (or epoch ms with `time: epoch_ms`), `level` the level name (or number with
- * `level: number`), the trace ids only when the record has them, fields merged at the top
- * level. A field whose key collides with one of those is written as `fields.<key>`. A string
+ * "parent_span_id":…, "caller":{…}, <fields>, "error":{…}}`. Field names are stable: `time` is
+ * ISO 8601 UTC (or epoch ms with `time: epoch_ms`), `level` the level name (or number with
+ * `level: number`), the trace ids only when the record has them, `caller` (file, line,
+ * column, function, module) only on records of loggers with `caller: true`, fields merged at
+ * the top level. A field whose key collides with one of those is written as `fields.<key>`. A string
  * that is not well-formed UTF-16 (a lone surrogate) is written with U+FFFD in its place, so
  * every strict JSON reader takes the line.
  *
@@ -69,6 +70,8 @@ export default definePlugin({
     const spanKey = '",' + q("span_id") + ':"';
     const parentKey = "," + q("parent_span_id") + ':"';
     const errorKey = "," + q("error") + ":";
+    const callerKey = "," + q("caller") + ":";
+    const callerName = names.caller;
     const reserved = new Set([names.time, names.level, names.logger, names.message, names.error]);
     const traceNames = new Set([names.trace_id, names.span_id, names.parent_span_id]);
     const [r0, r1, r2, r3, r4] = [...reserved];
@@ -90,11 +93,19 @@ export default definePlugin({
           out += parentKey + record.parent_span_id + '"';
         }
       }
+      const caller = record.caller;
+      if (caller !== undefined) out += callerKey + JSON.stringify(caller);
       if (
         r0! in fields || r1! in fields || r2! in fields || r3! in fields || r4! in fields ||
-        (traced && (t0! in fields || t1! in fields || t2! in fields))
+        (traced && (t0! in fields || t1! in fields || t2! in fields)) ||
+        (caller !== undefined && callerName in fields)
       ) {
-        out += renderColliding(fields, reserved, traced ? traceNames : undefined);
+        out += renderColliding(
+          fields,
+          reserved,
+          traced ? traceNames : undefined,
+          caller !== undefined ? callerName : undefined,
+        );
       } else {
         const body = safeStringify(fields);
         if (body.length > 2) out += "," + body.slice(1, -1);
@@ -109,10 +120,13 @@ function renderColliding(
   fields: Record<string, unknown>,
   reserved: ReadonlySet<string>,
   traceNames: ReadonlySet<string> | undefined,
+  callerName: string | undefined,
 ): string {
   let out = "";
   for (const key in fields) {
-    const name = reserved.has(key) || traceNames?.has(key) ? "fields." + key : key;
+    const name = reserved.has(key) || traceNames?.has(key) || key === callerName
+      ? "fields." + key
+      : key;
     const value = safeStringify(fields[key]);
     if (value !== undefined) out += "," + JSON.stringify(name) + ":" + value;
   }

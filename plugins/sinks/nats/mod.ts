@@ -5,10 +5,7 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
-import { jetstream, jetstreamManager, type PubAck } from "npm:@nats-io/jetstream@^3.4.0";
+import { jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { concatBytes } from "../../../src/core/concat_bytes.ts";
 import { encodeText } from "../../../src/io/encode_batch.ts";

@@ -148,3 +148,20 @@ Deno.test("json keys and naming load from YAML", async () => {
   const { config } = await parseConfigText(yaml, "naming.yaml");
   assert.equal(Object.keys(config.sinks).length, 3);
 });
+
+Deno.test("json writes a record's call site as caller (renamable with keys); a field named caller then moves to fields.caller", () => {
+  const caller = { file: "/app/pay.ts", line: 12, column: 3, function: "charge", module: "pay" };
+  const record = createRecord({ time: 0, message: "m", fields: { caller: "mine", user: "ada" } });
+  record.caller = caller;
+  assert.equal(
+    make({})(record),
+    '{"time":"1970-01-01T00:00:00.000Z","level":"INFO","logger":"","message":"m",' +
+      '"caller":{"file":"/app/pay.ts","line":12,"column":3,"function":"charge","module":"pay"},' +
+      '"fields.caller":"mine","user":"ada"}',
+  );
+  const renamed = JSON.parse(make({ keys: { caller: "origin" } })(record) as string);
+  assert.deepEqual(renamed.origin, caller);
+  assert.equal(renamed.caller, "mine", "the old name is free for the field");
+  const plain = createRecord({ time: 0, message: "m", fields: { caller: "mine" } });
+  assert.equal(JSON.parse(make({})(plain) as string).caller, "mine", "no call site: no collision");
+});
