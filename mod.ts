@@ -37,6 +37,7 @@ export { getContext, withContext } from "./src/logger/context.ts";
 export { currentTrace, traceparent, withSpan } from "./src/logger/span.ts";
 export { formatTraceparent, parseTraceparent, type TraceContext } from "./src/core/traceparent.ts";
 export { configure, currentPipeline, flush, shutdown } from "./src/library/configure.ts";
+export type { ConfigureOptions } from "./src/library/configure.ts";
 export {
   loadConfig,
   type LoadedConfig,
@@ -121,5 +122,6 @@ export {
 export { StatsMergeError } from "./plugins/sinks/stats/stats_merge_error.ts";
 export type { MessageCount } from "./plugins/sinks/stats/top_messages.ts";
 export type { DistinctSlotState } from "./plugins/sinks/stats/windowed_distinct.ts";
+export type { TopSlotState } from "./plugins/sinks/stats/windowed_top_messages.ts";
 export { builtinLoaders, loadBuiltins } from "./plugins/mod.ts";
 export { type PluginLoader, Registry } from "./src/plugin/registry.ts";

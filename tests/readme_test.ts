@@ -23,7 +23,7 @@ function yamlBlocks(markdown: string): { line: number; body: string }[] {
 const blocks = yamlBlocks(text);
 const builtins = await loadBuiltins();
 const env = {
-  SLUICE_TOKEN: "readme-token",
+  SLUICE_TOKEN: "readme-token-0123456",
   SLUICE_LOG_KEYS: "readme-keys",
   NATS_TOKEN: "readme-nats",
   DATABASE_URL: "postgres://sluice:pw@127.0.0.1:5432/logs",

@@ -4,6 +4,9 @@
  * @module
  */
 
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
 import {
   AckPolicy,
   type Consumer,
@@ -13,8 +16,8 @@ import {
   JetStreamApiError,
   jetstreamManager,
   type JsMsg,
-} from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+} from "npm:@nats-io/jetstream@^3.4.0";
+import type { NatsConnection } from "npm:@nats-io/transport-node@^3.4.0";
 import type { LogRecord } from "../../src/core/record.ts";
 import { connectionOptions, NatsLink } from "../../src/nats/nats_link.ts";
 import { natsName, natsPermissions, natsShape, natsSubject } from "../../src/nats/nats_options.ts";

@@ -19,7 +19,8 @@ import { ConfigError } from "../config/config_error.ts";
 import { closest } from "../schema/closest.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./usage_error.ts";
-import { messageOf } from "../core/message_of.ts";
+import { describeError } from "../core/describe_error.ts";
+import { internalLogFormat, ownLine } from "../pipeline/internal_log.ts";
 
 export type { Command } from "./command.ts";
 
@@ -70,23 +71,24 @@ function usageOf(command: Command): string {
  * trace. Returns the exit code: 2 for a bad config or bad arguments, 1 otherwise.
  */
 function report(error: unknown, command: Command): number {
+  // `--log-format json` (sluice run): every line is one JSON object, as the agent's own are.
+  const json = internalLogFormat() === "json";
+  const say = (line: string) => console.error(json ? ownLine("ERROR", line) : line);
   if (error instanceof ConfigError) {
-    for (const line of error.message.split("\n")) console.error(line);
+    for (const line of error.message.split("\n")) say(line);
     const n = error.problems.length;
-    console.error(`${n} problem${n === 1 ? "" : "s"} found`);
+    say(`${n} problem${n === 1 ? "" : "s"} found`);
     return 2;
   }
   if (error instanceof UsageError) {
-    console.error(`sluice ${command.name}: ${error.message}`);
-    console.error(usageOf(command));
+    say(`sluice ${command.name}: ${error.message}`);
+    say(usageOf(command));
     return 2;
   }
-  const message = messageOf(error);
-  console.error(`sluice ${command.name}: ${message}`);
+  // With its causes: a plugin's `Cannot open sink "db"` says why.
+  say(`sluice ${command.name}: ${describeError(error)}`);
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    console.error(
-      "hint: `sluice permissions --config FILE` prints the deno flags a config needs",
-    );
+    say("hint: `sluice permissions --config FILE` prints the deno flags a config needs");
   }
   return 1;
 }
@@ -141,7 +143,7 @@ if (import.meta.main) {
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     const reason = event.reason;
-    console.error(`sluice: unhandled error: ${messageOf(reason)}`);
+    console.error(`sluice: unhandled error: ${describeError(reason)}`);
   });
   Deno.exit(await main(Deno.args));
 }

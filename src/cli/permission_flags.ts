@@ -4,9 +4,12 @@
  * @module
  */
 
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
+import { parse } from "npm:yaml@^2.9.1";
 import type { LoadedConfig } from "../config/load.ts";
 import type { PermissionContext, PluginDefinition } from "../plugin/types.ts";
 import { type FormatterSpec, isPlainObject } from "../schema/schema.ts";

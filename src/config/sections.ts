@@ -35,6 +35,9 @@ export const FRAMEWORK_KEYS: Record<"source" | "processor" | "sink", readonly st
   sink: ["type", "module", "inputs", "level", "buffer", "fallback", "fallback_after"],
 };
 
+/** The fewest characters a `server.token` may have (16 hex digits are 64 random bits). */
+export const MIN_TOKEN_LENGTH = 16;
+
 /** The server section's schema. */
 export const serverSchema = s.object({
   listen: s.string({
@@ -42,8 +45,8 @@ export const serverSchema = s.object({
     patternName: "host:port such as 127.0.0.1:9600",
   })
     .default("127.0.0.1:9600").describe("Address the Sluice server binds."),
-  token: s.string({ minLength: 1 }).optional().describe(
-    "Bearer token required on ingest and metrics routes.",
+  token: s.string({ minLength: MIN_TOKEN_LENGTH }).optional().describe(
+    `Bearer token required on ingest, metrics, stats and live routes: ${MIN_TOKEN_LENGTH} or more characters, no whitespace.`,
   ),
   max_body_bytes: s.bytes().default(10 * 1024 * 1024).describe("Largest accepted request body."),
   // The same defaults as the server's DEFAULT_LIMITS (src/server/serve.ts, a higher layer).
@@ -67,8 +70,32 @@ export const serverSchema = s.object({
   }).default({ requests_per_second: 1000, burst: 2000 }).describe(
     "Per-client token bucket on ingest routes (answered 429 with Retry-After when exceeded).",
   ),
+  auth_failures: s.object({
+    max: s.integer({ min: 1 }).default(10).describe(
+      "Failed authentications a client address may make per window.",
+    ),
+    window: s.duration().default(60_000).describe(
+      "The window of max; failures are forgotten evenly over it.",
+    ),
+  }).default({ max: 10, window: 60_000 }).describe(
+    "Per-client limit on failed authentications (beyond it 429 with Retry-After on every authenticated route).",
+  ),
 }, {
   refine: (server, path, ctx) => {
+    // Never quote the token: the message names only what is wrong with it.
+    if (server.token !== undefined && /\s/.test(server.token)) {
+      ctx.issues.push({
+        path: [...path, "token"],
+        message: "The token contains whitespace, which a bearer token cannot carry",
+        hint: "use a random token such as the output of `openssl rand -hex 24`",
+      });
+    }
+    if (server.auth_failures.window <= 0) {
+      ctx.issues.push({
+        path: [...path, "auth_failures", "window"],
+        message: "Expected a window longer than 0",
+      });
+    }
     const { port } = splitListen(server.listen);
     if (port > 65535) {
       ctx.issues.push({

@@ -94,6 +94,11 @@ export interface ServerConfig {
   idle_timeout: number;
   /** Per-client token bucket on ingest routes; `requests_per_second: 0` disables it. */
   rate_limit: { requests_per_second: number; burst: number };
+  /**
+   * Failed authentications each client may make per `window` (ms) before the authenticated
+   * routes answer it 429; absent in configs built by hand (then 10 per minute).
+   */
+  auth_failures?: { max: number; window: number };
 }
 
 /** A whole validated config. */

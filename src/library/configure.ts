@@ -16,6 +16,7 @@ import consoleSink from "../../plugins/sinks/console.ts";
 import textFormatter from "../../plugins/formatters/text/mod.ts";
 import { attachLogger, detachOwner } from "../logger/attach.ts";
 import { manager } from "../logger/manager.ts";
+import { messageOf } from "../core/message_of.ts";
 
 let current: Pipeline | undefined;
 let fallbackNode: SinkNode | undefined;
@@ -189,14 +190,39 @@ globalThis.addEventListener("unload", () => {
  */
 export function configure(
   source: string | Record<string, unknown>,
-  options: LoadOptions = {},
+  options: ConfigureOptions = {},
 ): Promise<Pipeline> {
   return inOrder("configure", () => configureNow(source, options));
 }
 
+/** Options of {@linkcode configure}: how to load the config, and how to take over. */
+export interface ConfigureOptions extends LoadOptions {
+  /**
+   * When a source of the new pipeline cannot start because an address is in use (the previous
+   * pipeline's source listens there), stop the previous pipeline's sources and start the rest
+   * again; its sinks go on delivering. Without it such a configure() fails and the previous
+   * pipeline runs on. `sluice run` reloads with it.
+   */
+  handOverListeners?: boolean;
+  /**
+   * Called once the new pipeline has started and taken over the loggers, before the previous
+   * one drains and closes: `sluice run` points its server at the new pipeline here and waits
+   * for the requests still being answered by the previous one.
+   */
+  beforeRetire?: (next: Pipeline, previous: Pipeline | undefined) => void | Promise<void>;
+}
+
+/** Whether `error` or one of its causes is an address already in use. */
+function addressInUse(error: unknown): boolean {
+  for (let e = error, i = 0; e instanceof Error && i < 5; e = e.cause, i++) {
+    if (e instanceof Deno.errors.AddrInUse) return true;
+  }
+  return false;
+}
+
 async function configureNow(
   source: string | Record<string, unknown>,
-  options: LoadOptions,
+  options: ConfigureOptions,
 ): Promise<Pipeline> {
   const loaded = await loadConfig(source, options);
   let created: Pipeline | undefined;
@@ -210,17 +236,33 @@ async function configureNow(
       installLastResort();
     },
   });
+  const previous = current;
   try {
-    await next.start();
+    try {
+      await next.start();
+    } catch (error) {
+      if (!options.handOverListeners || !previous || !addressInUse(error)) throw error;
+      // What the previous pipeline's sources took is still delivered by its sinks.
+      await previous.stopSources();
+      try {
+        await next.start();
+      } catch (again) {
+        throw new Error(
+          `${messageOf(again)} (the previous pipeline's sources were stopped to free their ` +
+            "addresses, and stay stopped; its sinks deliver what they hold)",
+          { cause: again },
+        );
+      }
+    }
   } catch (error) {
     await next.shutdown(1000);
     throw error;
   }
   manager.install(manager.attachments, loaded.config.loggers);
-  const previous = current;
   current = next;
   // A config without a logger source: calls go nowhere by choice, at one comparison each.
   detachOwner(LAST_RESORT_OWNER);
+  await options.beforeRetire?.(next, previous);
   if (previous) await previous.shutdown();
   if (fallbackNode) {
     // Still attached when the new config has no logger source: log calls then go nowhere,

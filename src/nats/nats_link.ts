@@ -6,6 +6,9 @@
  * @module
  */
 
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
 import { resolve } from "node:path";
 import {
   type Authenticator,
@@ -14,7 +17,7 @@ import {
   type NatsConnection,
   nkeyAuthenticator,
   type NodeConnectionOptions,
-} from "@nats-io/transport-node";
+} from "npm:@nats-io/transport-node@^3.4.0";
 import type { InternalLog } from "../plugin/types.ts";
 import type { NatsOptions } from "./nats_options.ts";
 import { StreamMismatchError } from "./nats_stream.ts";
@@ -64,13 +67,28 @@ export function connectionOptions(
   }
   if (authenticator) out.authenticator = authenticator;
   if (tls) {
+    const address = ipAddressOf(options.servers);
     out.tls = {
       ...(tls.ca_file ? { caFile: resolve(baseDir, tls.ca_file) } : {}),
       ...(tls.cert_file ? { certFile: resolve(baseDir, tls.cert_file) } : {}),
       ...(tls.key_file ? { keyFile: resolve(baseDir, tls.key_file) } : {}),
-    };
+      // The client sends no server name for an IP address, and Deno's node:tls then checks
+      // the certificate against "localhost" (Node falls back to the socket's host): tested
+      // against nats-server with a certificate for IP 127.0.0.1, refused without this.
+      ...(address ? { host: address } : {}),
+    } as NonNullable<NodeConnectionOptions["tls"]>;
   }
   return out;
+}
+
+/** The one IP address all `servers` name, if they name no host name and one address. */
+function ipAddressOf(servers: readonly string[]): string | undefined {
+  const hosts = new Set(
+    servers.map((server) => new URL(server.includes("://") ? server : `nats://${server}`).hostname),
+  );
+  if (hosts.size !== 1) return undefined;
+  const [host] = [...hosts] as [string];
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) ? host : /^\[(.+)\]$/.exec(host)?.[1];
 }
 
 /** A kept NATS connection (see the module). */

@@ -4,12 +4,15 @@
  * @module
  */
 
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
 import {
   JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
   type StreamConfig,
-} from "@nats-io/jetstream";
+} from "npm:@nats-io/jetstream@^3.4.0";
 import type { NatsOptions } from "./nats_options.ts";
 
 /** The JetStream API's error code for a missing stream. */

@@ -7,9 +7,41 @@
 
 import type { InternalLog } from "../plugin/types.ts";
 import type { Metrics } from "./metrics.ts";
-import { messageOf } from "../core/message_of.ts";
+import { describeError } from "../core/describe_error.ts";
 
 const encoder = new TextEncoder();
+let json = false;
+
+/**
+ * Writes Sluice's own lines, process-wide, as JSON objects (`sluice run --log-format json`)
+ * or as text (the default): `{"time":…,"level":"WARN","logger":"sluice","message":…}`.
+ *
+ * @example JSON lines
+ * ```ts
+ * import { internalLogFormat, ownLine, setInternalLogFormat } from "./internal_log.ts";
+ * import assert from "node:assert/strict";
+ * setInternalLogFormat("json");
+ * assert.equal(JSON.parse(ownLine("INFO", "Stopped")).message, "Stopped");
+ * setInternalLogFormat("text");
+ * assert.equal(internalLogFormat(), "text");
+ * ```
+ */
+export function setInternalLogFormat(format: "text" | "json"): void {
+  json = format === "json";
+}
+
+/** The format {@linkcode setInternalLogFormat} chose. */
+export function internalLogFormat(): "text" | "json" {
+  return json ? "json" : "text";
+}
+
+/** One of Sluice's own lines, stamped now, in the chosen format. */
+export function ownLine(level: "INFO" | "WARN" | "ERROR", message: string): string {
+  const time = new Date().toISOString();
+  return json
+    ? JSON.stringify({ time, level, logger: "sluice", message })
+    : `${time} sluice ${level} ${message}`;
+}
 
 /**
  * Creates the internal log of one pipeline.
@@ -37,17 +69,17 @@ export function createInternalLog(
         .inc();
       if (reported.has(key)) return;
       reported.add(key);
-      const detail = error === undefined ? "" : `: ${messageOf(error)}`;
-      write(`${new Date().toISOString()} sluice WARN ${message}${detail}`);
+      const detail = error === undefined ? "" : `: ${describeError(error)}`;
+      write(ownLine("WARN", `${message}${detail}`));
     },
     /** Reports a warning every time (a running total), counted under `key`. */
     warn(key, message) {
       metrics.counter("internal_warnings_total", "Problems Sluice reported about itself.", { key })
         .inc();
-      write(`${new Date().toISOString()} sluice WARN ${message}`);
+      write(ownLine("WARN", message));
     },
     info(message) {
-      write(`${new Date().toISOString()} sluice INFO ${message}`);
+      write(ownLine("INFO", message));
     },
     /** Lets a recovered component report its next failure again. */
     reset(key) {

@@ -67,7 +67,10 @@ export class Pipeline implements AsyncDisposable {
   readonly #sources: SourceEntry[] = [];
   readonly #abort = new AbortController();
   readonly #log = createInternalLog(this.metrics);
-  #started = false;
+  /** Sources started and not yet stopped. */
+  readonly #running = new Set<SourceEntry>();
+  /** Sources stopped by `stopSources()`, which the shutdown does not stop again. */
+  readonly #sourcesStopped = new Set<SourceEntry>();
   #stopped: Promise<void> | undefined;
   /** The drop totals last said on stderr. */
   #dropsSaid = "";
@@ -164,13 +167,16 @@ export class Pipeline implements AsyncDisposable {
     return this.#log;
   }
 
-  /** Starts every source. */
+  /**
+   * Starts every source not started yet: after one failed to start, a second call starts it
+   * and those after it (a reload retries once the previous pipeline freed its address).
+   */
   async start(): Promise<void> {
-    if (this.#started) return;
-    this.#started = true;
     for (const entry of this.#sources) {
+      if (this.#running.has(entry) || this.#sourcesStopped.has(entry)) continue;
       try {
         await entry.source.start();
+        this.#running.add(entry);
       } catch (error) {
         throw new PluginError(`Cannot start source "${entry.id}": ${messageOf(error)}`, {
           cause: error,
@@ -259,6 +265,23 @@ export class Pipeline implements AsyncDisposable {
     return this.#stopped ??= this.#shutdown(timeoutMs);
   }
 
+  /**
+   * Stops every source (they take no more records and free their addresses) while the sinks
+   * go on delivering what they hold, until `shutdown()`: a reload hands the listeners over.
+   */
+  async stopSources(): Promise<void> {
+    for (const entry of this.#sources) {
+      if (entry.source === undefined || this.#sourcesStopped.has(entry)) continue;
+      this.#sourcesStopped.add(entry);
+      this.#running.delete(entry);
+      try {
+        await entry.source[Symbol.asyncDispose]();
+      } catch (error) {
+        this.#log.warnOnce(`source:${entry.id}:close`, `Cannot close source "${entry.id}"`, error);
+      }
+    }
+  }
+
   /** Same as `shutdown()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
@@ -270,15 +293,8 @@ export class Pipeline implements AsyncDisposable {
     this.tap.close();
     this.#abort.abort();
     for (const sink of this.#sinks.values()) sink.release();
-    for (const entry of this.#sources) {
-      // A failed create() leaves the sources after the failing one uncreated.
-      if (entry.source === undefined) continue;
-      try {
-        await entry.source[Symbol.asyncDispose]();
-      } catch (error) {
-        this.#log.warnOnce(`source:${entry.id}:close`, `Cannot close source "${entry.id}"`, error);
-      }
-    }
+    // A failed create() leaves the sources after the failing one uncreated.
+    await this.stopSources();
     for (const sink of this.#orderedSinks()) await sink.close(deadline);
     this.#reportDrops();
   }

@@ -124,6 +124,9 @@ export class SinkDisk {
       component,
     ).inc(Math.min(this.#buffer.possibleDuplicates, this.#buffer.pendingRecords));
     this.#countDamage();
+    if (this.stored > 0) {
+      this.#log.info(`Sink "${this.#id}" resumes ${this.stored} records from its disk buffer`);
+    }
     this.#timer = setInterval(
       this.#onTick,
       options.config.fsync === "interval" ? options.config.fsync_interval : DISK_TICK,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { LogRecord } from "../core/record.ts";
+import { formatFailures } from "../plugin/format_error_reporter.ts";
 import type { InternalLog } from "../plugin/types.ts";
 import type { Metrics, Series } from "./metrics.ts";
 
@@ -20,6 +22,8 @@ export interface DropState {
   whenFull: string;
   /** Its last write error's message ("" when none). */
   lastError: string;
+  /** Whether its sink has `writeSync`, the only way a log call can wait for room. */
+  sync: boolean;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface DropState {
  * const metrics = new Metrics();
  * const said: string[] = [];
  * const log = { warnOnce: (_key: string, message: string) => void said.push(message), info() {} };
- * const state = () => ({ queued: 10, maxRecords: 10, maxBytes: 1e6, whenFull: "drop_newest", lastError: "" });
+ * const state = () => ({ queued: 10, maxRecords: 10, maxBytes: 1e6, whenFull: "drop_newest", lastError: "", sync: true });
  * const drops = new SinkDrops("out", metrics, log, state);
  * drops.count("queue_full", 1, true);
  * drops.count("queue_full", 2, true);
@@ -52,7 +56,6 @@ export class SinkDrops {
   readonly #series = new Map<string, Series>();
   /** What the sink's formatter failed on (the format error reporter counts it). */
   readonly #skipped: Series;
-  #skippedSeen = 0;
 
   readonly #state: () => DropState;
 
@@ -84,10 +87,13 @@ export class SinkDrops {
     );
   }
 
-  /** Records the sink skipped (formatter failures) since the last call. */
-  takeSkipped(): number {
-    const skipped = this.#skipped.value - this.#skippedSeen;
-    this.#skippedSeen = this.#skipped.value;
+  /** How many of `records` (a batch the sink wrote) its formatter failed on and skipped. */
+  skippedIn(records: readonly LogRecord[]): number {
+    // Most sinks never fail to format: then no batch is looked through.
+    if (this.#skipped.value === 0) return 0;
+    const failed = formatFailures.get(this.#id);
+    let skipped = 0;
+    if (failed) { for (const record of records) if (failed.has(record)) skipped++; }
     return skipped;
   }
 
@@ -113,7 +119,12 @@ function whyDropped(reason: string, state: DropState): string {
       const bound = state.queued >= state.maxRecords
         ? `max_records ${state.maxRecords}`
         : `max_bytes ${state.maxBytes}`;
-      return `its queue is full at ${bound}, when_full ${state.whenFull}`;
+      // block makes a log call write synchronously; a sink that only writes asynchronously
+      // cannot, so what a log call adds past the bound is dropped (sources still wait).
+      const cannotBlock = state.whenFull === "block" && !state.sync
+        ? " (block cannot hold a log call: this sink has no writeSync; sources still wait)"
+        : "";
+      return `its queue is full at ${bound}, when_full ${state.whenFull}${cannotBlock}`;
     }
     case "sink_failing":
       return `it is failing (${state.lastError}) and its queue is full`;

@@ -121,6 +121,7 @@ export class SinkNode implements Target, SinkStatus {
       maxBytes: this.#maxBytes,
       whenFull: this.#whenFull,
       lastError: this.#lastError,
+      sync: this.#sync,
     }));
     const disk = options.buffer.disk;
     if (disk) {
@@ -141,12 +142,7 @@ export class SinkNode implements Target, SinkStatus {
           }
         },
       });
-      if (this.#disk.stored > 0) {
-        this.#log.info(
-          `Sink "${this.id}" resumes ${this.#disk.stored} records from its disk buffer`,
-        );
-        this.#schedule(0);
-      }
+      if (this.#disk.stored > 0) this.#schedule(0);
     }
   }
 
@@ -473,7 +469,7 @@ export class SinkNode implements Target, SinkStatus {
       if (batch.length === 0) break;
       try {
         this.#sink.writeSync!(batch);
-        this.#delivered(batch.length);
+        this.#delivered(batch);
       } catch (error) {
         this.#failed(batch, error);
         return;
@@ -498,7 +494,7 @@ export class SinkNode implements Target, SinkStatus {
       if (batch.length === 0) break;
       try {
         await this.#sink.write(batch);
-        this.#delivered(batch.length);
+        this.#delivered(batch);
       } catch (error) {
         this.#failed(batch, error);
         return;
@@ -506,16 +502,16 @@ export class SinkNode implements Target, SinkStatus {
     }
   }
 
-  /** Counts `n` records of a written batch as delivered, less those the sink skipped. */
-  #countOut(n: number): void {
-    const skipped = this.#drops.takeSkipped();
+  /** Counts the records of a written batch as delivered, less those the sink skipped. */
+  #countOut(written: readonly LogRecord[]): void {
+    const skipped = this.#drops.skippedIn(written);
     this.#losses += skipped;
-    this.#out.value += Math.max(0, n - skipped);
+    this.#out.value += written.length - skipped;
   }
 
-  #delivered(n: number): void {
+  #delivered(batch: readonly LogRecord[]): void {
     this.#latency.stop();
-    this.#countOut(n);
+    this.#countOut(batch);
     this.#inflight = 0;
     this.#settleDisk();
     this.#settleAcks();
@@ -546,7 +542,8 @@ export class SinkNode implements Target, SinkStatus {
   #failedBatch(whole: LogRecord[], error: unknown): void {
     this.#errors.value++;
     const batch = DeliveryError.undeliveredOf(error, whole);
-    this.#countOut(whole.length - batch.length);
+    const undelivered = new Set(batch);
+    this.#countOut(whole.filter((record) => !undelivered.has(record)));
     this.#lastError = messageOf(error);
     const now = Date.now();
     if (!this.#failingSince) this.#failingSince = now;

@@ -11,7 +11,8 @@ import type { PluginContext } from "./types.ts";
 /**
  * Registers `sluice_format_errors_total` for the component and returns the callback that
  * counts a failed record, as a drop by reason `format_error` too (the sink node takes it out
- * of what the batch delivered), and reports the first failure through the internal log.
+ * of what the batch delivered), and reports the first failure through the internal log. A
+ * record is counted once: a batch that is retried formats it, and fails on it, again.
  *
  * @example Count a formatter failure
  * ```ts
@@ -41,7 +42,11 @@ export function formatErrorReporter(
     "Records dropped, by component and reason.",
     { reason: "format_error" },
   );
-  return (_record, error) => {
+  let failed = formatFailures.get(context.id);
+  if (!failed) formatFailures.set(context.id, failed = new WeakSet());
+  return (record, error) => {
+    if (failed.has(record)) return;
+    failed.add(record);
     counter.inc();
     dropped.inc();
     context.log.warnOnce(
@@ -51,3 +56,9 @@ export function formatErrorReporter(
     );
   };
 }
+
+/**
+ * The records each sink's formatter failed on, by sink id: the sink node leaves them out of
+ * what a batch delivered. Weak: a record is forgotten with the record.
+ */
+export const formatFailures: Map<string, WeakSet<LogRecord>> = new Map();

@@ -5,17 +5,21 @@
  * @module
  */
 
-import { Hono } from "hono";
-import type { Context, MiddlewareHandler } from "hono";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import { Hono } from "npm:hono@^4.13.19";
+import type { Context, MiddlewareHandler } from "npm:hono@^4.13.19";
 import type { ServerConfig } from "../config/types.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Route } from "../plugin/types.ts";
-import { createBearerCheck } from "./bearer_check.ts";
+import { createAuthGuard } from "./auth_guard.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { readLimited, TOO_LARGE } from "./read_limited.ts";
 import { DEFAULT_LIMITS } from "./serve.ts";
 import { liveResponse } from "./live.ts";
 import { renderProcessMetrics } from "./process_metrics.ts";
+import { addDashboard, DASHBOARD_PATHS } from "./dashboard/dashboard.ts";
 
 /** What the app needs of a pipeline (a {@linkcode Pipeline} has all of it). */
 export type AppPipeline = Pick<
@@ -51,6 +55,7 @@ export const DEFAULT_SERVER: Readonly<ServerConfig> = {
   body_timeout: DEFAULT_LIMITS.bodyTimeout,
   idle_timeout: DEFAULT_LIMITS.idleTimeout,
   rate_limit: { requests_per_second: 1000, burst: 2000 },
+  auth_failures: { max: 10, window: 60_000 },
 };
 
 /** Headers set on every response. */
@@ -62,8 +67,16 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["Referrer-Policy", "no-referrer"],
 ];
 
+/** Sets {@linkcode SECURITY_HEADERS}, keeping a route's own Content-Security-Policy (the dashboard's). */
+function setSecurityHeaders(headers: Headers): void {
+  for (const [name, value] of SECURITY_HEADERS) {
+    if (name === "Content-Security-Policy" && headers.has(name)) continue;
+    headers.set(name, value);
+  }
+}
+
 const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
+const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live", ...DASHBOARD_PATHS];
 
 /**
  * Builds the server app of a pipeline:
@@ -76,10 +89,15 @@ const OWN_PATHS = ["/health", "/ready", "/metrics", "/stats", "/live"];
  *   `GET /stats/<id>` one sink's (404 naming the stats sinks there are, for any other id).
  * - `GET /live`: a server-sent event stream of records, component counters and the analysis,
  *   for `sluice tap`, `sluice top` and the dashboard (see `liveResponse()` in `./live.ts`).
+ * - `GET /`: the dashboard, a page reading `/live` and `/stats`, with its scripts under
+ *   `/dashboard/` (see `addDashboard()` in `./dashboard/dashboard.ts`).
  * - every route the pipeline's sources serve (the `http` source's ingest route).
  *
  * With `server.token`, ingest, metrics, stats and live routes require `Authorization: Bearer <token>`
- * (compared in constant time); health and readiness stay open for probes. Ingest bodies
+ * (compared in constant time); a client that fails `server.auth_failures.max` times within its
+ * `window` is answered 429 with `Retry-After` on them (see `createAuthGuard()` in
+ * `./auth_guard.ts`). Health, readiness and the dashboard's static page stay open (the page
+ * holds no data and sends the token it is given to `/live` and `/stats`). Ingest bodies
  * above `server.max_body_bytes` are refused with 413 while they stream, and each client
  * address has a token bucket (`server.rate_limit`; 429 with `Retry-After`). Every request is
  * counted in `sluice_http_server_requests_total{route,status}` and every refusal in
@@ -119,7 +137,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     metrics.counter("http_rejections_total", "HTTP requests refused, by reason.", { reason }).inc();
   const problem = (
     c: Context<ServerEnv>,
-    status: 401 | 413 | 429,
+    status: 413 | 429,
     reason: string,
     text: string,
   ) => {
@@ -131,7 +149,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     await next();
     let res = c.res;
     try {
-      for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
+      setSecurityHeaders(res.headers);
     } catch {
       // Immutable headers (a fetched or static response): copy it into a mutable one.
       res = new Response(res.body, {
@@ -139,7 +157,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
         statusText: res.statusText,
         headers: new Headers(res.headers),
       });
-      for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value);
+      setSecurityHeaders(res.headers);
       c.res = res;
     }
     const path = c.req.path;
@@ -152,14 +170,14 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     ).inc();
   });
 
-  const check = server.token === undefined ? undefined : createBearerCheck(server.token);
-  const auth: MiddlewareHandler<ServerEnv> = async (c, next) => {
-    if (check && !(await check(c.req.header("authorization")))) {
-      c.header("WWW-Authenticate", 'Bearer realm="sluice"');
-      return problem(c, 401, "unauthorized", "A valid bearer token is required");
-    }
-    await next();
-  };
+  const failures = server.auth_failures ?? DEFAULT_SERVER.auth_failures!;
+  const auth = createAuthGuard<ServerEnv>({
+    ...(server.token !== undefined ? { token: server.token } : {}),
+    maxFailures: failures.max,
+    window: failures.window,
+    reject,
+    ...(options.now ? { now: options.now } : {}),
+  });
 
   const limiter = new RateLimiter({
     requestsPerSecond: server.rate_limit.requests_per_second,
@@ -199,6 +217,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
   });
 
   app.get("/live", auth, (c) => liveResponse(c, pipeline, options.now));
+  addDashboard(app);
 
   for (const route of routes) {
     app.on([...route.methods], route.path, rateLimit, auth, (c) => ingest(c, route));

@@ -5,7 +5,10 @@
  * @module
  */
 
-import type { Context } from "hono";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import type { Context } from "npm:hono@^4.13.19";
 import { levelName, parseLevel } from "../core/levels.ts";
 import { safeStringify } from "../core/safe_stringify.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";

@@ -63,6 +63,21 @@ export class RateLimiter {
     return this.#buckets.size;
   }
 
+  /**
+   * The seconds until `key` has a token, without spending one: 0 when it has one now (a
+   * client never seen has a full bucket).
+   */
+  wait(key: string): number {
+    if (this.#rate <= 0) return 0;
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(
+      this.#burst,
+      bucket.tokens + (this.#now() - bucket.at) / 1000 * this.#rate,
+    );
+    return tokens >= 1 ? 0 : (1 - tokens) / this.#rate;
+  }
+
   /** Spends a token of `key`: 0 when allowed, else the seconds until a token is available. */
   take(key: string): number {
     if (this.#rate <= 0) return 0;

@@ -4,7 +4,10 @@
  * @module
  */
 
-import type { Hono } from "hono";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import type { Hono } from "npm:hono@^4.13.19";
 import type { Metrics } from "../pipeline/metrics.ts";
 import type { InternalLog } from "../plugin/types.ts";
 import type { ServerEnv } from "./app.ts";
@@ -101,7 +104,7 @@ export function isLoopback(hostname: string): boolean {
  * ```
  */
 export function serve(
-  app: Hono<ServerEnv>,
+  app: Pick<Hono<ServerEnv>, "fetch">,
   options: ServeOptions = {},
 ): RunningServer {
   const hostname = options.hostname ?? "127.0.0.1";

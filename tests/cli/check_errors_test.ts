@@ -120,3 +120,34 @@ Deno.test("sluice check: a value from ${VAR} is named, never echoed", async () =
     assert.match(lines[3]!, /sinks\.out\.level: .*got a value made from \$\{SECRET\}$/);
   });
 });
+
+Deno.test("sluice check: a short token or one with whitespace is an error at its key, never shown", async () => {
+  await withTempDir(async (dir) => {
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ["token: x", {}, /:1:\d+: server\.token: Expected at least 16 characters, got 1$/],
+      ['token: "${SLUICE_TOKEN}"', { SLUICE_TOKEN: "  " }, /server\.token: .*got 2$/],
+      [
+        'token: "${SLUICE_TOKEN}"',
+        { SLUICE_TOKEN: "hunter2-SECRET hunter2-SECRET" },
+        /:1:\d+: server\.token: The token contains whitespace, which a bearer token cannot carry/,
+      ],
+      [
+        'token: "hunter2-SECRET\\thunter2-SECRET"',
+        {},
+        /server\.token: The token contains whitespace/,
+      ],
+    ];
+    for (const [token, env, expected] of cases) {
+      const file = `${dir}/token.yaml`;
+      await Deno.writeTextFile(
+        file,
+        `server: { listen: 127.0.0.1:0, ${token} }\nsources:\n  in: { type: http }\nsinks:\n  out: { type: console }\n`,
+      );
+      const { code, lines } = await check(file, env);
+      assert.equal(code, 2, token);
+      assert.equal(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0]!, expected);
+      assert.doesNotMatch(lines[0]!, /hunter2/);
+    }
+  });
+});

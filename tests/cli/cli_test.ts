@@ -238,7 +238,7 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
     await Deno.writeTextFile(
       config,
       [
-        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok}' }",
+        "server: { listen: 127.0.0.1:0, token: '${SLUICE_TEST_TOKEN:-tok-0123456789ab}' }",
         "sources:",
         "  ingest: { type: http }",
         "sinks:",
@@ -262,7 +262,7 @@ Deno.test("sluice run works under exactly the flags sluice permissions prints, m
     });
     let stopped = false;
     try {
-      const auth = { authorization: "Bearer tok" };
+      const auth = { authorization: "Bearer tok-0123456789ab" };
       const res = await fetch(`${sluice.url}/ingest`, {
         method: "POST",
         body: '{"message":"least privilege"}\n',
@@ -304,7 +304,7 @@ Deno.test("sluice schema prints the config's JSON Schema with every built-in sin
   assert.ok(JSON.stringify(schema).includes("rate_limit"), "the server section is described");
 });
 
-Deno.test("SIGHUP makes sluice run reopen its files: records after a move go to a new file", async () => {
+Deno.test("SIGHUP makes sluice run reload, reopening its files: records after a move go to a new file", async () => {
   await withTempDir(async (dir) => {
     const config = `${dir}/sluice.yaml`;
     await Deno.writeTextFile(
@@ -328,14 +328,14 @@ Deno.test("SIGHUP makes sluice run reopen its files: records after a move go to 
       // Rotate the file away like logrotate, then tell sluice.
       await Deno.rename(`${dir}/app.log`, `${dir}/app.log.1`);
       sluice.signal("SIGHUP");
-      await waitFor(() => sluice.stderr().includes("SIGHUP: reopening files"));
+      await waitFor(() => sluice.stderr().includes("SIGHUP: reloaded"));
       const second = await post(`${sluice.url}/ingest`, '{"message":"after rotation"}\n');
       assert.equal(second.status, 200);
       await second.body?.cancel();
       const result = await sluice.stop("SIGTERM");
       stopped = true;
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /SIGHUP: reopening files/);
+      assert.match(result.stderr, /SIGHUP: reloaded/);
       assert.match(await read("app.log.1"), /before rotation/);
       assert.doesNotMatch(await read("app.log.1"), /after rotation/);
       assert.match(await read("app.log"), /after rotation/);

@@ -18,7 +18,7 @@ Deno.test("permissions: config, data_dir, sink directories, listen address and r
       file,
       [
         "# ${IN_A_COMMENT} is not a reference",
-        "server: { listen: '0.0.0.0:${PORT:-9700}', token: '${TOKEN:-dev}' }",
+        "server: { listen: '0.0.0.0:${PORT:-9700}', token: '${TOKEN:-dev-0123456789abcd}' }",
         "data_dir: state",
         "sources:",
         "  ingest: { type: http }",

@@ -31,7 +31,7 @@ Deno.test("sluice run: traced records over HTTP ingest and a tailed file reach a
       config,
       [
         `data_dir: ${dir}/.sluice`,
-        "server: { listen: 127.0.0.1:0, token: t0ken }",
+        "server: { listen: 127.0.0.1:0, token: t0ken-0123456789ab }",
         "sources:",
         `  files: { type: file, include: ["${dir}/*.log"], parser: json }`,
         "  ingest: { type: http }",
@@ -41,7 +41,7 @@ Deno.test("sluice run: traced records over HTTP ingest and a tailed file reach a
       ].join("\n"),
     );
     const sluice = await startSluice(config);
-    const auth = { authorization: "Bearer t0ken" };
+    const auth = { authorization: "Bearer t0ken-0123456789ab" };
     try {
       const body = [
         { level: "info", message: "Starting payment processing", service: "payment-service" },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CLI_MAIN, DENO_JSON, runCli, startSluice } from "../helpers/sluice_process.ts";
 
-const TOKEN = "t4p-t0ken";
+const TOKEN = "t4p-t0ken-0123456";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 async function withSluice(

@@ -75,6 +75,8 @@ export async function startSluice(
     extraArgs?: readonly string[];
     /** Runs the process under `ulimit -n` of this many descriptors (to reach EMFILE quickly). */
     maxOpenFiles?: number;
+    /** More environment variables (for `${VAR}` references in the config). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<RunningSluice> {
   const limit = options.maxOpenFiles;
@@ -96,7 +98,7 @@ export async function startSluice(
       ...options.extraArgs ?? [],
     ],
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -123,7 +125,7 @@ export async function startSluice(
   });
   const url = await new Promise<string>((resolve, reject) => {
     onText = () => {
-      const match = /Server listening on (http:\/\/\S+)/.exec(stderr);
+      const match = /Server listening on (http:\/\/[^\s"]+)/.exec(stderr);
       if (match) resolve(match[1]!);
       else if (exited) reject(new Error(`sluice run exited before listening:\n${stderr}`));
     };

@@ -179,7 +179,7 @@ Deno.test("a route that throws answers 500 with a JSON message and no stack or i
 
 Deno.test("with server.token, ingest and metrics need the bearer token; health and ready stay open", async () => {
   await using pipeline = await pipelineOf({
-    server: { listen: "127.0.0.1:0", token: "t0ken-abc" },
+    server: { listen: "127.0.0.1:0", token: "t0ken-abc-0123456" },
     sources: { ingest: { type: "test_ingest" } },
     sinks: { mem: { type: "memory", name: "app-token" } },
   });
@@ -191,15 +191,18 @@ Deno.test("with server.token, ingest and metrics need the bearer token; health a
   assert.equal(denied.headers.get("www-authenticate"), 'Bearer realm="sluice"');
   assertSecurityHeaders(denied);
   assert.equal(
-    (await app.request("/metrics", { headers: { authorization: "Bearer t0ken-abd" } })).status,
+    (await app.request("/metrics", { headers: { authorization: "Bearer t0ken-abc-0123457" } }))
+      .status,
     401,
   );
   assert.equal(
-    (await app.request("/metrics", { headers: { authorization: "Basic t0ken-abc" } })).status,
+    (await app.request("/metrics", { headers: { authorization: "Basic t0ken-abc-0123456" } }))
+      .status,
     401,
   );
   assert.equal(
-    (await app.request("/metrics", { headers: { authorization: "bearer t0ken-abc" } })).status,
+    (await app.request("/metrics", { headers: { authorization: "bearer t0ken-abc-0123456" } }))
+      .status,
     200,
   );
   assert.equal((await app.request("/ingest", { method: "POST", body: "x\n" })).status, 401);
@@ -207,7 +210,7 @@ Deno.test("with server.token, ingest and metrics need the bearer token; health a
   const ok = await app.request("/ingest", {
     method: "POST",
     body: "x\n",
-    headers: { authorization: "Bearer t0ken-abc" },
+    headers: { authorization: "Bearer t0ken-abc-0123456" },
   });
   assert.equal(ok.status, 202);
   assert.equal(pipeline.metrics.sum("http_rejections_total", { reason: "unauthorized" }), 4);

@@ -5,11 +5,11 @@ import { serve } from "../../src/server/serve.ts";
 import { type SseEvent, sseEvents } from "../../src/cli/sse_events.ts";
 import ingestSource from "../helpers/ingest_source.ts";
 
-const AUTH = { authorization: "Bearer s3cret" };
+const AUTH = { authorization: "Bearer s3cret-0123456789" };
 
 async function served(name: string) {
   const loaded = await loadConfig({
-    server: { listen: "127.0.0.1:0", token: "s3cret" },
+    server: { listen: "127.0.0.1:0", token: "s3cret-0123456789" },
     sources: { app: { type: "test_ingest" } },
     processors: { tagged: { type: "fields", inputs: ["app"], add: { service: "api" } } },
     sinks: { mem: { type: "memory", name, inputs: ["tagged"] } },

@@ -48,14 +48,14 @@ async function status(response: Promise<Response>): Promise<number> {
 }
 
 Deno.test("over real HTTP, server.token guards ingest and /metrics; /health and /ready stay open", async () => {
-  await using srv = await running({ token: "s3cret-token" }, "sec-token");
-  const auth = { authorization: "Bearer s3cret-token" };
+  await using srv = await running({ token: "s3cret-token-0123" }, "sec-token");
+  const auth = { authorization: "Bearer s3cret-token-0123" };
   assert.equal(await status(fetch(`${srv.url}/health`)), 200);
   assert.equal(await status(fetch(`${srv.url}/ready`)), 200);
   assert.equal(await status(fetch(`${srv.url}/metrics`)), 401);
   assert.equal(
     await status(
-      fetch(`${srv.url}/metrics`, { headers: { authorization: "Bearer s3cret-tokeN" } }),
+      fetch(`${srv.url}/metrics`, { headers: { authorization: "Bearer s3cret-token-012X" } }),
     ),
     401,
   );

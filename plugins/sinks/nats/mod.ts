@@ -5,7 +5,10 @@
  * @module
  */
 
-import { jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import { jetstream, jetstreamManager, type PubAck } from "npm:@nats-io/jetstream@^3.4.0";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { concatBytes } from "../../../src/core/concat_bytes.ts";
 import { encodeText } from "../../../src/io/encode_batch.ts";

@@ -5,7 +5,10 @@
  * @module
  */
 
-import postgres from "postgres";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import postgres from "npm:postgres@^3.4.9";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
 import { DeliveryError } from "../../../src/plugin/delivery_error.ts";

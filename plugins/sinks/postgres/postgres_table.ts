@@ -4,7 +4,10 @@
  * @module
  */
 
-import type { Sql } from "postgres";
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
+import type { Sql } from "npm:postgres@^3.4.9";
 import { LOG_COLUMNS, logIndexes } from "../../../src/store/log_table.ts";
 
 /** A table whose columns cannot hold the log schema: not retried, since waiting does not fix it. */

@@ -52,7 +52,7 @@ export interface RotatingFileInternals {
   now?: () => number;
   /** An IANA zone standing in for local time. */
   timeZone?: string;
-  /** Least time between checks of the live path for outside moves (ms, default 1000). */
+  /** Least time between retention and compression upkeep (ms, default 1000). */
   checkInterval?: number;
 }
 
@@ -225,6 +225,7 @@ export class RotatingFileSink implements Sink {
   /** Writes a batch, rotating between records where size or time requires it. */
   writeSync(records: readonly LogRecord[]): void {
     const now = this.#now();
+    this.#checkFile();
     if (now >= this.#nextCheck) this.#maintain(now);
     let first = 0;
     const partial = this.#partial;
@@ -403,8 +404,8 @@ export class RotatingFileSink implements Sink {
     }
   }
 
-  #maintain(now: number): void {
-    this.#nextCheck = now + this.#checkInterval;
+  /** Reopens the live file when it was moved or deleted from outside: before every batch. */
+  #checkFile(): void {
     try {
       const event = this.#file.check();
       if (event === "reopened") this.#counters.reopens.inc();
@@ -412,6 +413,10 @@ export class RotatingFileSink implements Sink {
       // The write that follows fails too and is retried by the pipeline.
       this.#failure("reopen", `Cannot reopen the file of sink "${this.#id}"`, error);
     }
+  }
+
+  #maintain(now: number): void {
+    this.#nextCheck = now + this.#checkInterval;
     this.#upkeep.maintain(now);
   }
 
@@ -519,7 +524,7 @@ const WHEN_JSON = {
  * for midnight and W0-W6, and the DST corrections). A rotation, deletion or compression
  * that fails is counted in `sluice_file_errors_total{operation}`, reported once, and retried;
  * writes continue to the live file meanwhile. The live file is reopened when it is moved,
- * deleted or truncated from outside (checked at most once a second) and on SIGHUP. Two kinds
+ * deleted or truncated from outside (checked before every batch) and on SIGHUP. Two kinds
  * of hidden entries keep file-system work off the write path: deleted files wait up to a
  * second in a `.app.log.delete-N.tmp` directory that is removed in one operation, and the next
  * live file is created ahead as `.app.log.next-N.tmp`; both are gone after shutdown, and after

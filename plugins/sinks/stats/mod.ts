@@ -18,7 +18,7 @@ const MIN_WINDOW_MS = 1000;
  * Keeps, in bounded memory, what slide 14 prints: per service and level the record counts,
  * the distinct trace ids seen within `window` (`active_traces`), the most recent errors
  * (ERROR and above, newest first, at most `recent_errors`), records per second per service
- * over the window, and the most frequent error messages (`top_errors`). `GET /stats` answers
+ * over the window, and the most frequent error messages within the window (`top_errors`). `GET /stats` answers
  * them keyed by sink id, `GET /stats/<id>` one sink's; `/metrics` gets
  * `sluice_log_records_total{component, service, level}`.
  *
@@ -28,9 +28,11 @@ const MIN_WINDOW_MS = 1000;
  * (the record's `trace_id`, else a `trace_id` field) are counted exactly while the window
  * holds at most `max_exact_traces` of them; beyond that, time slots turn into HyperLogLog
  * sketches (2^14 registers, 16 KiB, standard error 0.81%) and `active_traces_exact` says
- * `false`. Top error messages are counted by Space-Saving with 10 counters per reported
- * message: exact while there are no more distinct error messages than counters, otherwise
- * each count is at most its `error` too high. The window moves on the sink's clock as
+ * `false`. Top error messages are counted per sixtieth of the window by Space-Saving with 10
+ * counters per reported message (so at most 60 × 10 × `top_errors` counters of 200 characters:
+ * 6,000 by default, under 3 MB), merged over the window's slots when asked: exact while there
+ * are no more distinct error messages than counters, otherwise each count is at most its
+ * `error` too high. The window moves on the sink's clock as
  * records arrive, a sixtieth of it at a time. Stats are not logs: the sink keeps no records,
  * so nothing it receives can be lost by it.
  *
@@ -71,8 +73,8 @@ export default definePlugin({
     recent_errors: s.integer({ min: 1, max: 10_000 }).default(100).describe(
       "How many recent errors are kept.",
     ),
-    top_errors: s.integer({ min: 1, max: 1000 }).default(10).describe(
-      "How many of the most frequent error messages are reported.",
+    top_errors: s.integer({ min: 1, max: 100 }).default(10).describe(
+      "How many of the most frequent error messages within the window are reported.",
     ),
     max_exact_traces: s.integer({ min: 0 }).default(100_000).describe(
       "Trace ids counted exactly within the window before slots turn into HyperLogLog sketches.",

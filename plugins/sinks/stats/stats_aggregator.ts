@@ -9,8 +9,9 @@ import { levelName } from "../../../src/core/levels.ts";
 import type { LogRecord } from "../../../src/core/record.ts";
 import type { Counter } from "../../../src/plugin/types.ts";
 import { StatsMergeError } from "./stats_merge_error.ts";
-import { type MessageCount, TopMessages } from "./top_messages.ts";
+import type { MessageCount } from "./top_messages.ts";
 import { type DistinctSlotState, WindowedDistinct } from "./windowed_distinct.ts";
+import { type TopSlotState, WindowedTopMessages } from "./windowed_top_messages.ts";
 
 /**
  * The window is kept as 60 slots of window/60 each (5 s for 5m): what leaves the window
@@ -28,7 +29,7 @@ export const UNKNOWN_SERVICE = "unknown";
 const SERVICE_NAME_LENGTH = 256;
 /** Recent errors keep this much of their message (a 1 MiB message must not stay resident). */
 const ERROR_MESSAGE_LENGTH = 1024;
-/** Space-Saving counters per reported top error: 10 reported, 100 counted. */
+/** Space-Saving counters per reported top error and window slot: 10 reported, 100 counted. */
 const TOP_COUNTERS_PER_REPORTED = 10;
 
 const LEVEL_NAMES = ["NOTSET", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"] as const;
@@ -92,7 +93,7 @@ export interface StatsAnalysis {
   recent_errors: RecentError[];
   /** Records per second per service, over the window (or the time since the start, if shorter). */
   rates: Record<string, number>;
-  /** The most frequent error messages since the start, most frequent first. */
+  /** The most frequent error messages that arrived within the window, most frequent first. */
   top_errors: MessageCount[];
   /** Records counted since the start. */
   records_total: number;
@@ -122,10 +123,8 @@ export interface StatsState {
   traces: DistinctSlotState[];
   /** Recent errors, newest first. */
   recent_errors: RecentErrorState[];
-  /** The top-error summary's counters. */
-  top_errors: MessageCount[];
-  /** Whether that summary had every counter taken. */
-  top_errors_full: boolean;
+  /** The top-error summaries of the window's live slots. */
+  top_errors: TopSlotState[];
 }
 
 interface ServiceEntry {
@@ -156,13 +155,13 @@ function serviceName(value: unknown): string {
  * per-service rates and the most frequent error messages, in memory bounded by its settings:
  * `max_services` entries of 7 counters and 60 rate slots each (services beyond go to `_other`),
  * at most `max_exact_traces` trace ids plus 16 KiB per sketched slot, `recent_errors` errors,
- * and 10 × `top_errors` message counters. The window is measured on the aggregator's clock
+ * and 10 × `top_errors` message counters per slot that saw errors. The window is measured on the aggregator's clock
  * when records arrive (not by their own times, which a replayed file or a skewed host makes
  * old or future), in slots of window/60.
  *
  * Two aggregators' states merge: counts and rates add, trace-id slots union (exact sets stay
  * exact within the budget, sketches take register maxima), recent errors interleave newest
- * first, top-error summaries merge as Space-Saving summaries do.
+ * first, top-error summaries merge slot by slot as Space-Saving summaries do.
  *
  * @example Count two services and an error
  * ```ts
@@ -191,7 +190,7 @@ export class StatsAggregator {
   readonly #slotMs: number;
   readonly #services = new Map<string, ServiceEntry>();
   readonly #traces: WindowedDistinct;
-  readonly #top: TopMessages;
+  readonly #top: WindowedTopMessages;
   // Recent errors: a ring in arrival order, `#errorHead` the next to overwrite.
   readonly #errors: RecentErrorState[] = [];
   #errorHead = 0;
@@ -208,7 +207,10 @@ export class StatsAggregator {
     this.#onOverflow = hooks.onOverflow;
     this.#slotMs = settings.window / SLOTS;
     this.#traces = new WindowedDistinct(SLOTS, settings.maxExactTraces);
-    this.#top = new TopMessages(Math.max(1, settings.topErrors) * TOP_COUNTERS_PER_REPORTED);
+    this.#top = new WindowedTopMessages(
+      SLOTS,
+      Math.max(1, settings.topErrors) * TOP_COUNTERS_PER_REPORTED,
+    );
     this.#startedAt = this.#now();
   }
 
@@ -233,7 +235,7 @@ export class StatsAggregator {
       const trace = record.trace_id ??
         (typeof fields.trace_id === "string" ? fields.trace_id : undefined);
       if (trace !== undefined && trace !== "") this.#traces.add(slot, trace);
-      if (record.level >= 40) this.#error(record, entry.name, trace, now);
+      if (record.level >= 40) this.#error(record, entry.name, trace, now, slot);
     }
     this.#total += records.length;
   }
@@ -261,7 +263,7 @@ export class StatsAggregator {
       service_distribution: distribution,
       recent_errors: this.#recentErrors(now).map(({ arrived: _, ...error }) => error),
       rates,
-      top_errors: this.#top.top(this.settings.topErrors),
+      top_errors: this.#top.top(this.settings.topErrors, slot),
       records_total: this.#total,
       window_seconds: this.settings.window / 1000,
     };
@@ -290,15 +292,14 @@ export class StatsAggregator {
       rates,
       traces: this.#traces.state(slot),
       recent_errors: this.#recentErrors(now),
-      top_errors: this.#top.state(),
-      top_errors_full: this.#top.full,
+      top_errors: this.#top.state(slot),
     };
   }
 
   /**
    * Folds another aggregator's {@linkcode StatsState} in: counts and rates add (services
    * beyond `max_services` join `_other`), trace ids union per slot, recent errors interleave
-   * newest first, top errors merge. Throws {@linkcode StatsMergeError} when the windows differ
+   * newest first, top errors merge per slot. Throws {@linkcode StatsMergeError} when the windows differ
    * (their slots would not line up).
    */
   merge(state: StatsState): void {
@@ -329,7 +330,7 @@ export class StatsAggregator {
     this.#errors.length = 0;
     this.#errors.push(...errors);
     this.#errorHead = this.#errors.length % this.settings.recentErrors;
-    this.#top.merge(state.top_errors, state.top_errors_full);
+    this.#top.merge(state.top_errors, slot);
   }
 
   /** Moves the window to `now`'s slot (never backwards), clearing the rate slots it passes. */
@@ -364,8 +365,14 @@ export class StatsAggregator {
     return entry;
   }
 
-  #error(record: LogRecord, service: string, trace: string | undefined, now: number): void {
-    this.#top.add(record.message);
+  #error(
+    record: LogRecord,
+    service: string,
+    trace: string | undefined,
+    now: number,
+    slot: number,
+  ): void {
+    this.#top.add(slot, record.message);
     const capacity = this.settings.recentErrors;
     const message = record.message.length > ERROR_MESSAGE_LENGTH
       ? record.message.slice(0, ERROR_MESSAGE_LENGTH)

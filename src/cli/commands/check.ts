@@ -28,6 +28,7 @@ const check: Command = {
   name: "check",
   summary: "Validate a config (every problem at file:line:col; exit 2 if any)",
   usage: "check --config FILE",
+  help: "Without --config: SLUICE_CONFIG, else ./sluice.yaml, else /etc/sluice/sluice.yaml.",
   async run(args) {
     const { values } = parseFlags(args, { config: { type: "string", short: "c" } });
     await loadConfig(requireConfig(values), { env: processEnv() });

@@ -36,6 +36,7 @@ const permissions: Command = {
   name: "permissions",
   summary: "Print the narrowest `deno run` permission flags a config needs",
   usage: "permissions --config FILE",
+  help: "Without --config: SLUICE_CONFIG, else ./sluice.yaml, else /etc/sluice/sluice.yaml.",
   async run(args) {
     const { values } = parseFlags(args, { config: { type: "string", short: "c" } });
     const file = requireConfig(values);

@@ -4,6 +4,9 @@
  * @module
  */
 
+// Full npm: specifiers, not import map names: a user's script imports this package from
+// anywhere, by path or URL, where no import map names them (tests/package/).
+// deno-lint-ignore-file no-import-prefix
 import { parseLevel } from "../../core/levels.ts";
 import { writeAllSync } from "../../io/write_all_sync.ts";
 import type { Formatter } from "../../plugin/types.ts";
@@ -160,7 +163,7 @@ async function querySqlite(file: string, table: string, filter: LogFilter): Prom
 }
 
 async function queryPostgres(url: string, table: string, filter: LogFilter): Promise<StoredRow[]> {
-  const { default: postgres } = await import("postgres");
+  const { default: postgres } = await import("npm:postgres@^3.4.9");
   const where = `table "${table}" at ${withoutPassword(url)}`;
   let sql;
   try {

@@ -7,7 +7,6 @@
 import { configure, shutdown } from "../../library/configure.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { parseDuration } from "../../schema/schema.ts";
-import { createApp } from "../../server/app.ts";
 import { type RunningServer, serve } from "../../server/serve.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, requireConfig } from "../parse_flags.ts";
@@ -15,23 +14,23 @@ import { processEnv } from "../process_env.ts";
 import { UsageError } from "../usage_error.ts";
 import { messageOf } from "../../core/message_of.ts";
 import { beforeDeadline } from "../../core/before_deadline.ts";
+import { splitListen } from "../../config/sections.ts";
+import { setInternalLogFormat } from "../../pipeline/internal_log.ts";
+import { Reloader } from "../reloader.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 /** A second SIGINT this long after the first exits without draining. */
 const FORCE_AFTER_MS = 1000;
 
-/** A pipeline that may reopen its files (rotation by an outside tool such as logrotate). */
-interface Reopenable {
-  reopen?: () => unknown;
-}
-
 /**
- * Listens for SIGINT and SIGTERM (resolving with the first one's name) and SIGHUP (which
- * asks the pipeline to reopen its files). A second SIGINT (a second Ctrl-C, more than a
- * second after the first) while draining exits at once with code 130. `remove()` takes the
- * listeners away.
+ * Listens for SIGINT and SIGTERM (resolving with the first one's name) and SIGHUP (calling
+ * `onHangup`). A second SIGINT (a second Ctrl-C, more than a second after the first) while
+ * draining exits at once with code 130. `remove()` takes the listeners away.
  */
-function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void } {
+function listen(
+  log: () => Pipeline["log"],
+  onHangup: () => void,
+): { stopped: Promise<string>; remove(): void } {
   const added: [Deno.Signal, () => void][] = [];
   let stoppingSince = 0;
   const stopped = new Promise<string>((resolve) => {
@@ -45,24 +44,14 @@ function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void 
         // Wrappers (npx, deno task, a terminal's process group) may deliver one signal twice:
         // only a later Ctrl-C means "stop now". A repeated SIGTERM never skips the drain.
         if (name === "SIGINT" && Date.now() - stoppingSince > FORCE_AFTER_MS) {
-          pipeline.log.info("SIGINT again: exiting without waiting for the drain");
+          log().info("SIGINT again: exiting without waiting for the drain");
           Deno.exit(130);
         }
-        pipeline.log.info(`${name}: already draining`);
+        log().info(`${name}: already draining`);
       }]);
     }
   });
-  added.push(["SIGHUP", () => {
-    const reopen = (pipeline as Reopenable).reopen;
-    if (typeof reopen !== "function") {
-      pipeline.log.info("SIGHUP: nothing to reopen");
-      return;
-    }
-    pipeline.log.info("SIGHUP: reopening files");
-    Promise.resolve().then(() => reopen.call(pipeline)).catch((error) =>
-      pipeline.log.warnOnce("run:reopen", "Cannot reopen files on SIGHUP", error)
-    );
-  }]);
+  added.push(["SIGHUP", onHangup]);
   const installed: typeof added = [];
   for (const [signal, handler] of added) {
     try {
@@ -80,14 +69,39 @@ function listen(pipeline: Pipeline): { stopped: Promise<string>; remove(): void 
   };
 }
 
+/** `--listen HOST:PORT` (as `server.listen` takes it) as a host and a port. */
+function parseListen(text: string): { hostname: string; port: number } {
+  const { hostname, port } = splitListen(text);
+  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(text) || port > 65535) {
+    throw new UsageError(
+      `Invalid --listen "${text}"; expected HOST:PORT such as 127.0.0.1:9600 or [::1]:9600`,
+    );
+  }
+  return { hostname, port };
+}
+
+/** `--log-format`, else `SLUICE_LOG_FORMAT` (when readable), else text. */
+function logFormat(flag: string | undefined): "text" | "json" {
+  let value = flag;
+  if (value === undefined) {
+    const env = Deno.permissions.querySync({ name: "env", variable: "SLUICE_LOG_FORMAT" });
+    if (env.state === "granted") value = Deno.env.get("SLUICE_LOG_FORMAT") || undefined;
+  }
+  if (value === undefined || value === "text" || value === "json") return value ?? "text";
+  throw new UsageError(
+    `Invalid ${flag === undefined ? "SLUICE_LOG_FORMAT" : "--log-format"} "${value}"; ` +
+      "expected text or json",
+  );
+}
+
 /** The exit code when a drain lost records (any count in `records_dropped_total`). */
 const EXIT_DROPPED = 3;
 /** The exit code when nothing was lost but records wait in disk buffers for the next start. */
 const EXIT_KEPT = 4;
 
 /** 0 when the run delivered everything, else 3 or 4, said on stderr with the counts. */
-function exitCode(pipeline: Pipeline): number {
-  const dropped = pipeline.metrics.sum("records_dropped_total");
+function exitCode(pipeline: Pipeline, droppedBefore: number): number {
+  const dropped = droppedBefore + pipeline.metrics.sum("records_dropped_total");
   let kept = 0;
   for (const sink of pipeline.sinks.values()) kept += sink.disk?.records ?? 0;
   if (dropped > 0) {
@@ -117,8 +131,9 @@ function exitCode(pipeline: Pipeline): number {
  * (in-flight ones finish, so every acknowledged record is queued), drains every sink until
  * the `--drain-timeout` deadline (default 10s) and exits 0 when everything was delivered,
  * 3 when records were dropped during the run or at the drain, 4 when none were dropped but
- * some wait in disk buffers for the next start. SIGHUP makes the pipeline
- * reopen its files, when it supports that.
+ * some wait in disk buffers for the next start. SIGHUP reloads the config
+ * ({@linkcode Reloader}): validated first, swapped without losing a record, or kept (and
+ * its files reopened) with the reason on stderr.
  *
  * @example Usage
  * ```ts
@@ -130,8 +145,20 @@ function exitCode(pipeline: Pipeline): number {
 const run: Command = {
   name: "run",
   summary: "Run a config's pipeline and server until SIGINT or SIGTERM, then drain",
-  usage: "run --config FILE [--drain-timeout 10s]",
+  usage: "run --config FILE [--listen HOST:PORT] [--log-format text|json] [--drain-timeout 10s]",
   help: [
+    "Options:",
+    "  --config, -c FILE    the config; without it SLUICE_CONFIG, else ./sluice.yaml, else",
+    "                       /etc/sluice/sluice.yaml",
+    "  --listen HOST:PORT   the server's address instead of server.listen (starts the",
+    "                       server when the config has no server section)",
+    "  --log-format FORMAT  Sluice's own lines on stderr as text (default) or json, one",
+    "                       object a line; also SLUICE_LOG_FORMAT",
+    "  --drain-timeout DUR  how long the drain after SIGINT or SIGTERM may take (10s)",
+    "",
+    "SIGHUP reloads the config: a bad file (or a plugin that cannot start) keeps the",
+    "running pipeline and says why; files are reopened either way.",
+    "",
     "Exit codes:",
     "  0    stopped by SIGINT or SIGTERM, every record delivered",
     "  1    a runtime error (cannot listen, a plugin failed to start)",
@@ -145,7 +172,12 @@ const run: Command = {
     const { values } = parseFlags(args, {
       config: { type: "string", short: "c" },
       "drain-timeout": { type: "string" },
+      listen: { type: "string" },
+      "log-format": { type: "string" },
     });
+    setInternalLogFormat(logFormat(values["log-format"] as string | undefined));
+    const listenFlag = values.listen as string | undefined;
+    const address = listenFlag === undefined ? undefined : parseListen(listenFlag);
     const file = requireConfig(values);
     const drainText = values["drain-timeout"] ?? "10s";
     const drainMs = parseDuration(drainText);
@@ -154,43 +186,67 @@ const run: Command = {
         `Invalid --drain-timeout "${String(drainText)}"; expected a duration such as 500ms or 10s`,
       );
     }
-    const pipeline = await configure(file, { env: processEnv() });
-    const signals = listen(pipeline);
+    const env = processEnv();
+    const pipeline = await configure(file, { env });
+    const configured = pipeline.config.server;
+    // Hono loads only when a server starts (the agent without one never pays for it).
+    const server = configured || address ? await import("../../server/app.ts") : undefined;
+    const reloader = new Reloader({
+      file,
+      env,
+      pipeline,
+      waitMs: drainMs,
+      listenOverridden: address !== undefined,
+      ...(server ? { createApp: (p: Pipeline) => server.createApp(p) } : {}),
+    });
+    const signals = listen(() => reloader.pipeline.log, () => void reloader.reload());
     try {
-      const server = pipeline.config.server;
       let http: RunningServer | undefined;
       if (server) {
+        const settings = { ...(configured ?? server.DEFAULT_SERVER), ...address };
         try {
-          http = serve(createApp(pipeline), {
-            hostname: server.hostname,
-            port: server.port,
-            log: pipeline.log,
-            metrics: pipeline.metrics,
-            authenticated: server.token !== undefined,
+          http = serve(reloader.handler, {
+            hostname: settings.hostname,
+            port: settings.port,
+            // The running pipeline's, also after a reload.
+            log: {
+              warnOnce: (key, message, error) =>
+                reloader.pipeline.log.warnOnce(key, message, error),
+              info: (message) => reloader.pipeline.log.info(message),
+            },
+            metrics: {
+              counter: (name, help, labels) =>
+                reloader.pipeline.metrics.counter(name, help, labels),
+            },
+            authenticated: settings.token !== undefined,
             limits: {
-              maxConnections: server.max_connections,
-              headerTimeout: server.header_timeout,
-              bodyTimeout: server.body_timeout,
-              idleTimeout: server.idle_timeout,
+              maxConnections: settings.max_connections,
+              headerTimeout: settings.header_timeout,
+              bodyTimeout: settings.body_timeout,
+              idleTimeout: settings.idle_timeout,
             },
           });
+          reloader.serving = `${http.addr.hostname}:${http.addr.port}`;
         } catch (error) {
           await shutdown(drainMs);
           throw new Error(
-            `Cannot listen on ${server.hostname}:${server.port}: ${messageOf(error)}`,
+            `Cannot listen on ${settings.hostname}:${settings.port}: ${messageOf(error)}`,
             { cause: error },
           );
         }
       }
       const name = await signals.stopped;
       const deadline = Date.now() + drainMs;
-      pipeline.log.info(`${name}: draining (deadline ${drainMs} ms)`);
+      // A reload under way finishes first (its previous pipeline drains within its own time).
+      await reloader.settled();
+      const current = reloader.pipeline;
+      current.log.info(`${name}: draining (deadline ${drainMs} ms)`);
       // Stop taking requests first: in-flight ones finish and their records are queued.
       // Live streams (sluice tap, top, the dashboard) never finish by themselves: end them.
-      pipeline.tap.close();
+      current.tap.close();
       if (http) await beforeDeadline(http.shutdown(), deadline, undefined);
       await shutdown(Math.max(0, deadline - Date.now()));
-      return exitCode(pipeline);
+      return exitCode(current, reloader.retiredDrops);
     } finally {
       signals.remove();
     }

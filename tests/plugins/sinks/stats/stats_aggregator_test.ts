@@ -200,7 +200,7 @@ Deno.test("rates are records per second per service over the window, or since th
   assert.deepEqual(stats.analysis().rates, { api: 2, db: 0 });
 });
 
-Deno.test("top_errors: the most frequent error messages since the start, exact while few", () => {
+Deno.test("top_errors: the most frequent error messages within the window, exact while few", () => {
   const c = clock();
   const stats = new StatsAggregator(settings({ topErrors: 2 }), { now: c.now });
   const batch = [
@@ -214,6 +214,60 @@ Deno.test("top_errors: the most frequent error messages since the start, exact w
     { message: "Database connection timeout", count: 5, error: 0 },
     { message: "Authentication failed", count: 3, error: 0 },
   ]);
+});
+
+Deno.test("top_errors: errors leave the ranking as their slot leaves the window", () => {
+  const c = clock();
+  const stats = new StatsAggregator(settings({ topErrors: 2 }), { now: c.now });
+  stats.add(Array.from({ length: 5 }, () => rec("a", 40, "Database connection timeout")));
+  c.advance(3 * MINUTE);
+  stats.add(Array.from({ length: 3 }, () => rec("b", 40, "Authentication failed")));
+  stats.add([rec("b", 40, "Database connection timeout")]);
+  assert.deepEqual(stats.analysis().top_errors, [
+    { message: "Database connection timeout", count: 6, error: 0 },
+    { message: "Authentication failed", count: 3, error: 0 },
+  ]);
+  // 5m after the first batch its slot has left the 5m window; the later ones have not.
+  c.advance(2 * MINUTE);
+  assert.deepEqual(stats.analysis().top_errors, [
+    { message: "Authentication failed", count: 3, error: 0 },
+    { message: "Database connection timeout", count: 1, error: 0 },
+  ]);
+  c.advance(3 * MINUTE);
+  assert.deepEqual(stats.analysis().top_errors, []);
+  // The counts since the start stay in service_distribution.
+  assert.deepEqual(stats.analysis().service_distribution, { a: { ERROR: 5 }, b: { ERROR: 4 } });
+});
+
+Deno.test("top_errors within the window: many distinct messages across slots keep the heavy hitters, counts bound the truth", () => {
+  const c = clock();
+  const stats = new StatsAggregator(settings({ topErrors: 2 }), { now: c.now });
+  const truth = new Map<string, number>();
+  let seed = 7;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let slot = 0; slot < 120; slot++) {
+    c.advance(5_000);
+    const batch = Array.from({ length: 200 }, () => {
+      const message = random() < 0.4
+        ? `hot ${Math.floor(random() * 2)}`
+        : `cold ${Math.floor(random() * 3000)}`;
+      return rec("a", 40, message);
+    });
+    stats.add(batch);
+    // Only the last 60 slots (5m) are in the window.
+    if (slot >= 60) {
+      for (const r of batch) truth.set(r.message, (truth.get(r.message) ?? 0) + 1);
+    }
+  }
+  const top = stats.analysis().top_errors;
+  assert.deepEqual(top.map((t) => t.message).sort(), ["hot 0", "hot 1"]);
+  for (const t of top) {
+    const real = truth.get(t.message)!;
+    assert.ok(
+      t.count >= real && t.count - t.error <= real,
+      `${t.message}: ${real} in ${t.count}±${t.error}`,
+    );
+  }
 });
 
 Deno.test("Space-Saving: with more distinct messages than counters, heavy hitters stay and counts bound the truth", () => {
@@ -352,7 +406,7 @@ Deno.test("merge: slots that left the merging aggregator's window are skipped", 
   assert.equal(a.active_traces, 0);
   assert.deepEqual(a.recent_errors, []);
   assert.deepEqual(a.service_distribution, { a: { ERROR: 1 } });
-  assert.deepEqual(a.top_errors, [{ message: "old", count: 1, error: 0 }]);
+  assert.deepEqual(a.top_errors, [], "its errors left the window with their slot");
 });
 
 Deno.test("counters come from the hook, so a sink's counts are its /metrics series", () => {

@@ -105,7 +105,7 @@ Deno.test("GET /stats answers slide 14's keys per stats sink; /stats/<id> one; /
 
 Deno.test("/stats needs the bearer token when server.token is set, like /metrics", async () => {
   await using pipeline = await pipelineOf({
-    server: { listen: "127.0.0.1:0", token: "t0ken-abc" },
+    server: { listen: "127.0.0.1:0", token: "t0ken-abc-0123456" },
     sinks: { analysis: { type: "stats" } },
   });
   const app = createApp(pipeline);
@@ -115,7 +115,7 @@ Deno.test("/stats needs the bearer token when server.token is set, like /metrics
     assert.equal(denied.headers.get("www-authenticate"), 'Bearer realm="sluice"');
     const wrong = await app.request(path, { headers: { authorization: "Bearer nope" } });
     assert.equal(wrong.status, 401, path);
-    const ok = await app.request(path, { headers: { authorization: "Bearer t0ken-abc" } });
+    const ok = await app.request(path, { headers: { authorization: "Bearer t0ken-abc-0123456" } });
     assert.equal(ok.status, 200, path);
   }
 });
