@@ -20,6 +20,7 @@ import { decodeConfig } from "./decode_config.ts";
 import { renderPath } from "./render_path.ts";
 import type { Locate } from "./yaml_document.ts";
 import { importModules } from "./import_modules.ts";
+import { getOwn } from "../core/get_own.ts";
 
 /** Options of {@linkcode loadConfig}. */
 export interface LoadOptions {
@@ -121,12 +122,13 @@ async function validateLoaded(
   baseDir: string,
   options: LoadOptions,
 ): Promise<LoadedConfig> {
+  const env = options.env ?? Deno.env.toObject();
   const envIssues: Issue[] = [];
   const fromEnvironment = new Set<string>();
   const expansions = new Map<string, Expansion>();
   const expanded = expandEnv(
     raw,
-    options.env ?? Deno.env.toObject(),
+    env,
     [],
     envIssues,
     fromEnvironment,
@@ -154,6 +156,8 @@ async function validateLoaded(
     concealExpanded(rest, expansions);
     throw new ConfigError(position([...envIssues, ...rest], where));
   }
+  const names = new Set([...expansions.values()].flatMap((e) => e.names));
+  config.environment = [...names].map((name) => ({ name, value: getOwn(env, name) ?? "" }));
   const formatters: FormatterLookup = (spec) =>
     spec.module !== undefined
       ? modules.get(spec.module) as PluginDefinition<"formatter"> | undefined

@@ -117,4 +117,9 @@ export interface ResolvedConfig {
   processors: Record<string, ProcessorConfig>;
   /** Sinks by id. */
   sinks: Record<string, SinkConfig>;
+  /**
+   * The variables the config took values from (`${VAR}`), so that a diagnostic names them
+   * instead of showing a value that may be a secret.
+   */
+  environment?: readonly { name: string; value: string }[];
 }

@@ -44,7 +44,9 @@ export function ownLine(level: "INFO" | "WARN" | "ERROR", message: string): stri
 }
 
 /**
- * Creates the internal log of one pipeline.
+ * Creates the internal log of one pipeline. Warnings pass through `conceal`, which names the
+ * variables whose values they would show (see `createConcealer()`); notices are Sluice's own
+ * words and addresses, shown as they are.
  *
  * @example Report a failure once
  * ```ts
@@ -61,6 +63,7 @@ export function ownLine(level: "INFO" | "WARN" | "ERROR", message: string): stri
 export function createInternalLog(
   metrics: Metrics,
   write: (line: string) => void = writeStderr,
+  conceal: (text: string) => string = (text) => text,
 ): InternalLog & { reset(key: string): void; warn(key: string, message: string): void } {
   const reported = new Set<string>();
   return {
@@ -70,13 +73,13 @@ export function createInternalLog(
       if (reported.has(key)) return;
       reported.add(key);
       const detail = error === undefined ? "" : `: ${describeError(error)}`;
-      write(ownLine("WARN", `${message}${detail}`));
+      write(ownLine("WARN", conceal(`${message}${detail}`)));
     },
     /** Reports a warning every time (a running total), counted under `key`. */
     warn(key, message) {
       metrics.counter("internal_warnings_total", "Problems Sluice reported about itself.", { key })
         .inc();
-      write(ownLine("WARN", message));
+      write(ownLine("WARN", conceal(message)));
     },
     info(message) {
       write(ownLine("INFO", message));

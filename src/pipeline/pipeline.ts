@@ -17,6 +17,7 @@ import type {
   Source,
 } from "../plugin/types.ts";
 import { createInternalLog } from "./internal_log.ts";
+import { createConcealer } from "../core/conceal_values.ts";
 import { Metrics } from "./metrics.ts";
 import { SinkNode, type SinkNodeOptions } from "./sink_node.ts";
 import type { SinkStatus } from "./sink_status.ts";
@@ -66,7 +67,9 @@ export class Pipeline implements AsyncDisposable {
   readonly #liveSinks = new Map<string, Sink>();
   readonly #sources: SourceEntry[] = [];
   readonly #abort = new AbortController();
-  readonly #log = createInternalLog(this.metrics);
+  readonly #log: ReturnType<typeof createInternalLog>;
+  /** Names the variables whose values a diagnostic would show (they may be secrets). */
+  readonly #conceal: (text: string) => string;
   /** Sources started and not yet stopped. */
   readonly #running = new Set<SourceEntry>();
   /** Sources stopped by `stopSources()`, which the shutdown does not stop again. */
@@ -79,6 +82,8 @@ export class Pipeline implements AsyncDisposable {
   private constructor(config: ResolvedConfig, onShutdown: (() => void) | undefined) {
     this.config = config;
     this.#onShutdown = onShutdown;
+    this.#conceal = createConcealer(config.environment ?? []);
+    this.#log = createInternalLog(this.metrics, undefined, this.#conceal);
     this.metrics.gaugeFn(
       "queue_depth",
       "Records waiting in a sink's queue.",
@@ -137,7 +142,7 @@ export class Pipeline implements AsyncDisposable {
       await pipeline.#build(options);
     } catch (error) {
       await pipeline.shutdown(1000);
-      throw error;
+      throw pipeline.#concealed(error);
     }
     return pipeline;
   }
@@ -178,11 +183,19 @@ export class Pipeline implements AsyncDisposable {
         await entry.source.start();
         this.#running.add(entry);
       } catch (error) {
-        throw new PluginError(`Cannot start source "${entry.id}": ${messageOf(error)}`, {
-          cause: error,
-        });
+        throw this.#concealed(
+          new PluginError(`Cannot start source "${entry.id}": ${messageOf(error)}`, {
+            cause: error,
+          }),
+        );
       }
     }
+  }
+
+  /** `error` with no variable's value in its message (the CLI prints it). */
+  #concealed(error: unknown): unknown {
+    if (error instanceof Error) error.message = this.#conceal(error.message);
+    return error;
   }
 
   /** Components that are failing or saturated, for `/ready`. */
@@ -190,7 +203,7 @@ export class Pipeline implements AsyncDisposable {
     const out: ComponentHealth[] = [];
     for (const sink of this.#sinks.values()) {
       const problem = sink.problem;
-      if (problem) out.push({ id: sink.id, kind: "sink", problem });
+      if (problem) out.push({ id: sink.id, kind: "sink", problem: this.#conceal(problem) });
     }
     return out;
   }
