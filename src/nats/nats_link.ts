@@ -21,6 +21,7 @@ import {
 import type { InternalLog } from "../plugin/types.ts";
 import type { NatsOptions } from "./nats_options.ts";
 import { StreamMismatchError } from "./nats_stream.ts";
+import { guardStraySocketErrors } from "./stray_socket_errors.ts";
 
 /** First delay after a failed connection attempt; doubled up to `MAX_BACKOFF`. */
 const INITIAL_BACKOFF = 250;
@@ -109,6 +110,7 @@ export class NatsLink implements AsyncDisposable {
     private readonly log: InternalLog,
     private readonly prepare: Prepare,
   ) {
+    guardStraySocketErrors(log);
     let first!: () => void;
     this.firstAttempt = new Promise((resolve) => first = resolve);
     this.#running = this.#run(first);
