@@ -8,9 +8,7 @@ import { safeStringify } from "../../../src/core/safe_stringify.ts";
 import { wellFormedJson } from "../../../src/core/well_formed_json.ts";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { isoTimeCache } from "../../../src/core/time_cache.ts";
-
-/** The ECS version written in `ecs.version`. */
-export const ECS_VERSION = "8.11.0";
+import { ECS_VERSION, ecsEntries, ecsLevel } from "../../../src/format/ecs_mapping.ts";
 
 /** Options of {@linkcode ecsFormatter}. */
 export interface EcsOptions {
@@ -57,17 +55,8 @@ export function ecsFormatter(options: EcsOptions): (record: LogRecord) => string
     if (record.trace_id !== undefined) {
       out += ',"trace.id":"' + record.trace_id + '","span.id":"' + record.span_id + '"';
     }
-    const caller = record.caller;
-    if (caller !== undefined) {
-      out += ',"log.origin.file.name":' + JSON.stringify(caller.file) +
-        ',"log.origin.file.line":' + caller.line + ',"log.origin.function":' +
-        JSON.stringify(caller.function);
-    }
-    const error = record.error;
-    if (error !== undefined) {
-      out += ',"error.type":' + JSON.stringify(error.name) + ',"error.message":' +
-        JSON.stringify(error.message);
-      if (error.stack !== undefined) out += ',"error.stack_trace":' + JSON.stringify(error.stack);
+    for (const [key, value] of ecsEntries(record)) {
+      out += "," + JSON.stringify(key) + ":" + JSON.stringify(value);
     }
     for (const _ in fields) {
       out += namespace + safeStringify(fields);
@@ -75,21 +64,6 @@ export function ecsFormatter(options: EcsOptions): (record: LogRecord) => string
     }
     return wellFormedJson(out + "}");
   };
-}
-
-/** ECS's `log.level`: the level's name in lower case, as the ecs-logging libraries write it. */
-function ecsLevel(level: number): string {
-  return level >= 50
-    ? "critical"
-    : level >= 40
-    ? "error"
-    : level >= 30
-    ? "warn"
-    : level >= 20
-    ? "info"
-    : level >= 10
-    ? "debug"
-    : "trace";
 }
 
 function jsonKey(name: string): string {

@@ -8,6 +8,7 @@ import { levelName } from "../../../src/core/levels.ts";
 import { safeStringify } from "../../../src/core/safe_stringify.ts";
 import { wellFormedJson } from "../../../src/core/well_formed_json.ts";
 import type { LogRecord } from "../../../src/core/record.ts";
+import { otelAttributes, otelNanos, otelSeverity } from "../../../src/format/otel_mapping.ts";
 
 /** Options of {@linkcode otelFormatter}. */
 export interface OtelOptions {
@@ -44,8 +45,8 @@ export function otelFormatter(options: OtelOptions): (record: LogRecord) => stri
     ? ""
     : ',"Resource":{"service.name":' + JSON.stringify(options.service) + "}";
   return (record) => {
-    let out = '{"Timestamp":"' + nanos(record.time) + '","SeverityText":"' +
-      levelName(record.level) + '","SeverityNumber":' + severity(record.level) + ',"Body":' +
+    let out = '{"Timestamp":"' + otelNanos(record.time) + '","SeverityText":"' +
+      levelName(record.level) + '","SeverityNumber":' + otelSeverity(record.level) + ',"Body":' +
       JSON.stringify(record.message);
     let attributes = "";
     const fields = record.fields;
@@ -54,19 +55,8 @@ export function otelFormatter(options: OtelOptions): (record: LogRecord) => stri
       attributes = body.slice(1, -1);
       break;
     }
-    const error = record.error;
-    if (error !== undefined) {
-      attributes += (attributes ? "," : "") + '"exception.type":' + JSON.stringify(error.name) +
-        ',"exception.message":' + JSON.stringify(error.message);
-      if (error.stack !== undefined) {
-        attributes += ',"exception.stacktrace":' + JSON.stringify(error.stack);
-      }
-    }
-    const caller = record.caller;
-    if (caller !== undefined) {
-      attributes += (attributes ? "," : "") + '"code.file.path":' + JSON.stringify(caller.file) +
-        ',"code.line.number":' + caller.line + ',"code.function.name":' +
-        JSON.stringify(caller.function);
+    for (const [key, value] of otelAttributes(record)) {
+      attributes += (attributes ? "," : "") + JSON.stringify(key) + ":" + JSON.stringify(value);
     }
     if (attributes) out += ',"Attributes":{' + attributes + "}";
     if (record.trace_id !== undefined) {
@@ -78,27 +68,4 @@ export function otelFormatter(options: OtelOptions): (record: LogRecord) => stri
         "}",
     );
   };
-}
-
-/** Epoch ms (possibly fractional) as integer nanoseconds in decimal. */
-function nanos(ms: number): string {
-  const whole = Math.floor(ms);
-  const sub = Math.round((ms - whole) * 1e6);
-  return whole === 0 && sub === 0
-    ? "0"
-    : (whole === 0 ? String(sub) : whole + String(sub).padStart(6, "0"));
-}
-
-function severity(level: number): number {
-  return level >= 50
-    ? 21
-    : level >= 40
-    ? 17
-    : level >= 30
-    ? 13
-    : level >= 20
-    ? 9
-    : level >= 10
-    ? 5
-    : 1;
 }

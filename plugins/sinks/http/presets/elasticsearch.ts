@@ -6,6 +6,7 @@
 
 import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
 import type { LogRecord } from "../../../../src/core/record.ts";
+import { ecsEntries, ecsLevel } from "../../../../src/format/ecs_mapping.ts";
 import type { Formatter } from "../../../../src/plugin/types.ts";
 import type { HttpPreset, ItemOutcome } from "./preset.ts";
 
@@ -34,7 +35,8 @@ const RESERVED = new Set([
  * The default document: ECS names (`@timestamp`, `log.level`, `log.logger`, `message`, the
  * record's span as `trace.id`, `span.id` and `parent.id`, the fields at the top level — a field
  * named like one of those as `fields.<name>` — and an error as `error.type`, `error.message`
- * and `error.stack_trace`).
+ * and `error.stack_trace`, the call site as `log.origin.*`: the mapping of `naming: ecs`,
+ * src/format/ecs_mapping.ts).
  *
  * @example A record as an ECS document
  * ```ts
@@ -48,7 +50,7 @@ const RESERVED = new Set([
 export function ecsDocument(record: LogRecord): string {
   const doc: Record<string, unknown> = {
     "@timestamp": new Date(record.time).toISOString(),
-    "log.level": level(record.level),
+    "log.level": ecsLevel(record.level),
     "log.logger": record.logger,
     message: record.message,
   };
@@ -60,11 +62,7 @@ export function ecsDocument(record: LogRecord): string {
   for (const key in record.fields) {
     doc[RESERVED.has(key) ? "fields." + key : key] = record.fields[key];
   }
-  if (record.error) {
-    doc["error.type"] = record.error.name;
-    doc["error.message"] = record.error.message;
-    if (record.error.stack !== undefined) doc["error.stack_trace"] = record.error.stack;
-  }
+  for (const [key, value] of ecsEntries(record)) doc[key] = value;
   return wellFormedJson(
     JSON.stringify(doc, (_key, value) => typeof value === "bigint" ? value.toString() : value),
   );
@@ -156,18 +154,4 @@ function indexFor(pattern: string, time: number): string {
         ? pad(d.getUTCMonth() + 1)
         : pad(d.getUTCDate()),
   );
-}
-
-function level(n: number): string {
-  return n >= 50
-    ? "critical"
-    : n >= 40
-    ? "error"
-    : n >= 30
-    ? "warn"
-    : n >= 20
-    ? "info"
-    : n >= 10
-    ? "debug"
-    : "trace";
 }

@@ -7,7 +7,8 @@
 import type { LogRecord } from "../../../../src/core/record.ts";
 import type { Formatter } from "../../../../src/plugin/types.ts";
 import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
-import { nanoseconds } from "./otlp.ts";
+import { otelNanos } from "../../../../src/format/otel_mapping.ts";
+import { ecsLevel } from "../../../../src/format/ecs_mapping.ts";
 import type { HttpPreset } from "./preset.ts";
 import { getOwn } from "../../../../src/core/get_own.ts";
 
@@ -52,7 +53,7 @@ export function lokiPreset(options: LokiOptions, format: Formatter): HttpPreset 
     const labels: Record<string, string> = { ...fixed };
     for (const [name, label] of names) {
       let value: unknown;
-      if (name === "level") value = lokiLevel(record.level);
+      if (name === "level") value = ecsLevel(record.level);
       else if (name === "logger") value = record.logger;
       else value = getOwn(record.fields, name);
       if (value === undefined || value === null) continue;
@@ -67,7 +68,7 @@ export function lokiPreset(options: LokiOptions, format: Formatter): HttpPreset 
     item(record) {
       const out = format(record);
       const line = typeof out === "string" ? out : decoder.decode(out);
-      return "[" + JSON.stringify(nanoseconds(record.time)) + "," +
+      return "[" + JSON.stringify(otelNanos(record.time)) + "," +
         wellFormedJson(JSON.stringify(line)) +
         "]";
     },
@@ -93,18 +94,4 @@ export function lokiPreset(options: LokiOptions, format: Formatter): HttpPreset 
 function labelName(name: string): string {
   const clean = name.replace(/[^a-zA-Z0-9_]/g, "_");
   return /^[0-9]/.test(clean) ? "_" + clean : clean || "_";
-}
-
-function lokiLevel(level: number): string {
-  return level >= 50
-    ? "critical"
-    : level >= 40
-    ? "error"
-    : level >= 30
-    ? "warn"
-    : level >= 20
-    ? "info"
-    : level >= 10
-    ? "debug"
-    : "trace";
 }

@@ -5,7 +5,7 @@
  */
 
 import { levelName } from "../../../../src/core/levels.ts";
-import type { SerializedError } from "../../../../src/core/record.ts";
+import { otelAttributes, otelNanos, otelSeverity } from "../../../../src/format/otel_mapping.ts";
 import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
 import type { HttpPreset, ItemOutcome } from "./preset.ts";
 
@@ -23,31 +23,6 @@ export type OtlpAnyValue =
 export interface OtlpOptions {
   /** Resource attributes, such as `service.name`. */
   resource: Record<string, unknown>;
-}
-
-/**
- * The OpenTelemetry severity number of a level: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17,
- * CRITICAL 21 (FATAL); levels between take the number of the level below.
- *
- * @example Map levels
- * ```ts
- * import { otlpSeverity } from "./otlp.ts";
- * import assert from "node:assert/strict";
- * assert.ok(otlpSeverity(20) === 9 && otlpSeverity(50) === 21 && otlpSeverity(5) === 1);
- * ```
- */
-export function otlpSeverity(level: number): number {
-  return level >= 50
-    ? 21
-    : level >= 40
-    ? 17
-    : level >= 30
-    ? 13
-    : level >= 20
-    ? 9
-    : level >= 10
-    ? 5
-    : 1;
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -128,26 +103,6 @@ function traceFlags(value: unknown): number | undefined {
 }
 
 /**
- * The `exception.stacktrace` of an error with its `cause` chain, each cause after the last
- * as Java and Python print them (`Caused by: TypeError: …`); `undefined` for an error
- * with neither a stack nor a cause.
- */
-export function stackWithCauses(error: SerializedError): string | undefined {
-  if (error.stack === undefined && error.cause === undefined) return undefined;
-  let out = error.stack ?? `${error.name}: ${error.message}`;
-  let cause = error.cause;
-  for (let depth = 0; cause !== undefined && depth < 16; depth++) {
-    if (typeof cause === "string") {
-      out += "\nCaused by: " + cause;
-      break;
-    }
-    out += "\nCaused by: " + (cause.stack ?? `${cause.name}: ${cause.message}`);
-    cause = cause.cause;
-  }
-  return out;
-}
-
-/**
  * OTLP/HTTP JSON (`POST /v1/logs`, `application/json`): one `resourceLogs` entry with the
  * configured resource attributes, one `scopeLogs` entry per logger name (the scope), and per
  * record a `logRecord` with `timeUnixNano` and `observedTimeUnixNano` (nanoseconds as
@@ -186,7 +141,7 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
     contentType: "application/json",
     overhead: 120 + resource.length,
     item(record) {
-      const nanos = nanoseconds(record.time);
+      const nanos = otelNanos(record.time);
       const attributes: { key: string; value: OtlpAnyValue }[] = [];
       let traceId: string | undefined;
       let spanId: string | undefined;
@@ -214,19 +169,13 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
       if (record.parent_span_id !== undefined) {
         attributes.push({ key: "parent_span_id", value: { stringValue: record.parent_span_id } });
       }
-      const error = record.error;
-      if (error) {
-        attributes.push({ key: "exception.type", value: { stringValue: error.name } });
-        attributes.push({ key: "exception.message", value: { stringValue: error.message } });
-        const stack = stackWithCauses(error);
-        if (stack !== undefined) {
-          attributes.push({ key: "exception.stacktrace", value: { stringValue: stack } });
-        }
+      for (const [key, value] of otelAttributes(record)) {
+        attributes.push({ key, value: otlpValue(value) });
       }
       const log: Record<string, unknown> = {
         timeUnixNano: nanos,
         observedTimeUnixNano: nanos,
-        severityNumber: otlpSeverity(record.level),
+        severityNumber: otelSeverity(record.level),
         severityText: levelName(record.level),
         body: { stringValue: record.message },
         attributes,
@@ -293,11 +242,4 @@ async function partialSuccess(response: Response, count: number): Promise<ItemOu
     reject.push({ index, reason: "otlp_rejected", detail });
   }
   return { retry: [], reject };
-}
-
-/** Epoch milliseconds (possibly fractional) as decimal nanoseconds, without float overflow. */
-export function nanoseconds(ms: number): string {
-  const whole = Math.floor(ms);
-  const fraction = Math.round((ms - whole) * 1_000_000);
-  return (BigInt(whole) * 1_000_000n + BigInt(fraction)).toString();
 }

@@ -7,7 +7,8 @@ import {
 import { jsonArrayPreset } from "../../../../plugins/sinks/http/presets/json_array.ts";
 import { lokiPreset } from "../../../../plugins/sinks/http/presets/loki.ts";
 import { ndjsonPreset } from "../../../../plugins/sinks/http/presets/ndjson.ts";
-import { nanoseconds, otlpPreset } from "../../../../plugins/sinks/http/presets/otlp.ts";
+import { otlpPreset } from "../../../../plugins/sinks/http/presets/otlp.ts";
+import { otelNanos as nanoseconds } from "../../../../src/format/otel_mapping.ts";
 import type { HttpPreset } from "../../../../plugins/sinks/http/presets/preset.ts";
 
 const T = Date.UTC(2024, 6, 1, 12, 30, 45, 123);
