@@ -54,9 +54,10 @@ export default definePlugin({
     ),
   }),
   permissions(options) {
-    // The socket binds an ephemeral port on the wildcard address of the target's family.
-    const local = options.address.hostname.includes(":") ? "[::]" : "0.0.0.0";
-    return { net: [formatAddress(options.address), local] };
+    // Port 0 only: the flag lets the process bind an ephemeral port there, not listen on or
+    // connect to any other port of that address.
+    const local = localAddressFor(options.address.hostname);
+    return { net: [formatAddress(options.address), formatAddress({ hostname: local, port: 0 })] };
   },
   create(options, context) {
     const format = context.createFormatter(options.format);
@@ -72,11 +73,11 @@ export default definePlugin({
     );
     const onFormatError = formatErrorReporter(context);
     const target = options.address;
-    const family = target.hostname.includes(":") ? "::" : "0.0.0.0";
+    const local = localAddressFor(target.hostname);
     let socket: UdpSocket | undefined;
     return {
       async write(records: readonly LogRecord[]) {
-        socket ??= await openUdp({ hostname: family, port: 0 });
+        socket ??= await openUdp({ hostname: local, port: 0 });
         for (let i = 0; i < records.length; i++) {
           const record = records[i]!;
           let line: string | Uint8Array;
@@ -128,4 +129,17 @@ function utf8Boundary(bytes: Uint8Array, max: number): number {
   let cut = max;
   while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
   return cut;
+}
+
+/**
+ * The address the sending socket binds: the loopback address for a loopback receiver (so
+ * neither the socket nor the permission it needs reaches other interfaces), else the wildcard
+ * address of the receiver's family.
+ */
+function localAddressFor(hostname: string): string {
+  const v6 = hostname.includes(":");
+  const loopback = hostname === "localhost" || /^127\./.test(hostname) ||
+    /^\[?::1\]?$/.test(hostname);
+  if (loopback) return v6 ? "::1" : "127.0.0.1";
+  return v6 ? "::" : "0.0.0.0";
 }
