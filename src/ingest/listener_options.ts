@@ -20,7 +20,7 @@ export interface ListenerTls {
 
 /** The listener options' schemas, to spread into a source's `s.object({...})`. */
 export interface ListenerShape {
-  /** Connections beyond this many are refused. */
+  /** At this many connections the longest-idle one makes way; refused when none is idle. */
   max_connections: Schema<number>;
   /** Idle connections are closed after this long; 0 never. */
   idle_timeout: Schema<number>;
@@ -31,9 +31,16 @@ export interface ListenerShape {
 }
 
 /**
- * The shared listener options, with their defaults: `max_connections` 1024, `idle_timeout` 0
- * (never: syslog and Python senders keep idle connections and lose a record when the server
- * closes one under them), `rate_limit` 0 (unlimited), `tls` off.
+ * The shared listener options, with their defaults: `max_connections` 1024 (at the limit the
+ * longest-idle connection is closed for the new one), `idle_timeout` 5 minutes, `rate_limit` 0
+ * (unlimited), `tls` off.
+ *
+ * Why 5 minutes: a peer that crashed or lost its route never sends a FIN, so without a
+ * timeout its descriptor is held for ever. A sender whose idle connection is closed reconnects on
+ * its next record, but syslog and Python's SocketHandler lose the record written into a
+ * connection the server already closed, so the timeout must be longer than the quiet spells
+ * of live senders (heartbeats and cron jobs log every minute or few) yet return dead peers'
+ * descriptors within minutes. Eviction at `max_connections` keeps the door open regardless.
  *
  * @example Spread into a source's options
  * ```ts
@@ -47,10 +54,10 @@ export interface ListenerShape {
 export function listenerShape(): ListenerShape {
   return {
     max_connections: s.integer({ min: 1 }).default(1024).describe(
-      "Most open connections; more are refused and counted (too_many_connections).",
+      "Most open connections; at the limit the longest-idle one is closed for a new one (evicted), or the new one refused when none is idle (too_many_connections).",
     ),
-    idle_timeout: s.duration().default(0).describe(
-      "Close a connection idle this long; 0 keeps it open.",
+    idle_timeout: s.duration().default(300_000).describe(
+      "Close a connection idle this long (default 5m, counted as idle_timeout); 0 keeps it open.",
     ),
     rate_limit: s.integer({ min: 0 }).default(0).describe(
       "Most records per second per connection (excess rejected as rate_limited); 0 is unlimited.",

@@ -26,7 +26,10 @@ export interface TcpIngestOptions {
   nulDelimiter: boolean;
   /** The largest frame; longer ones are rejected (`frame_too_large`) and skipped. */
   maxFrameBytes: number;
-  /** Connections beyond this many are closed at once (`too_many_connections`). */
+  /**
+   * At this many connections, the longest-idle one is closed for a new one (`evicted`); when
+   * none is idle (all wait on the pipeline) the new one is closed at once (`too_many_connections`).
+   */
   maxConnections: number;
   /** Closes a connection idle this long (ms); 0 keeps idle connections open. */
   idleTimeout: number;
@@ -87,6 +90,8 @@ export class TcpIngest implements AsyncDisposable {
   readonly #loops = new Set<Promise<void>>();
   readonly #accepted: Counter;
   readonly #connectionErrors: Counter;
+  readonly #idleClosed: Counter;
+  readonly #evicted: Counter;
   #listener: Deno.Listener | undefined;
   #acceptLoop: Promise<void> | undefined;
   #sweep: ReturnType<typeof setInterval> | undefined;
@@ -101,6 +106,11 @@ export class TcpIngest implements AsyncDisposable {
       "connection_errors_total",
       "Connections a source lost to a network error.",
     );
+    const closedHelp = "Connections a source closed, by reason (idle_timeout, evicted).";
+    this.#idleClosed = context.counter("connections_closed_total", closedHelp, {
+      reason: "idle_timeout",
+    });
+    this.#evicted = context.counter("connections_closed_total", closedHelp, { reason: "evicted" });
   }
 
   /** The bound port (useful with port 0). */
@@ -171,11 +181,11 @@ export class TcpIngest implements AsyncDisposable {
         conn.close();
         return;
       }
-      if (this.#connections.size >= this.#options.maxConnections) {
+      if (this.#connections.size >= this.#options.maxConnections && !this.#evictIdlest()) {
         this.#context.reject("too_many_connections");
         this.#context.log.warnOnce(
           `source:${this.#context.id}:max_connections`,
-          `Source "${this.#context.id}" refused a connection: ${this.#options.maxConnections} already open`,
+          `Source "${this.#context.id}" refused a connection: ${this.#options.maxConnections} already open, none idle`,
         );
         try {
           conn.close();
@@ -195,12 +205,44 @@ export class TcpIngest implements AsyncDisposable {
     }
   }
 
+  /**
+   * At `maxConnections`, closes the connection idle longest (not one waiting on the pipeline)
+   * so that a new sender gets in: idle slots held by dead or quiet peers must not lock real
+   * senders out, whose first writes the kernel accepts even when the source then refuses them.
+   */
+  #evictIdlest(): boolean {
+    let idlest: Connection | undefined;
+    for (const c of this.#connections) {
+      if (!c.busy && !c.closed && (idlest === undefined || c.lastActive < idlest.lastActive)) {
+        idlest = c;
+      }
+    }
+    if (idlest === undefined) return false;
+    this.#evicted.inc();
+    this.#context.log.warnOnce(
+      `source:${this.#context.id}:evicted`,
+      `Source "${this.#context.id}" has ${this.#options.maxConnections} connections open (max_connections): it closes the longest-idle one (${
+        peerOf(idlest.conn)
+      }, idle ${
+        Date.now() - idlest.lastActive
+      } ms) for each new one, counted in sluice_connections_closed_total{reason="evicted"}`,
+    );
+    this.#connections.delete(idlest);
+    close(idlest);
+    return true;
+  }
+
   #closeIdle(): void {
     const limit = Date.now() - this.#options.idleTimeout;
     for (const c of this.#connections) {
       if (!c.busy && c.lastActive < limit) {
-        this.#context.counter("connections_idle_closed_total", "Connections closed for idleness.")
-          .inc();
+        this.#idleClosed.inc();
+        this.#context.log.warnOnce(
+          `source:${this.#context.id}:idle_timeout`,
+          `Source "${this.#context.id}" closed a connection idle for ${this.#options.idleTimeout} ms (idle_timeout, from ${
+            peerOf(c.conn)
+          }), counted in sluice_connections_closed_total{reason="idle_timeout"}`,
+        );
         close(c);
       }
     }

@@ -133,7 +133,7 @@ Deno.test("tcp source applies back-pressure: with a slow sink and a 500-record q
   }
 });
 
-Deno.test("tcp source refuses connections beyond max_connections and closes idle ones", async () => {
+Deno.test("tcp source evicts the longest-idle connection at max_connections and closes idle ones", async () => {
   const port = freePort();
   const store = "tcp_source_limits";
   memoryRecords(store).length = 0;
@@ -153,22 +153,24 @@ Deno.test("tcp source refuses connections beyond max_connections and closes idle
   try {
     for (let i = 0; i < 3; i++) conns.push(await send(port, `held ${i}\n`, false));
     await waitFor(() => memoryRecords(store).length === 3, () => "three held connections");
-    const refused = await send(port, "refused\n", false);
-    conns.push(refused);
-    await waitFor(
-      () => counter(pipeline, "records_rejected_total", { reason: "too_many_connections" }) === 1,
-      () => "a refusal",
+    // A fourth sender gets in: the longest-idle connection (the first) makes way for it.
+    const fourth = await send(port, "fourth\n", false);
+    conns.push(fourth);
+    await waitFor(() => memoryRecords(store).some((r) => r.message === "fourth"), () => "fourth");
+    assert.equal(counter(pipeline, "connections_closed_total", { reason: "evicted" }), 1);
+    assert.equal(
+      counter(pipeline, "records_rejected_total", { reason: "too_many_connections" }),
+      0,
     );
-    // The refused connection is closed by the source.
-    assert.equal(await refused.read(new Uint8Array(16)).catch(() => null), null);
+    // The evicted connection is closed by the source.
+    assert.equal(await conns[0]!.read(new Uint8Array(16)).catch(() => null), null);
     // Idle connections are closed after idle_timeout, which makes room again.
     await waitFor(
-      () => counter(pipeline, "connections_idle_closed_total", { component: "lines" }) >= 3,
+      () => counter(pipeline, "connections_closed_total", { reason: "idle_timeout" }) >= 3,
       () => "idle connections closed",
     );
     await send(port, "after\n");
     await waitFor(() => memoryRecords(store).some((r) => r.message === "after"), () => "after");
-    assert.ok(!memoryRecords(store).some((r) => r.message === "refused"));
   } finally {
     for (const c of conns) {
       try {
