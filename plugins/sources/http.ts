@@ -59,8 +59,11 @@ class RequestError extends Error {
  *   string) LogRecord attributes; mapped as `recordFromPythonDict` documents (logger name,
  *   level, `msg % args`, `created`, `exc_text`, extra attributes as fields, the call site
  *   under `fields.python`).
- * - `Content-Encoding: gzip` or `deflate` bodies are decompressed; `max_body_bytes` (default
- *   10 MiB) bounds the decompressed size (413 beyond it).
+ * - `Content-Encoding: gzip` or `deflate` bodies are inflated as a stream; `max_body_bytes`
+ *   (default 10 MiB) bounds the bytes sent (413, `body_too_large`) and `max_inflated_bytes`
+ *   (default 10 MiB: the inflated body is held whole to be parsed, so this is the memory a
+ *   request may cost) the bytes inflated (413, `inflated_too_large`): a 1 MiB body that
+ *   inflates to 1 GiB is refused once 10 MiB came out, without inflating the rest.
  *
  * Objects map to records as {@linkcode recordFromObject} documents. The response is sent only
  * after the records are in the pipeline's queues (the emit's back-pressure resolved), so a
@@ -111,7 +114,10 @@ export default definePlugin({
     path: s.string({ pattern: /^\/\S*$/, patternName: "a path starting with /" }).default("/ingest")
       .describe("The route's path on the Sluice server."),
     max_body_bytes: s.bytes().default(10 * 1024 * 1024).describe(
-      "Largest accepted body (after decompression); larger requests get 413.",
+      "Largest accepted body as sent (compressed or not); larger requests get 413 (body_too_large).",
+    ),
+    max_inflated_bytes: s.bytes().default(10 * 1024 * 1024).describe(
+      "Largest gzip or deflate body after inflating (it is inflated as a stream and held whole to be parsed); larger ones get 413 (inflated_too_large).",
     ),
     acknowledgements: s.boolean().default(false).describe(
       "Answer 2xx only once every sink the records reach has them in its disk buffer or delivered; else 503 with Retry-After.",
@@ -123,7 +129,7 @@ export default definePlugin({
   // Served by the Sluice server, whose listen address `sluice permissions` adds itself.
   permissions: () => ({}),
   create(options, context) {
-    const limit = options.max_body_bytes;
+    const limits = { body: options.max_body_bytes, inflated: options.max_inflated_bytes };
     const errors = context.counter("component_errors_total", "Failed operations of a component.", {
       kind: "source",
     });
@@ -138,7 +144,7 @@ export default definePlugin({
       }
       let parsed: Parsed;
       try {
-        parsed = await parseRequest(request, limit);
+        parsed = await parseRequest(request, limits);
       } catch (error) {
         if (error instanceof RequestError) {
           context.reject(error.reason);
@@ -196,7 +202,7 @@ export default definePlugin({
   },
 });
 
-async function parseRequest(request: Request, limit: number): Promise<Parsed> {
+async function parseRequest(request: Request, limits: BodyLimits): Promise<Parsed> {
   const now = Date.now();
   if (request.method === "GET") {
     const query = new URL(request.url).searchParams;
@@ -210,7 +216,9 @@ async function parseRequest(request: Request, limit: number): Promise<Parsed> {
       `Method ${request.method} is not allowed; use POST`,
     );
   }
-  const body = await readBody(request, limit);
+  const body = await readBody(request, limits);
+  // No line is longer than the body, whose size readBody bounded.
+  const limit = Math.max(limits.body, limits.inflated);
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const first = firstByte(body);
   if (type === "application/x-www-form-urlencoded" && first !== 0x7b && first !== 0x5b) {
@@ -314,8 +322,26 @@ function array(items: unknown[], now: number): Parsed {
   return parsed;
 }
 
-/** Reads the body, decompressing it, and stops at `limit` bytes (413). */
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+/** The body's limits: bytes on the wire, and bytes after decompression. */
+interface BodyLimits {
+  body: number;
+  inflated: number;
+}
+
+/**
+ * Compressed input is handed to the inflater in slices this small because a
+ * DecompressionStream inflates each chunk it is given whole: one 1 MiB chunk of a gzip bomb
+ * came out as one 1 GiB chunk (peak RSS +2,053 MiB) before any limit could look at it. Deflate
+ * inflates at most ~1,032:1, so a 4 KiB slice yields at most ~4 MiB at once.
+ */
+const INFLATE_SLICE_BYTES = 4096;
+
+/**
+ * Reads the body, inflating gzip or deflate as a stream: 413 once more than `limits.body`
+ * bytes arrive (`body_too_large`) or more than `limits.inflated` come out of the inflater
+ * (`inflated_too_large`), so memory stays near the limit whatever the compression ratio.
+ */
+async function readBody(request: Request, limits: BodyLimits): Promise<Uint8Array> {
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (encoding !== "identity" && encoding !== "gzip" && encoding !== "deflate") {
     await request.body?.cancel().catch(() => {});
@@ -326,14 +352,35 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
     );
   }
   const length = Number(request.headers.get("content-length") ?? NaN);
-  if (encoding === "identity" && length > limit) {
+  if (length > limits.body) {
     await request.body?.cancel().catch(() => {});
-    throw tooLarge(limit);
+    throw tooLarge(limits.body);
   }
   if (!request.body) return new Uint8Array(0);
-  const stream = encoding === "identity"
-    ? request.body
-    : request.body.pipeThrough(new DecompressionStream(encoding as CompressionFormat));
+  let wire = 0;
+  const metered = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>(
+      {
+        transform(chunk, controller) {
+          wire += chunk.length;
+          if (wire > limits.body) throw tooLarge(limits.body);
+          if (encoding === "identity") return controller.enqueue(chunk);
+          for (let i = 0; i < chunk.length; i += INFLATE_SLICE_BYTES) {
+            controller.enqueue(chunk.subarray(i, i + INFLATE_SLICE_BYTES));
+          }
+        },
+      },
+      undefined,
+      { highWaterMark: 0 },
+    ),
+  );
+  const stream = encoding === "identity" ? metered : metered.pipeThrough(
+    new DecompressionStream(encoding as CompressionFormat) as unknown as TransformStream<
+      Uint8Array,
+      Uint8Array
+    >,
+  );
+  const limit = encoding === "identity" ? limits.body : limits.inflated;
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -344,7 +391,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
       size += value.length;
       if (size > limit) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(limit);
+        throw encoding === "identity" ? tooLarge(limit) : inflatedTooLarge(limit);
       }
       chunks.push(value);
     }
@@ -369,6 +416,14 @@ function tooLarge(limit: number): RequestError {
     413,
     "body_too_large",
     `The body is larger than max_body_bytes (${limit} bytes)`,
+  );
+}
+
+function inflatedTooLarge(limit: number): RequestError {
+  return new RequestError(
+    413,
+    "inflated_too_large",
+    `The body inflates to more than max_inflated_bytes (${limit} bytes)`,
   );
 }
 

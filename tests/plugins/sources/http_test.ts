@@ -184,8 +184,8 @@ Deno.test("http rejects array items that are not objects by index, and unreadabl
   assert.deepEqual(server.records.map((r) => r.message), ["ok", "ok2"]);
 });
 
-Deno.test("http decompresses gzip bodies and bounds the decompressed size by max_body_bytes", async () => {
-  await using server = await start({ max_body_bytes: "64KiB" });
+Deno.test("http decompresses gzip bodies, bounds the sent size by max_body_bytes and the inflated size by max_inflated_bytes", async () => {
+  await using server = await start({ max_body_bytes: "64KiB", max_inflated_bytes: "64KiB" });
   const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ msg: `z${i}` })).join("\n");
   const ok = await post(server.url, await gzip(lines), { ...NDJSON, "content-encoding": "gzip" });
   assert.deepEqual([ok.status, ok.json], [200, { accepted: 500 }]);
@@ -209,7 +209,11 @@ Deno.test("http decompresses gzip bodies and bounds the decompressed size by max
   const m = server.pipeline.metrics;
   assert.equal(
     m.sum("records_rejected_total", { component: "ingest", reason: "body_too_large" }),
-    2,
+    1,
+  );
+  assert.equal(
+    m.sum("records_rejected_total", { component: "ingest", reason: "inflated_too_large" }),
+    1,
   );
   assert.ok(await server.pipeline.flush());
   assert.equal(server.records.length, 500);
