@@ -21,6 +21,7 @@ import { formatErrorReporter } from "../../../src/plugin/format_error_reporter.t
 import { jsonOptions } from "../../../src/format/json_options.ts";
 import type { FormatterSpec } from "../../../src/schema/schema.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
+import { readPrefix } from "./read_prefix.ts";
 
 const PRESETS = ["ndjson", "json_array", "otlp", "loki", "elasticsearch"] as const;
 
@@ -343,9 +344,12 @@ function retryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** The most of an error body read to quote 200 characters of it; the rest is cancelled. */
+const EXCERPT_BYTES = 4096;
+
 async function excerpt(response: Response): Promise<string> {
   try {
-    const text = (await response.text()).trim();
+    const text = (await readPrefix(response, EXCERPT_BYTES)).text.trim();
     return text ? `: ${text.length > 200 ? text.slice(0, 197) + "..." : text}` : "";
   } catch {
     return "";

@@ -9,6 +9,7 @@ import type { LogRecord } from "../../../../src/core/record.ts";
 import { ecsEntries, ecsLevel } from "../../../../src/format/ecs_mapping.ts";
 import type { Formatter } from "../../../../src/plugin/types.ts";
 import type { HttpPreset, ItemOutcome } from "./preset.ts";
+import { readPrefix } from "../read_prefix.ts";
 
 const decoder = new TextDecoder();
 
@@ -109,7 +110,9 @@ export function elasticsearchPreset(options: ElasticsearchOptions, format?: Form
       const result: ItemOutcome = { retry: [], reject: [] };
       let body: unknown;
       try {
-        body = await response.json();
+        // A bulk answer is a few hundred bytes per item; a peer sending more is cut off.
+        const answer = await readPrefix(response, 64 * 1024 + count * 4096);
+        body = JSON.parse(answer.text);
       } catch {
         return result; // Not JSON: the 2xx status is all we know.
       }

@@ -8,6 +8,7 @@ import { levelName } from "../../../../src/core/levels.ts";
 import { otelAttributes, otelNanos, otelSeverity } from "../../../../src/format/otel_mapping.ts";
 import { wellFormedJson } from "../../../../src/core/well_formed_json.ts";
 import type { HttpPreset, ItemOutcome } from "./preset.ts";
+import { readPrefix } from "../read_prefix.ts";
 
 /** An OTLP `AnyValue` in its JSON encoding. */
 export type OtlpAnyValue =
@@ -219,6 +220,12 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
 }
 
 /**
+ * An `ExportLogsServiceResponse` is a count and one message; a longer answer is cut here (and,
+ * no longer JSON, counts as success, as a body that is not such JSON does).
+ */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
  * Reads an `ExportLogsServiceResponse`: `partialSuccess.rejectedLogRecords` (an int64, so a
  * string or a number) records were refused. A body that is not such JSON counts as full
  * success, as OTLP says an empty answer does.
@@ -226,7 +233,7 @@ export function otlpPreset(options: OtlpOptions): HttpPreset {
 async function partialSuccess(response: Response, count: number): Promise<ItemOutcome> {
   let answer: unknown;
   try {
-    answer = JSON.parse(await response.text());
+    answer = JSON.parse((await readPrefix(response, MAX_ANSWER_BYTES)).text);
   } catch {
     return { retry: [], reject: [] };
   }
