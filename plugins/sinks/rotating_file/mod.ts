@@ -170,7 +170,12 @@ export class RotatingFileSink implements Sink {
       }
     }
     const mode = this.#schedule ? (this.#maxBytes > 0 ? "both" : "time") : "size";
-    this.#backups = new BackupSet(this.#path, mode, this.#schedule?.suffixPattern);
+    const skipped = context.counter("files_skipped_total", "Foreign entries a sink left alone.");
+    this.#backups = new BackupSet(this.#path, mode, this.#schedule?.suffixPattern, (path) => {
+      skipped.inc();
+      const why = `Sink "${this.#id}" skips ${path}: named like its own files, not written by it`;
+      this.#log.warnOnce(`rotating_file:${this.#id}:foreign`, why);
+    });
     this.#upkeep = new Upkeep({
       id: this.#id,
       path: this.#path,

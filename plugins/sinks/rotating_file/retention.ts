@@ -62,10 +62,21 @@ export class BackupSet {
   readonly #base: string;
   readonly #name: RegExp;
   readonly #temp: RegExp;
+  readonly #onForeign: (path: string) => void;
   #list: Backup[] = [];
 
-  /** `stampPattern` is the regular expression source of a time suffix (time modes). */
-  constructor(livePath: string, mode: NamingMode, stampPattern = "\\d{4}-\\d{2}-\\d{2}") {
+  /**
+   * `stampPattern` is the regular expression source of a time suffix (time modes);
+   * `onForeign(path)` hears of each entry named like a backup or temporary file that this
+   * sink did not write (a directory, a link …), which is left alone and skipped.
+   */
+  constructor(
+    livePath: string,
+    mode: NamingMode,
+    stampPattern = "\\d{4}-\\d{2}-\\d{2}",
+    onForeign: (path: string) => void = () => {},
+  ) {
+    this.#onForeign = onForeign;
     this.livePath = livePath;
     this.mode = mode;
     this.#dir = dirname(livePath);
@@ -118,13 +129,18 @@ export class BackupSet {
     for (const entry of entries) {
       if (this.#temp.test(entry.name)) {
         const path = join(this.#dir, entry.name);
-        Deno.removeSync(path, { recursive: entry.isDirectory });
-        removed.push(path);
+        if (entry.isFile || (entry.isDirectory && isTrashBatch(path))) {
+          Deno.removeSync(path, { recursive: entry.isDirectory });
+          removed.push(path);
+        } else this.#onForeign(path);
         continue;
       }
-      if (!entry.isFile) continue;
       const m = this.#name.exec(entry.name);
       if (!m) continue;
+      if (!entry.isFile) {
+        this.#onForeign(join(this.#dir, entry.name));
+        continue;
+      }
       const backup: Backup = this.mode === "size"
         ? { index: Number(m[1]), stamp: "", gz: m[2] !== undefined, removed: false }
         : { index: Number(m[2] ?? 0), stamp: m[1]!, gz: m[3] !== undefined, removed: false };
@@ -155,14 +171,16 @@ export class BackupSet {
   rotateIn(stamp = ""): Backup {
     if (this.mode === "size") {
       // Highest first, so that no rename overwrites a file still to be moved.
+      // Highest first, each to the next number nobody else holds: the higher ones have moved
+      // on already, so whatever is there is not ours (a directory, say) and is skipped.
       for (let i = this.#list.length - 1; i >= 0; i--) {
         const backup = this.#list[i]!;
         const from = this.pathOf(backup);
-        const to = this.pathOf({ ...backup, index: backup.index + 1 });
-        Deno.renameSync(from, to);
-        backup.index++;
+        const index = this.#freeIndex(backup.index + 1);
+        Deno.renameSync(from, this.pathOf({ ...backup, index }));
+        backup.index = index;
       }
-      const backup: Backup = { index: 1, stamp: "", gz: false, removed: false };
+      const backup: Backup = { index: this.#freeIndex(1), stamp: "", gz: false, removed: false };
       Deno.renameSync(this.livePath, this.pathOf(backup));
       this.#list.unshift(backup);
       return backup;
@@ -172,15 +190,27 @@ export class BackupSet {
     // Never overwrite a file we did not discover (another process's, or a copy). `existsSync`
     // answers without an exception: a failing `Deno.lstatSync` spends about 10 µs building
     // its `NotFound`. It follows links, so a dangling one counts as free (no data is lost).
-    while (
-      existsSync(this.pathOf({ index, stamp, gz: false, removed: false })) ||
-      existsSync(this.pathOf({ index, stamp, gz: true, removed: false }))
-    ) index++;
+    for (;; index++) {
+      const plain = this.pathOf({ index, stamp, gz: false, removed: false });
+      if (existsSync(plain)) this.#onForeign(plain);
+      else if (existsSync(`${plain}.gz`)) this.#onForeign(`${plain}.gz`);
+      else break;
+    }
     const backup: Backup = { index, stamp, gz: false, removed: false };
     Deno.renameSync(this.livePath, this.pathOf(backup));
     this.#list.push(backup);
     this.#sort();
     return backup;
+  }
+
+  /** The first size-naming number from `index` on whose plain and `.gz` names are free. */
+  #freeIndex(index: number): number {
+    for (;; index++) {
+      const plain = this.pathOf({ index, stamp: "", gz: false, removed: false });
+      if (existsSync(plain)) this.#onForeign(plain);
+      else if (existsSync(`${plain}.gz`)) this.#onForeign(`${plain}.gz`);
+      else return index;
+    }
   }
 
   /**
@@ -263,4 +293,20 @@ export class BackupSet {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Whether `dir` is a trash batch this sink left (a crash between moving files in and deleting
+ * them): it holds only regular files named 0, 1, 2 …, as `Trash.take()` names them. Anything
+ * else is someone else's directory and is never deleted.
+ */
+function isTrashBatch(dir: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile || !/^\d+$/.test(entry.name)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
