@@ -64,7 +64,6 @@ export function colorize(format: Formatter): Formatter {
  */
 export default definePlugin({
   kind: "sink",
-  writesSync: true,
   type: "console",
   description: "Writes lines to stdout or stderr, coloured by level on a terminal.",
   options: s.object({

@@ -184,15 +184,11 @@ export default definePlugin({
     }
 
     let inFlight = 0;
-    // Pull again once half of max_in_flight is free, not at each free slot: pulling at each
-    // one made every pull fetch one message (a round trip per message) once the sinks were
-    // the bottleneck.
-    const lowWater = Math.floor(options.max_in_flight / 2);
     let roomFor: (() => void) | undefined;
     const settled = new Set<Promise<void>>();
     const done = () => {
       inFlight--;
-      if (inFlight <= lowWater) roomFor?.();
+      roomFor?.();
     };
     const handle = (message: JsMsg): void => {
       if (message.redelivered) redeliveries.inc();
@@ -218,7 +214,7 @@ export default definePlugin({
     let stopped = false;
     const run = async () => {
       while (!stopped) {
-        if (inFlight > lowWater) {
+        if (inFlight >= options.max_in_flight) {
           await new Promise<void>((resolve) => roomFor = resolve);
           roomFor = undefined;
           continue;

@@ -8,6 +8,7 @@ import { addressSchema } from "../../src/io/address.ts";
 import { listenerPermissions, listenerShape } from "../../src/ingest/listener_options.ts";
 import { listenTcp } from "../../src/ingest/listen_tcp.ts";
 import { UdpIngest } from "../../src/ingest/udp_ingest.ts";
+import { PROC_NET_UDP } from "../../src/io/udp_kernel_drops.ts";
 import { createFrameParser } from "../../src/ingest/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
@@ -67,7 +68,13 @@ export default definePlugin({
     ),
     ...listenerShape(),
   }),
-  permissions: listenerPermissions,
+  permissions(options) {
+    const needs = listenerPermissions(options);
+    // udp: /proc/net/udp{,6} holds the kernel's drop count for the socket, for /metrics.
+    return options.protocol === "udp"
+      ? { ...needs, read: [...needs.read ?? [], ...PROC_NET_UDP] }
+      : needs;
+  },
   create(options, context) {
     const parse = createFrameParser({
       format: "syslog",

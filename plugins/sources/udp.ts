@@ -6,6 +6,7 @@
 
 import { addressSchema, formatAddress } from "../../src/io/address.ts";
 import { UdpIngest } from "../../src/ingest/udp_ingest.ts";
+import { PROC_NET_UDP } from "../../src/io/udp_kernel_drops.ts";
 import { createFrameParser } from "../../src/ingest/frame_parser.ts";
 import { definePlugin } from "../../src/plugin/define_plugin.ts";
 import { s } from "../../src/schema/schema.ts";
@@ -56,7 +57,8 @@ export default definePlugin({
     ),
   }),
   permissions(options) {
-    return { net: [formatAddress(options.address)] };
+    // /proc/net/udp{,6}: the kernel's drop count for the socket, for /metrics.
+    return { net: [formatAddress(options.address)], read: PROC_NET_UDP };
   },
   create(options, context) {
     return new UdpIngest({

@@ -10,8 +10,20 @@ import { ParseError } from "../parse/parse_error.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { SourceContext } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";
-import { openUdp, type UdpSocket } from "../io/udp_socket.ts";
+import { hasDenoDatagrams, openUdp } from "../io/udp_socket.ts";
+import { readKernelDrops } from "../io/udp_kernel_drops.ts";
 import { messageOf } from "../core/message_of.ts";
+import { receiveUdp } from "./udp_receiver.ts";
+import type { Counter } from "../plugin/types.ts";
+
+/**
+ * Bytes the receiving Worker may hand over before the main thread processed them; beyond it
+ * datagrams are dropped as `backpressure`. 32 MiB is over 100,000 syslog datagrams of 300
+ * bytes, and bounds what a flood can cost while the pipeline is stalled.
+ */
+const MAX_HANDOVER_BYTES = 32 * 1024 * 1024;
+/** How often the kernel's drop count for the socket is read into /metrics. */
+const KERNEL_DROPS_INTERVAL_MS = 1000;
 
 /** Options of a {@linkcode UdpIngest}. */
 export interface UdpIngestOptions {
@@ -42,7 +54,7 @@ export interface UdpIngestOptions {
  * const got: string[] = [];
  * const context = {
  *   id: "udp", emit: (records: { message: string }[]) => (got.push(...records.map((r) => r.message)), Promise.resolve()),
- *   reject: () => {}, log: { warnOnce() {}, info() {} },
+ *   reject: () => {}, log: { warnOnce() {}, info() {} }, counter: () => ({ inc() {}, value: 0 }),
  * };
  * const ingest = new UdpIngest({
  *   address: { hostname: "127.0.0.1", port: 0 }, frames: "datagram", maxPending: 1000,
@@ -60,7 +72,12 @@ export interface UdpIngestOptions {
 export class UdpIngest implements AsyncDisposable {
   readonly #options: UdpIngestOptions;
   readonly #context: SourceContext;
-  #socket: UdpSocket | undefined;
+  #socket: { close(): Promise<void> } | undefined;
+  #hostname = "";
+  #kernelDrops: Counter | undefined;
+  #kernelSeen = 0;
+  #kernelTimer: ReturnType<typeof setInterval> | undefined;
+  #kernelReading: Promise<void> | undefined;
   #pending: LogRecord[] = [];
   #flushing: Promise<void> | undefined;
   #port = 0;
@@ -77,35 +94,90 @@ export class UdpIngest implements AsyncDisposable {
     return this.#port;
   }
 
-  /** Binds the socket. Throws a {@linkcode PluginError} when the address is taken. */
+  /**
+   * Binds the socket. With Deno's datagram API a Worker receives (see
+   * {@linkcode receiveUdp}); else `node:dgram` on the main thread. Throws a
+   * {@linkcode PluginError} when the address is taken.
+   */
   async start(): Promise<void> {
     const { address } = this.#options;
+    const id = this.#context.id;
     try {
-      this.#socket = await openUdp(address, this.#onMessage);
+      if (hasDenoDatagrams()) {
+        const receiver = await receiveUdp(address, {
+          onDatagram: this.#onMessage,
+          onDropped: (n) => {
+            this.#reject("backpressure", undefined, n);
+            this.#schedule();
+          },
+          onError: (message) =>
+            this.#context.log.warnOnce(
+              `source:${id}:udp_worker`,
+              `Source "${id}" stopped receiving UDP: its receiver failed: ${message}`,
+            ),
+          maxBytes: MAX_HANDOVER_BYTES,
+          maxDatagrams: this.#options.maxPending,
+        });
+        this.#socket = receiver;
+        this.#port = receiver.port;
+        this.#hostname = receiver.hostname;
+      } else {
+        const socket = await openUdp(address, this.#onMessage);
+        this.#socket = socket;
+        this.#port = socket.port;
+        this.#hostname = address.hostname;
+        this.#context.log.warnOnce(
+          `source:${id}:udp_impl`,
+          `Source "${id}" receives UDP through node:dgram, which drops bursts; run Deno with --unstable-net for its native datagram API`,
+        );
+      }
     } catch (error) {
       throw new PluginError(
-        `Cannot listen for source "${this.#context.id}" on udp ${formatAddress(address)}: ${
-          messageOf(error)
-        }`,
+        `Cannot listen for source "${id}" on udp ${formatAddress(address)}: ${messageOf(error)}`,
         { cause: error },
       );
     }
-    this.#port = this.#socket.port;
-    if (this.#socket.impl === "node") {
-      this.#context.log.warnOnce(
-        `source:${this.#context.id}:udp_impl`,
-        `Source "${this.#context.id}" receives UDP through node:dgram, which drops bursts; run Deno with --unstable-net for its native datagram API`,
-      );
-    }
+    this.#kernelDrops = this.#context.counter(
+      "udp_kernel_drops_total",
+      "Datagrams the kernel dropped for a source's UDP socket (receive buffer full), from /proc/net/udp.",
+    );
+    const timer = setInterval(() => this.#readKernelDrops(), KERNEL_DROPS_INTERVAL_MS);
+    Deno.unrefTimer(timer as unknown as number);
+    this.#kernelTimer = timer;
   }
 
   /** Closes the socket and emits what is still pending. */
   async [Symbol.asyncDispose](): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
+    clearInterval(this.#kernelTimer);
+    if (socket) await this.#readKernelDrops();
     await socket?.close();
     while (this.#flushing) await this.#flushing;
     this.#countRejects();
+  }
+
+  /** Adds what the kernel dropped since the last read to `sluice_udp_kernel_drops_total`. */
+  #readKernelDrops(): Promise<void> {
+    this.#kernelReading ??= readKernelDrops(this.#hostname, this.#port).then((drops) => {
+      if (drops === undefined || drops <= this.#kernelSeen) return;
+      const id = this.#context.id;
+      this.#context.log.warnOnce(
+        `source:${id}:kernel_drops`,
+        `Source "${id}" lost datagrams in the kernel (its socket's receive buffer was full): ${
+          drops - this.#kernelSeen
+        } so far, counted in sluice_udp_kernel_drops_total`,
+      );
+      this.#kernelDrops?.inc(drops - this.#kernelSeen);
+      this.#kernelSeen = drops;
+    }, (error) => {
+      clearInterval(this.#kernelTimer);
+      this.#context.log.warnOnce(
+        `source:${this.#context.id}:kernel_drops_unreadable`,
+        `Source "${this.#context.id}" cannot count datagrams the kernel drops: ${messageOf(error)}`,
+      );
+    }).finally(() => this.#kernelReading = undefined);
+    return this.#kernelReading;
   }
 
   readonly #onMessage = (message: Uint8Array): void => {
@@ -138,7 +210,7 @@ export class UdpIngest implements AsyncDisposable {
     }
   }
 
-  #reject(reason: string, detail: string | undefined): void {
+  #reject(reason: string, detail: string | undefined, count = 1): void {
     const seen = this.#rejects.get(reason);
     if (seen === undefined) {
       this.#context.log.warnOnce(
@@ -148,7 +220,7 @@ export class UdpIngest implements AsyncDisposable {
         }`,
       );
     }
-    this.#rejects.set(reason, (seen ?? 0) + 1);
+    this.#rejects.set(reason, (seen ?? 0) + count);
   }
 
   #countRejects(): void {

@@ -305,17 +305,15 @@ export class SinkDisk {
     }
   }
 
-  /** A background sync is running (the next tick waits for it). */
-  #syncing = false;
-
   readonly #onTick = (): void => {
-    if (this.#isClosed() || this.#syncing) return;
+    if (this.#isClosed()) return;
     if (this.#syncDue && !this.#committing) {
       this.#syncDue = false;
-      this.#syncing = true;
-      this.#buffer.syncInBackground().catch((error) => {
-        if (!this.#isClosed()) this.#fail("sync", error);
-      }).finally(() => this.#syncing = false);
+      try {
+        this.#buffer.sync();
+      } catch (error) {
+        this.#fail("sync", error);
+      }
     }
   };
 

@@ -52,7 +52,6 @@ const MIN_WINDOW_MS = 1000;
  */
 export default definePlugin({
   kind: "sink",
-  writesSync: true,
   type: "stats",
   description:
     "Real-time analysis (services x levels, active traces, recent and top errors, rates) for GET /stats and /metrics.",

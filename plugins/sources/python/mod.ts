@@ -10,6 +10,7 @@ import { addressSchema } from "../../../src/io/address.ts";
 import { listenerPermissions, listenerShape } from "../../../src/ingest/listener_options.ts";
 import { listenTcp } from "../../../src/ingest/listen_tcp.ts";
 import { UdpIngest } from "../../../src/ingest/udp_ingest.ts";
+import { PROC_NET_UDP } from "../../../src/io/udp_kernel_drops.ts";
 import type { FrameParser } from "../../../src/ingest/frame_parser.ts";
 import { recordFromPythonDict } from "../../../src/parse/python_log_record.ts";
 import { ParseError } from "../../../src/parse/parse_error.ts";
@@ -70,7 +71,13 @@ export default definePlugin({
     ),
     ...listenerShape(),
   }),
-  permissions: listenerPermissions,
+  permissions(options) {
+    const needs = listenerPermissions(options);
+    // udp: /proc/net/udp{,6} holds the kernel's drop count for the socket, for /metrics.
+    return options.protocol === "udp"
+      ? { ...needs, read: [...needs.read ?? [], ...PROC_NET_UDP] }
+      : needs;
+  },
   create(options, context) {
     const limits = { maxNodes: options.max_nodes };
     const parsePickle: FrameParser = (bytes, now) => recordOf(decodePickle(bytes, limits), now);

@@ -17,11 +17,6 @@ export interface BufferFile {
   truncate(length: number): void;
   /** Makes the file's data durable (`fdatasync`). */
   sync(): void;
-  /**
-   * `sync()` on another thread, so that the caller's goes on appending meanwhile; it covers
-   * at least what was written before the call. Absent: `sync()` is used.
-   */
-  syncInBackground?(): Promise<void>;
   /** Closes the file. */
   close(): void;
 }
@@ -43,28 +38,14 @@ export interface BufferFs {
 }
 
 class DenoFile implements BufferFile {
-  /**
-   * The file position after this object's last read or write (-1: unknown), so that appends
-   * one after another skip the seek: one system call per frame instead of two.
-   */
-  #position = -1;
   constructor(readonly file: Deno.FsFile) {}
-  #seek(offset: number): void {
-    if (this.#position === offset) return;
-    this.#position = -1;
-    this.file.seekSync(offset, Deno.SeekMode.Start);
-    this.#position = offset;
-  }
   writeAt(offset: number, bytes: Uint8Array): void {
-    this.#seek(offset);
-    this.#position = -1; // unknown if a write throws half-way
+    this.file.seekSync(offset, Deno.SeekMode.Start);
     let done = 0;
     while (done < bytes.length) done += this.file.writeSync(bytes.subarray(done));
-    this.#position = offset + done;
   }
   readAt(offset: number, length: number): Uint8Array {
-    this.#seek(offset);
-    this.#position = -1;
+    this.file.seekSync(offset, Deno.SeekMode.Start);
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
@@ -72,7 +53,6 @@ class DenoFile implements BufferFile {
       if (n === null || n === 0) break;
       done += n;
     }
-    this.#position = offset + done;
     return done === length ? out : out.subarray(0, done);
   }
   size(): number {
@@ -83,9 +63,6 @@ class DenoFile implements BufferFile {
   }
   sync(): void {
     this.file.syncDataSync();
-  }
-  syncInBackground(): Promise<void> {
-    return this.file.syncData();
   }
   close(): void {
     this.file.close();
