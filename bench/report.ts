@@ -91,8 +91,10 @@ const CODE_VERSION = (() => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { perRun } from "./report.ts";
- * console.assert(perRun([2, 3], [1, 3]) === "2.00 / 1.00");
+ *
+ * assert.equal(perRun([2, 3], [1, 3]), "2.00 / 1.00");
  * ```
  */
 export function perRun(a: readonly number[], b: readonly number[]): string {

@@ -19,6 +19,16 @@ import { type RunningSluice, startSluice } from "../tests/helpers/sluice_process
 import { metricValue } from "../tests/helpers/metric_value.ts";
 import { type PostgresServer, startPostgres } from "../tests/helpers/postgres_server.ts";
 
+/**
+ * With SLUICE_BENCH_CPU_PROF=DIR set, the agent and the aggregator run under V8's sampling
+ * profiler, writing DIR/agent/*.cpuprofile and DIR/aggregator/*.cpuprofile (read them with
+ * `deno run -A bench/profile.ts --profile FILE`).
+ */
+function profiled(name: string): { flags?: string[] } {
+  const dir = Deno.env.get("SLUICE_BENCH_CPU_PROF");
+  return dir ? { flags: ["-A", "--cpu-prof", `--cpu-prof-dir=${dir}/${name}`] } : {};
+}
+
 const RUNS = Number(Deno.args[0] ?? 3);
 const RECORDS = Number(Deno.args[1] ?? 500_000);
 const CASES = (Deno.args[2] ?? "nats1,nats3").split(",");
@@ -126,9 +136,9 @@ sinks:
   out: { type: file, path: ${dir}/out.log, format: json, buffer: { max_records: 50000 } }
 `,
     );
-    const agent = await startSluice(`${dir}/agent.yaml`);
+    const agent = await startSluice(`${dir}/agent.yaml`, profiled("agent"));
     procs.push(agent);
-    const aggregator = await startSluice(`${dir}/aggregator.yaml`);
+    const aggregator = await startSluice(`${dir}/aggregator.yaml`, profiled("aggregator"));
     procs.push(aggregator);
     const per = RECORDS / CONNECTIONS;
     const payloads = Array.from({ length: CONNECTIONS }, (_, i) => ndjson(per, i * per));

@@ -64,6 +64,7 @@ export function colorize(format: Formatter): Formatter {
  */
 export default definePlugin({
   kind: "sink",
+  writesSync: true,
   type: "console",
   description: "Writes lines to stdout or stderr, coloured by level on a terminal.",
   options: s.object({

@@ -36,6 +36,7 @@ import { messageOf } from "../../src/core/message_of.ts";
  */
 export default definePlugin({
   kind: "sink",
+  writesSync: true,
   type: "file",
   description: "Appends one formatted line per record to a file, creating directories.",
   options: s.object({

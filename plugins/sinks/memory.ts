@@ -45,6 +45,7 @@ export function memoryRecords(name: string): LogRecord[] {
  */
 export default definePlugin({
   kind: "sink",
+  writesSync: true,
   type: "memory",
   description: "Keeps records in memory (read them with memoryRecords(name)); for tests.",
   options: s.object({

@@ -184,11 +184,15 @@ export default definePlugin({
     }
 
     let inFlight = 0;
+    // Pull again once half of max_in_flight is free, not at each free slot: pulling at each
+    // one made every pull fetch one message (a round trip per message) once the sinks were
+    // the bottleneck.
+    const lowWater = Math.floor(options.max_in_flight / 2);
     let roomFor: (() => void) | undefined;
     const settled = new Set<Promise<void>>();
     const done = () => {
       inFlight--;
-      roomFor?.();
+      if (inFlight <= lowWater) roomFor?.();
     };
     const handle = (message: JsMsg): void => {
       if (message.redelivered) redeliveries.inc();
@@ -214,7 +218,7 @@ export default definePlugin({
     let stopped = false;
     const run = async () => {
       while (!stopped) {
-        if (inFlight >= options.max_in_flight) {
+        if (inFlight > lowWater) {
           await new Promise<void>((resolve) => roomFor = resolve);
           roomFor = undefined;
           continue;

@@ -145,5 +145,12 @@ if (import.meta.main) {
     const reason = event.reason;
     console.error(`sluice: unhandled error: ${describeError(reason)}`);
   });
+  // Likewise an error thrown from a callback: the NATS client's socket, refused by the
+  // server (Authorization Violation), raised ECONNRESET after its listeners were removed,
+  // and sluice run exited (tests/plugins/sinks/nats_credentials_test.ts, 1 run in ~10).
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    console.error(`sluice: uncaught error: ${describeError(event.error ?? event.message)}`);
+  });
   Deno.exit(await main(Deno.args));
 }

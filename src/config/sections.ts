@@ -161,7 +161,7 @@ export const sinkFrameworkSchema = s.object({
       "Most bytes queued, estimated from messages, string fields and error text (8MiB); with type: disk, the size of its files (256MiB).",
     ),
     when_full: s.enum(["block", "drop_newest", "drop_oldest"] as const).default("block").describe(
-      "In-process loggers when full: block (write synchronously; lossless), drop_newest or drop_oldest. Sources always wait. A disk buffer takes block (sources wait) or drop_newest.",
+      "In-process loggers when full: block (write synchronously; lossless), drop_newest or drop_oldest. Sources always wait. A memory-buffered sink that cannot write synchronously (tcp, http, udp, nats, postgres) takes drop_newest when unset and refuses block when a logger feeds it. A disk buffer takes block (sources wait) or drop_newest.",
     ),
     fsync: s.enum(["always", "interval", "never"] as const).optional().describe(
       "type: disk only. always: each append is synced before it is acknowledged (survives power loss); interval (default): written before acknowledged (survives kill -9), synced every fsync_interval; never: the OS decides.",

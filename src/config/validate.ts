@@ -118,6 +118,9 @@ export function validateConfig(
   // Layer 5: every source and processor feeds a sink, or its records would be lost unseen.
   if (config && issues.length === 0) reportUnread(config, issues);
 
+  // Layer 6: what `when_full` a sink can honour for the log calls that reach it.
+  if (config && issues.length === 0) resolveWhenFull(config, raw, issues);
+
   return issues.length === 0 ? config : undefined;
 }
 
@@ -193,6 +196,49 @@ function reportUnread(config: ResolvedConfig, issues: Issue[]): void {
           : `add "${id}" to the inputs of a sink (${sinkIds.join(", ")}), or remove it`,
       });
     }
+  }
+}
+
+/**
+ * `when_full: block` makes a log call write a full queue synchronously, which a sink whose
+ * plugin does not declare `writesSync` cannot do: a log call cannot wait for an asynchronous
+ * write. Written out for a memory-buffered sink fed by a `logger` source, that is an error
+ * (85 of 100 records in a loop were dropped under it); left unset, such a sink resolves to
+ * `drop_newest`, which drops and counts exactly what block could not hold. A disk buffer takes
+ * a log call's record synchronously, so it honours block for any sink.
+ */
+function resolveWhenFull(config: ResolvedConfig, raw: Record<string, unknown>, issues: Issue[]) {
+  const loggersOf = (id: string, seen = new Set<string>()): string[] => {
+    if (seen.has(id)) return [];
+    seen.add(id);
+    if (Object.hasOwn(config.sources, id)) {
+      return config.sources[id]!.definition.type === "logger" ? [id] : [];
+    }
+    const processor = Object.hasOwn(config.processors, id) ? config.processors[id] : undefined;
+    return (processor?.inputs ?? []).flatMap((input) => loggersOf(input, seen));
+  };
+  const rawSinks = raw.sinks as Record<string, Record<string, unknown>>;
+  for (const [id, sink] of Object.entries(config.sinks)) {
+    if (sink.definition.writesSync || sink.buffer.disk) continue;
+    const seen = new Set<string>();
+    const loggers = sinkInputs(config, id).flatMap((input) => loggersOf(input, seen));
+    if (loggers.length === 0) continue;
+    const buffer = rawSinks[id]?.buffer;
+    const explicit = isPlainObject(buffer) && Object.hasOwn(buffer, "when_full");
+    if (!explicit) {
+      sink.buffer.when_full = "drop_newest";
+      continue;
+    }
+    if (sink.buffer.when_full !== "block") continue;
+    issues.push({
+      path: ["sinks", id, "buffer", "when_full"],
+      message:
+        `when_full "block" cannot hold a log call on sink "${id}": its type "${sink.type}" ` +
+        `writes only asynchronously (its plugin declares no writesSync), and logger source ` +
+        `${loggers.map((l) => `"${l}"`).join(", ")} feeds it`,
+      hint: "use drop_newest or drop_oldest, whose drops are counted and said, " +
+        "or a disk buffer (`type: disk`), which a log call appends to",
+    });
   }
 }
 

@@ -305,15 +305,17 @@ export class SinkDisk {
     }
   }
 
+  /** A background sync is running (the next tick waits for it). */
+  #syncing = false;
+
   readonly #onTick = (): void => {
-    if (this.#isClosed()) return;
+    if (this.#isClosed() || this.#syncing) return;
     if (this.#syncDue && !this.#committing) {
       this.#syncDue = false;
-      try {
-        this.#buffer.sync();
-      } catch (error) {
-        this.#fail("sync", error);
-      }
+      this.#syncing = true;
+      this.#buffer.syncInBackground().catch((error) => {
+        if (!this.#isClosed()) this.#fail("sync", error);
+      }).finally(() => this.#syncing = false);
     }
   };
 

@@ -25,7 +25,8 @@ export type Processor = (record: LogRecord) => LogRecord | readonly LogRecord[] 
  * A sink receives batches. `write` may be asynchronous; the pipeline never runs two
  * writes of one sink at once. A sink that can also write synchronously (a file, a
  * console) implements `writeSync`, which lets in-process loggers apply back-pressure
- * (`when_full: block`) and lets the process flush at exit without losing records.
+ * (`when_full: block`; its definition says so with `writesSync`) and lets the process flush
+ * at exit without losing records.
  */
 export interface Sink extends AsyncDisposable {
   /** Delivers a batch; rejects if nothing of it was delivered. */
@@ -174,6 +175,11 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
   description: string;
   /** Its options (unknown keys are rejected, defaults filled). */
   options: ObjectSchema<S>;
+  /**
+   * Set by sinks whose component implements `writeSync`: only those can honour
+   * `when_full: block` for log calls (`check` refuses it on the others).
+   */
+  writesSync?: boolean;
   /** Set by sources that are served by the Sluice server (their routes need a `server:` section). */
   needsServer?: boolean;
   /**

@@ -28,13 +28,16 @@ export interface Counts {
  * a file). A failed write is counted and reported once, and the totals stay in memory for
  * the next flush.
  *
- * @example YAML
+ * @example Its options, as `sinks: { totals: { module: ./plugins/counts.ts, path: … } }` gives them
  * ```ts
- * const yaml = `
- * sinks:
- *   totals: { module: ./plugins/counts.ts, path: logs/counts.json, level: info }
- * `;
- * console.assert(yaml.includes("counts.ts"));
+ * import assert from "node:assert/strict";
+ * import counts from "./counts.ts";
+ *
+ * assert.equal(counts.kind, "sink");
+ * const context = { issues: [] };
+ * const options = counts.options.parse({ path: "logs/counts.json" }, [], context);
+ * assert.deepEqual(context.issues, []);
+ * assert.equal(options?.path, "logs/counts.json");
  * ```
  */
 export default definePlugin({

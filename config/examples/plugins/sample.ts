@@ -19,6 +19,7 @@ import { definePlugin, type LogRecord, s } from "../../../mod.ts";
  *
  * @example Keep one debug record in three, every warning
  * ```ts
+ * import assert from "node:assert/strict";
  * import sample from "./sample.ts";
  * import { createRecord } from "../../../mod.ts";
  * const options = sample.options.parse({ every: 3, below: "warn" }, [], { issues: [] })!;
@@ -26,7 +27,7 @@ import { definePlugin, type LogRecord, s } from "../../../mod.ts";
  * const process = await sample.create(options, context as never);
  * const records = [10, 10, 10, 10, 30].map((level) => createRecord({ level, message: "m" }));
  * const passed = records.map((record) => process(record) !== null);
- * console.assert(passed.join() === "true,false,false,true,true");
+ * assert.deepEqual(passed, [true, false, false, true, true]);
  * ```
  */
 export default definePlugin({

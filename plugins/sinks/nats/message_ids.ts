@@ -18,6 +18,12 @@ export interface OutgoingMessage {
   lines: (string | Uint8Array)[];
 }
 
+/** A record's number and the first number of the message it was first sent in (-1: none yet). */
+interface Numbered {
+  n: number;
+  message: number;
+}
+
 /** Groups records into messages (see {@linkcode messageIds}). */
 export interface MessageIds {
   /** Groups a batch; records seen before keep their message and its id. */
@@ -58,11 +64,14 @@ export function messageIds(maxRecords: number, maxBytes: number): MessageIds {
   const prefix = crypto.randomUUID().slice(0, 13);
   let next = 0;
   /** A record's number and the first number of the message it was first sent in. */
-  const numbered = new WeakMap<LogRecord, { n: number; message: number }>();
+  const numbered = new WeakMap<LogRecord, Numbered>();
   return {
     group(records, format, onError) {
       const messages: OutgoingMessage[] = [];
+      /** Each message's records' numbers, in order (no second weak map look-up per record). */
+      const numbers: Numbered[][] = [];
       let open: (OutgoingMessage & { first: number; last: number; bytes: number }) | undefined;
+      let openNumbers: Numbered[] = [];
       /** The first message of the open run, for runs of records numbered before. */
       let openOrigin = -1;
       const close = () => {
@@ -88,6 +97,8 @@ export function messageIds(maxRecords: number, maxBytes: number): MessageIds {
           close();
           open = { id: "", records: [], lines: [], first: 0, last: -1, bytes: 0 };
           messages.push(open);
+          openNumbers = [];
+          numbers.push(openNumbers);
           openOrigin = known?.message ?? -1;
         }
         if (known === undefined) {
@@ -99,13 +110,15 @@ export function messageIds(maxRecords: number, maxBytes: number): MessageIds {
         open!.bytes += size;
         open!.records.push(record);
         open!.lines.push(line);
+        openNumbers.push(known);
       }
       close();
       // Records numbered in this call belong to the message that holds them from now on.
-      for (const message of messages) {
-        const origin = numbered.get(message.records[0]!)!;
+      for (const list of numbers) {
+        const origin = list[0]!;
         if (origin.message !== -1) continue;
-        for (const record of message.records) numbered.get(record)!.message = origin.n;
+        const first = origin.n;
+        for (const known of list) known.message = first;
       }
       return messages;
     },

@@ -557,6 +557,7 @@ const WHEN_JSON = {
  */
 export default definePlugin({
   kind: "sink",
+  writesSync: true,
   type: "rotating_file",
   description:
     "A file rotated by size and/or time with Python's names, retention by count and age, gzip.",

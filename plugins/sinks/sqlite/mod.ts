@@ -49,6 +49,7 @@ import { messageOf } from "../../../src/core/message_of.ts";
  */
 export default definePlugin({
   kind: "sink",
+  writesSync: true,
   type: "sqlite",
   description:
     "Records into an SQLite table (WAL, one transaction per batch, indexed, retention); read with sluice query.",

@@ -52,6 +52,7 @@ const MIN_WINDOW_MS = 1000;
  */
 export default definePlugin({
   kind: "sink",
+  writesSync: true,
   type: "stats",
   description:
     "Real-time analysis (services x levels, active traces, recent and top errors, rates) for GET /stats and /metrics.",

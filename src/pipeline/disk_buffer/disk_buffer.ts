@@ -359,6 +359,34 @@ export class DiskBuffer {
   }
 
   /**
+   * `sync()` with the two `fdatasync` calls on another thread (the `interval` policy's timer
+   * uses it: a blocking sync of 100 ms of appends stalled the pipeline for its duration, 3.4%
+   * of the TCP ingest run's CPU profile). Same order: the segment, the directory, the ledger;
+   * it covers what was appended before the call. Appends may go on meanwhile; a segment left
+   * or a buffer closed meanwhile was synced by the synchronous `sync()` that left or closed it.
+   */
+  async syncInBackground(): Promise<void> {
+    this.#assertOpen();
+    const writer = this.#files.writer;
+    try {
+      if (writer?.file.syncInBackground) await writer.file.syncInBackground();
+      else writer?.file.sync();
+      if (this.#closed) return;
+      if (this.#dirDirty) {
+        this.#fs.syncDir(this.#dir);
+        this.#dirDirty = false;
+      }
+      await this.#ledger.syncInBackground();
+    } catch (error) {
+      if (this.#closed) return;
+      if (writer && writer === this.#files.writer) this.#files.closeWriter();
+      throw new DiskBufferError(`Cannot sync disk buffer ${this.#dir}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
    * Hands out the next records (whole frames, from the memory window or from disk) up to
    * about `maxRecords` and `maxBytes`, at least one frame; `undefined` when none is waiting.
    * They stay in the buffer until `ack()`; reads are acknowledged in the order they were made.

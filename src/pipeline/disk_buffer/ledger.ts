@@ -97,6 +97,12 @@ export class Ledger {
     this.file.sync();
   }
 
+  /** `sync()` on another thread where the file can (see `BufferFile.syncInBackground`). */
+  async syncInBackground(): Promise<void> {
+    if (this.file.syncInBackground) await this.file.syncInBackground();
+    else this.file.sync();
+  }
+
   /** Closes the file. */
   close(): void {
     this.file.close();
