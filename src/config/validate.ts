@@ -13,6 +13,7 @@ import { componentEntries, ConfigSchema, declaredIds } from "./config_schema.ts"
 import type { PluginLookup } from "./component_schema.ts";
 import { sinkFrameworkSchema } from "./sections.ts";
 import { sinkInputs } from "./sink_inputs.ts";
+import { reportClashes } from "./clashes.ts";
 import type { ResolvedConfig } from "./types.ts";
 
 /** Inputs needed by {@linkcode validateConfig}. */
@@ -117,6 +118,8 @@ export function validateConfig(
 
   // Layer 5: every source and processor feeds a sink, or its records would be lost unseen.
   if (config && issues.length === 0) reportUnread(config, issues);
+  // Layer 6: what two components cannot share (a port, a file), and paths that are directories.
+  if (config && issues.length === 0) reportClashes(config, issues);
 
   // Layer 6: what `when_full` a sink can honour for the log calls that reach it.
   if (config && issues.length === 0) resolveWhenFull(config, raw, issues);

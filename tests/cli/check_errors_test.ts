@@ -151,3 +151,34 @@ Deno.test("sluice check: a short token or one with whitespace is an error at its
     }
   });
 });
+
+Deno.test("sluice check: two listeners on one port, two sinks on one file and a directory as a file are errors at their keys", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/logs`);
+    const file = `${dir}/clash.yaml`;
+    await Deno.writeTextFile(
+      file,
+      [
+        "server: { listen: 127.0.0.1:9655 }",
+        "sources:",
+        "  a: { type: tcp, address: 127.0.0.1:9650 }",
+        "  b: { type: tcp, address: 0.0.0.0:9650 }",
+        "  c: { type: syslog, address: 127.0.0.1:9650, protocol: udp }",
+        "  d: { type: tcp, address: 127.0.0.1:9655 }",
+        "sinks:",
+        "  one: { type: file, path: app.log }",
+        `  two: { type: rotating_file, path: ${dir}/app.log }`,
+        "  dir: { type: file, path: logs }",
+        "",
+      ].join("\n"),
+    );
+    const { code, lines } = await check(file);
+    assert.equal(code, 2);
+    assert.deepEqual(lines, [
+      `${file}:4:28: sources.b.address: Source "b" listens on tcp port 9650, as source "a" does; only one of them could bind it (give each listener its own port)`,
+      `${file}:6:28: sources.d.address: Source "d" listens on tcp port 9655, as the server (server.listen) does; only one of them could bind it (give each listener its own port)`,
+      `${file}:9:37: sinks.two.path: Sink "two" writes the file of sink "one"; two sinks in one file interleave and rotate each other's records (give each sink its own path, or send both inputs to one sink)`,
+      `${file}:10:28: sinks.dir.path: Sink "dir" writes to ${dir}/logs, which is a directory (name a file, such as app.log inside it)`,
+    ]);
+  });
+});
