@@ -121,7 +121,7 @@ function writeConfig(dir: string, port: number, buffer: string, ackTimeout = "10
 async function killRuns(
   config: string,
   kills: number,
-  options: { maxMs?: number; pad?: number } = {},
+  options: { maxMs?: number; pad?: number; afterFirstAck?: boolean } = {},
 ) {
   const acked: number[] = [];
   const stderrs: string[] = [];
@@ -131,6 +131,12 @@ async function killRuns(
   for (let kill = 0; kill < kills; kill++) {
     const sluice = await startSluice(config);
     const send = sender(sluice.url, next, options.pad);
+    // A test that needs records in every run's segment waits for the run's first
+    // acknowledgement: on a loaded machine 300 ms can pass before the first request is answered.
+    const acking = Date.now() + 10_000;
+    while (options.afterFirstAck && send.acked.length === 0 && Date.now() < acking) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await new Promise((resolve) =>
       setTimeout(resolve, 50 + Math.random() * ((options.maxMs ?? 300) - 50))
     );
@@ -288,7 +294,7 @@ Deno.test({
     try {
       const port = freePort();
       const config = writeConfig(dir, port, "max_bytes: 64MiB");
-      const { acked } = await killRuns(config, 4);
+      const { acked } = await killRuns(config, 4, { afterFirstAck: true });
       const bufferDir = `${dir}/data/buffers/peer`;
       const segments = [...Deno.readDirSync(bufferDir)].map((e) => e.name)
         .filter((name) => name.endsWith(".seg")).sort()
