@@ -8,7 +8,7 @@
 import type { Pipeline } from "../pipeline/pipeline.ts";
 
 /** What {@linkcode componentStats} reads of a pipeline. */
-export type ComponentStatsSource = Pick<Pipeline, "config" | "metrics" | "sinks">;
+export type ComponentStatsSource = Pick<Pipeline, "config" | "metrics" | "sinks" | "health">;
 
 /** One component's counters at one moment. */
 export interface ComponentStats {
@@ -63,6 +63,7 @@ export function componentStats(
   previous?: { at: number; now: number; components: readonly ComponentStats[] },
 ): ComponentStats[] {
   const metrics = pipeline.metrics;
+  const problems = new Map(pipeline.health().map((h) => [h.id, h.problem]));
   const byId = (name: string) => {
     const totals = new Map<string, number>();
     for (const series of metrics.series(name)) {
@@ -110,7 +111,8 @@ export function componentStats(
         stats.queue_bytes = sink.queuedBytes;
         const disk = sink.disk;
         if (disk) stats.buffer_records = disk.records;
-        const problem = sink.problem;
+        // From health(), not sink.problem: health() names ${VAR}s instead of their values.
+        const problem = problems.get(id);
         if (problem !== undefined) stats.problem = problem;
       }
       out.push(stats);

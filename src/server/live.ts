@@ -18,7 +18,10 @@ import { parseDuration } from "../schema/units.ts";
 import { type ComponentStats, componentStats } from "./component_stats.ts";
 
 /** What the live stream reads of a pipeline. */
-export type LivePipeline = Pick<Pipeline, "config" | "metrics" | "sinks" | "tap" | "stats">;
+export type LivePipeline = Pick<
+  Pipeline,
+  "config" | "metrics" | "sinks" | "health" | "tap" | "stats"
+>;
 
 /** The events a client may ask for with `events=`. */
 export const LIVE_EVENTS = ["records", "components", "analysis"] as const;

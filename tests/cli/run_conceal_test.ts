@@ -52,6 +52,19 @@ Deno.test("sluice run: a sink failing to connect to a URL with a ${VAR} password
       }
       const problem = ready.components?.[0]?.problem ?? "";
       assert.match(problem, /nats:\/\/app:\$\{NATS_PASSWORD\}@127\.0\.0\.1:\d+/);
+      // The same problem in /live's component snapshots (sluice top, the dashboard).
+      const live = await fetch(`${sluice.url}/live?events=components&interval=200ms`);
+      const reader = live.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let stream = "";
+      const until = Date.now() + 10_000;
+      while (!stream.includes('"problem"') && Date.now() < until) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stream += value;
+      }
+      await reader.cancel();
+      assert.match(stream, /"problem":"[^"]*nats:\/\/app:\$\{NATS_PASSWORD\}@/);
+      assert.ok(!stream.includes("hunter2"), stream);
     } finally {
       stderr = (await sluice.stop()).stderr;
     }
