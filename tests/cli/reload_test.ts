@@ -43,17 +43,26 @@ Deno.test("SIGHUP reloads the config while records flow: a bad file keeps the ru
     await Deno.writeTextFile(file, config([]));
     const sluice = await startSluice(file, { cwd: dir });
     let stopped = false;
+    const refused: string[] = [];
     try {
       // Two senders post batches of 50 numbered records until told to stop.
       let sending = true;
       let next = 0;
       const acked: number[] = [];
-      const refused: string[] = [];
       const sender = async () => {
         while (sending) {
           const ids = Array.from({ length: 50 }, () => next++);
           const body = ids.map((id) => JSON.stringify({ message: `m${id}`, id })).join("\n");
-          const res = await fetch(`${sluice.url}/ingest`, { method: "POST", body: body + "\n" });
+          let res: Response;
+          try {
+            res = await fetch(`${sluice.url}/ingest`, { method: "POST", body: body + "\n" });
+          } catch (error) {
+            // The server went away: say so in the assertion below, with sluice's stderr,
+            // instead of as a dangling rejection that cancels the whole file.
+            refused.push(`${error} (stderr: ${sluice.stderr()})`);
+            sending = false;
+            return;
+          }
           const text = await res.text();
           if (res.status === 200) acked.push(...ids);
           else refused.push(`${res.status} ${text}`);
@@ -115,6 +124,9 @@ Deno.test("SIGHUP reloads the config while records flow: a bad file keeps the ru
       const copies = [...await idsIn(`${dir}/copy.log`), ...await idsIn(`${dir}/copy2.log`)];
       assert.equal(new Set(copies).size, copies.length, "no record copied twice");
       assert.ok(acked.length > 1000, `${acked.length} records flowed`);
+    } catch (error) {
+      if (refused.length === 0) throw error;
+      throw new Error(`${error}\nrefused: ${refused.join("\n")}`, { cause: error });
     } finally {
       if (!stopped) await sluice.stop("SIGKILL");
     }
