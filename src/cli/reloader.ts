@@ -129,7 +129,7 @@ export class Reloader {
     previous.log.info(`SIGHUP: reloading ${file}`);
     let loaded;
     try {
-      loaded = await loadConfig(file, { env });
+      loaded = await loadConfig(file, { env, requireFiles: true });
     } catch (error) {
       return this.#keep(error);
     }

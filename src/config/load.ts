@@ -33,6 +33,12 @@ export interface LoadOptions {
    * directory, or the current directory for an object config.
    */
   baseDir?: string;
+  /**
+   * Whether files the config names must exist now (TLS certificates and keys): `sluice check`
+   * and `sluice run` say so; the default leaves it to the component that opens them, so a
+   * config can be validated on a machine that lacks the deployment's files.
+   */
+  requireFiles?: boolean;
 }
 
 /** A validated config and what the pipeline needs to build it. */
@@ -146,7 +152,11 @@ async function validateLoaded(
   let passIssues: Issue[];
   do {
     passIssues = [];
-    config = validateConfig(expanded, { registry, modules, baseDir, fromEnvironment }, passIssues);
+    config = validateConfig(
+      expanded,
+      { registry, modules, baseDir, fromEnvironment, requireFiles: options.requireFiles ?? false },
+      passIssues,
+    );
   } while (await registry.loadWanted());
   issues.push(...passIssues);
   if (!config || issues.length > 0 || envIssues.length > 0) {

@@ -14,6 +14,7 @@ import type { PluginLookup } from "./component_schema.ts";
 import { sinkFrameworkSchema } from "./sections.ts";
 import { sinkInputs } from "./sink_inputs.ts";
 import { reportClashes } from "./clashes.ts";
+import { reportMissingFiles } from "./missing_files.ts";
 import type { ResolvedConfig } from "./types.ts";
 
 /** Inputs needed by {@linkcode validateConfig}. */
@@ -22,6 +23,8 @@ export interface ValidateOptions extends PluginLookup {
   baseDir: string;
   /** Paths (as `pathKey`) whose values came wholly from `${VAR}` references. */
   fromEnvironment?: ReadonlySet<string>;
+  /** Whether files the config names (TLS) must exist now; see `LoadOptions.requireFiles`. */
+  requireFiles?: boolean;
 }
 
 /**
@@ -119,7 +122,10 @@ export function validateConfig(
   // Layer 5: every source and processor feeds a sink, or its records would be lost unseen.
   if (config && issues.length === 0) reportUnread(config, issues);
   // Layer 6: what two components cannot share (a port, a file), and paths that are directories.
-  if (config && issues.length === 0) reportClashes(config, issues);
+  if (config && issues.length === 0) {
+    reportClashes(config, issues);
+    if (options.requireFiles) reportMissingFiles(config, issues);
+  }
 
   // Layer 6: what `when_full` a sink can honour for the log calls that reach it.
   if (config && issues.length === 0) resolveWhenFull(config, raw, issues);

@@ -182,3 +182,37 @@ Deno.test("sluice check: two listeners on one port, two sinks on one file and a 
     ]);
   });
 });
+
+Deno.test("sluice check: a TLS file that does not exist is an error at its key; one that exists is not", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/tls.yaml`;
+    await Deno.writeTextFile(`${dir}/cert.pem`, "-----BEGIN CERTIFICATE-----\n");
+    await Deno.writeTextFile(
+      file,
+      [
+        "sources:",
+        "  secure:",
+        "    type: tcp",
+        "    address: 127.0.0.1:0",
+        "    tls: { cert: cert.pem, key: missing-key.pem }",
+        "sinks:",
+        "  peer:",
+        "    type: tcp",
+        "    address: 127.0.0.1:6514",
+        "    inputs: [secure]",
+        "    tls: { ca: missing-ca.pem }",
+        "",
+      ].join("\n"),
+    );
+    const { code, lines } = await check(file);
+    assert.equal(code, 2);
+    assert.deepEqual(lines, [
+      `${file}:5:33: sources.secure.tls.key: Source "secure" names tls.key "missing-key.pem", which does not exist (a relative path is read from ${dir})`,
+      `${file}:11:16: sinks.peer.tls.ca: Sink "peer" names tls.ca "missing-ca.pem", which does not exist (a relative path is read from ${dir})`,
+    ]);
+    // sluice run says the same before it starts anything (before: "Cannot create source").
+    const run = await runCli(["run", "--config", file]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, new RegExp(`^${file}:5:33: sources\\.secure\\.tls\\.key: `));
+  });
+});

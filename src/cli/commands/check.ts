@@ -31,7 +31,7 @@ const check: Command = {
   help: "Without --config: SLUICE_CONFIG, else ./sluice.yaml, else /etc/sluice/sluice.yaml.",
   async run(args) {
     const { values } = parseFlags(args, { config: { type: "string", short: "c" } });
-    await loadConfig(requireConfig(values), { env: processEnv() });
+    await loadConfig(requireConfig(values), { env: processEnv(), requireFiles: true });
     console.log("ok");
     return 0;
   },

@@ -187,7 +187,7 @@ const run: Command = {
       );
     }
     const env = processEnv();
-    const pipeline = await configure(file, { env });
+    const pipeline = await configure(file, { env, requireFiles: true });
     const configured = pipeline.config.server;
     // Hono loads only when a server starts (the agent without one never pays for it).
     const server = configured || address ? await import("../../server/app.ts") : undefined;
