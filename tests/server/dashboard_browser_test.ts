@@ -137,196 +137,174 @@ function assertMatches(page: Shown, stats: Analysis) {
   );
 }
 
+/**
+ * Runs `fn` with a chromium and a real `sluice run` whose http source `ingest` feeds the
+ * `sinks` lines (under `sinks:`); then stops sluice, expecting `exitCode`, and cleans up.
+ */
+async function withDashboard(
+  sinks: (dir: string) => string[],
+  fn: (sluice: Sluice, browser: Browser, dir: string) => Promise<void>,
+  options: { exitCode?: number; extraArgs?: string[] } = {},
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const browser = await launchChromium();
+  try {
+    const config = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `data_dir: ${dir}/.sluice`,
+        `server: { listen: 127.0.0.1:0, token: ${TOKEN} }`,
+        "sources:",
+        "  ingest: { type: http }",
+        "sinks:",
+        ...sinks(dir),
+        "",
+      ].join("\n"),
+    );
+    const sluice = await startSluice(
+      config,
+      options.extraArgs ? { extraArgs: options.extraArgs } : {},
+    );
+    try {
+      await fn(sluice, browser, dir);
+    } finally {
+      const result = await sluice.stop();
+      assert.equal(result.code, options.exitCode ?? 0, result.stderr);
+    }
+  } finally {
+    await browser.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+type Sluice = Awaited<ReturnType<typeof startSluice>>;
+type Browser = Awaited<ReturnType<typeof launchChromium>>;
+
 Deno.test({
   name:
     "dashboard in chromium: the numbers on the page match /stats and change as records reach a real sluice run",
   ignore: skipWithout(chromium()),
   sanitizeResources: false,
   sanitizeOps: false,
-}, async () => {
-  const dir = await Deno.makeTempDir();
-  const browser = await launchChromium();
-  try {
-    const config = `${dir}/sluice.yaml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `data_dir: ${dir}/.sluice`,
-        `server: { listen: 127.0.0.1:0, token: ${TOKEN} }`,
-        "sources:",
-        "  ingest: { type: http }",
-        "sinks:",
-        `  archive: { type: file, inputs: [ingest], path: ${dir}/archive.log }`,
-        "  analysis: { type: stats, inputs: [ingest], window: 5m, service_field: service }",
-        "",
-      ].join("\n"),
-    );
-    const sluice = await startSluice(config);
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
-      });
-      page.on("pageerror", (e) => problems.push(String(e)));
-      await post(sluice.url, "checkout", 0, 40);
-      await post(sluice.url, "payment-service", 0, 8, HOSTILE);
+}, () =>
+  withDashboard((dir) => [
+    `  archive: { type: file, inputs: [ingest], path: ${dir}/archive.log }`,
+    "  analysis: { type: stats, inputs: [ingest], window: 5m, service_field: service }",
+  ], async (sluice, browser) => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
+    });
+    page.on("pageerror", (e) => problems.push(String(e)));
+    await post(sluice.url, "checkout", 0, 40);
+    await post(sluice.url, "payment-service", 0, 8, HOSTILE);
 
-      await page.goto(`${sluice.url}/#token=${TOKEN}`);
-      assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar");
-      const [first, stats] = await matching(page, sluice.url, 48);
-      assertMatches(first, stats);
-      assert.deepEqual(first.distribution, {
-        checkout: { INFO: 20, WARN: 10, ERROR: 10 },
-        "payment-service": { INFO: 4, WARN: 2, ERROR: 2 },
-      });
-      assert.equal(first.total_services, 2);
-      assert.equal(first.active_traces, 24);
-      assert.ok(first.recent_errors.some((e) => e.message === HOSTILE), "shown as text");
-      assert.equal(await page.locator("img").count(), 0, "a record's message is never markup");
-      assert.notEqual(await page.title(), "pwned");
+    await page.goto(`${sluice.url}/#token=${TOKEN}`);
+    assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar");
+    const [first, stats] = await matching(page, sluice.url, 48);
+    assertMatches(first, stats);
+    assert.deepEqual(first.distribution, {
+      checkout: { INFO: 20, WARN: 10, ERROR: 10 },
+      "payment-service": { INFO: 4, WARN: 2, ERROR: 2 },
+    });
+    assert.equal(first.total_services, 2);
+    assert.equal(first.active_traces, 24);
+    assert.ok(first.recent_errors.some((e) => e.message === HOSTILE), "shown as text");
+    assert.equal(await page.locator("img").count(), 0, "a record's message is never markup");
+    assert.notEqual(await page.title(), "pwned");
 
-      // Components: the live stream's counters, every component healthy, the chart drawn.
-      const live = await until("the live stream", async () => {
+    // Components: the live stream's counters, every component healthy, the chart drawn.
+    const live = await until("the live stream", async () => {
+      const now = await shown(page);
+      return now?.status === "live" && now.canvases > 0 && now.components.analysis === 48
+        ? now
+        : undefined;
+    });
+    assert.deepEqual(live.components, { ingest: 48, archive: 48, analysis: 48 });
+    assert.deepEqual(live.health, ["ok", "ok", "ok"]);
+
+    // More records arrive: the page follows without a reload.
+    await post(sluice.url, "inventory", 0, 12);
+    await post(sluice.url, "checkout", 40, 4);
+    const [second, stats2] = await matching(page, sluice.url, 64);
+    assertMatches(second, stats2);
+    assert.equal(second.total_services, 3);
+    assert.deepEqual(second.distribution.checkout, { INFO: 22, WARN: 11, ERROR: 11 });
+    assert.equal(
+      (await until("the components to follow", async () => {
         const now = await shown(page);
-        return now?.status === "live" && now.canvases > 0 && now.components.analysis === 48
-          ? now
-          : undefined;
-      });
-      assert.deepEqual(live.components, { ingest: 48, archive: 48, analysis: 48 });
-      assert.deepEqual(live.health, ["ok", "ok", "ok"]);
-
-      // More records arrive: the page follows without a reload.
-      await post(sluice.url, "inventory", 0, 12);
-      await post(sluice.url, "checkout", 40, 4);
-      const [second, stats2] = await matching(page, sluice.url, 64);
-      assertMatches(second, stats2);
-      assert.equal(second.total_services, 3);
-      assert.deepEqual(second.distribution.checkout, { INFO: 22, WARN: 11, ERROR: 11 });
-      assert.equal(
-        (await until("the components to follow", async () => {
-          const now = await shown(page);
-          return now?.components.analysis === 64 ? now : undefined;
-        })).components.ingest,
-        64,
-      );
-      assert.deepEqual(problems, [], "no script errors, no CSP violations");
-    } finally {
-      const result = await sluice.stop();
-      assert.equal(result.code, 0, result.stderr);
-    }
-  } finally {
-    await browser.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+        return now?.components.analysis === 64 ? now : undefined;
+      })).components.ingest,
+      64,
+    );
+    assert.deepEqual(problems, [], "no script errors, no CSP violations");
+  }));
 
 Deno.test({
   name: "dashboard in chromium: without a token the page asks for one, and connects with it",
   ignore: skipWithout(chromium()),
   sanitizeResources: false,
   sanitizeOps: false,
-}, async () => {
-  const dir = await Deno.makeTempDir();
-  const browser = await launchChromium();
-  try {
-    const config = `${dir}/sluice.yaml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `data_dir: ${dir}/.sluice`,
-        `server: { listen: 127.0.0.1:0, token: ${TOKEN} }`,
-        "sources:",
-        "  ingest: { type: http }",
-        "sinks:",
-        "  analysis: { type: stats, inputs: [ingest] }",
-        "",
-      ].join("\n"),
-    );
-    const sluice = await startSluice(config);
-    try {
-      await post(sluice.url, "checkout", 0, 4);
-      const page = await browser.newPage();
-      await page.goto(sluice.url);
-      await page.waitForSelector("#token-form:not([hidden])");
-      assert.equal(await page.locator("#status").getAttribute("data-state"), "unauthorized");
-      assert.equal(await page.locator("[data-sink]").count(), 0, "nothing shown without the token");
-      await page.fill("#token-input", TOKEN);
-      await page.click("#token-form button");
-      const [now, stats] = await matching(page, sluice.url, 4);
-      assertMatches(now, stats);
-      await page.waitForSelector("#status[data-state=live]");
-    } finally {
-      const result = await sluice.stop();
-      assert.equal(result.code, 0, result.stderr);
-    }
-  } finally {
-    await browser.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+}, () =>
+  withDashboard(() => [
+    "  analysis: { type: stats, inputs: [ingest] }",
+  ], async (sluice, browser) => {
+    await post(sluice.url, "checkout", 0, 4);
+    const page = await browser.newPage();
+    await page.goto(sluice.url);
+    await page.waitForSelector("#token-form:not([hidden])");
+    assert.equal(await page.locator("#status").getAttribute("data-state"), "unauthorized");
+    assert.equal(await page.locator("[data-sink]").count(), 0, "nothing shown without the token");
+    await page.fill("#token-input", TOKEN);
+    await page.click("#token-form button");
+    const [now, stats] = await matching(page, sluice.url, 4);
+    assertMatches(now, stats);
+    await page.waitForSelector("#status[data-state=live]");
+  }));
 
 Deno.test({
   name: "dashboard in chromium: a failing sink's health shows the problem /ready names",
   ignore: skipWithout(chromium()),
   sanitizeResources: false,
   sanitizeOps: false,
-}, async () => {
-  const dir = await Deno.makeTempDir();
-  const browser = await launchChromium();
-  try {
-    const config = `${dir}/sluice.yaml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `data_dir: ${dir}/.sluice`,
-        `server: { listen: 127.0.0.1:0, token: ${TOKEN} }`,
-        "sources:",
-        "  ingest: { type: http }",
-        "sinks:",
-        `  archive: { type: file, inputs: [ingest], path: ${dir}/archive.log }`,
-        `  broken: { module: ${FAILING_SINK}, inputs: [ingest], message: disk on fire }`,
-        "",
-      ].join("\n"),
-    );
-    const sluice = await startSluice(config, { extraArgs: ["--drain-timeout", "500ms"] });
-    try {
-      await post(sluice.url, "checkout", 0, 4);
-      const ready = await until("/ready to name the broken sink", async () => {
-        const res = await fetch(`${sluice.url}/ready`);
-        const body = await res.json();
-        return res.status === 503 ? body : undefined;
+}, () =>
+  withDashboard((dir) => [
+    `  archive: { type: file, inputs: [ingest], path: ${dir}/archive.log }`,
+    `  broken: { module: ${FAILING_SINK}, inputs: [ingest], message: disk on fire }`,
+  ], async (sluice, browser) => {
+    await post(sluice.url, "checkout", 0, 4);
+    const ready = await until("/ready to name the broken sink", async () => {
+      const res = await fetch(`${sluice.url}/ready`);
+      const body = await res.json();
+      return res.status === 503 ? body : undefined;
+    });
+    const problem = ready.components[0].problem as string;
+    assert.match(problem, /disk on fire/);
+    const page = await browser.newPage();
+    await page.goto(`${sluice.url}/#token=${TOKEN}`);
+    const health = await until("the page to show both sinks' health", async () => {
+      const cells = await page.evaluate(() => {
+        // deno-lint-ignore no-explicit-any
+        const document: any = (globalThis as any).document;
+        const cell = (id: string) =>
+          document.querySelector(`tr[data-component=${id}] [data-stat=health]`);
+        const broken = cell("broken");
+        const archive = cell("archive");
+        return broken && archive
+          ? {
+            broken: broken.textContent,
+            brokenClass: broken.className,
+            archive: archive.textContent,
+          }
+          : undefined;
       });
-      const problem = ready.components[0].problem as string;
-      assert.match(problem, /disk on fire/);
-      const page = await browser.newPage();
-      await page.goto(`${sluice.url}/#token=${TOKEN}`);
-      const health = await until("the page to show both sinks' health", async () => {
-        const cells = await page.evaluate(() => {
-          // deno-lint-ignore no-explicit-any
-          const document: any = (globalThis as any).document;
-          const cell = (id: string) =>
-            document.querySelector(`tr[data-component=${id}] [data-stat=health]`);
-          const broken = cell("broken");
-          const archive = cell("archive");
-          return broken && archive
-            ? {
-              broken: broken.textContent,
-              brokenClass: broken.className,
-              archive: archive.textContent,
-            }
-            : undefined;
-        });
-        return cells ?? undefined;
-      });
-      assert.deepEqual(health, { broken: problem, brokenClass: "bad", archive: "ok" });
-      assert.equal(await page.locator("#no-stats").isVisible(), true, "no stats sink, said");
-    } finally {
-      const result = await sluice.stop();
-      assert.equal(result.code, 3, result.stderr); // the broken sink's records are dropped
-    }
-  } finally {
-    await browser.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      return cells ?? undefined;
+    });
+    assert.deepEqual(health, { broken: problem, brokenClass: "bad", archive: "ok" });
+    assert.equal(await page.locator("#no-stats").isVisible(), true, "no stats sink, said");
+  }, {
+    exitCode: 3, // the broken sink drops its records
+    extraArgs: ["--drain-timeout", "500ms"],
+  }));
