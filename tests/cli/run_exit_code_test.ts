@@ -67,3 +67,16 @@ Deno.test("sluice run exits 4 when nothing was dropped but records wait in a dis
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// The disk still full at SIGTERM: /dev/full is a real file that refuses every write (ENOSPC).
+Deno.test("sluice run exits 3 when records were dropped: the disk still full at SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const result = await runAndStop(dir, ["full: { type: file, path: /dev/full }"]);
+    assert.match(result.stderr, /No space left on device|ENOSPC|os error 28/i);
+    assert.match(result.stderr, /Exiting with code 3: 5 records were dropped/);
+    assert.equal(result.code, 3, result.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
