@@ -24,7 +24,7 @@ import { BUILTIN_PATTERN_NAMES } from "../plugins/processors/redact/patterns.ts"
 import { safeStringify } from "../src/core/safe_stringify.ts";
 import type { LogRecord } from "../mod.ts";
 import { createBuiltin } from "./builtin.ts";
-import { MESSAGE } from "./peers/common.ts";
+import { inputLine } from "./pipeline/input_line.ts";
 import { BENCH_DIR, loadAverage, median } from "./report.ts";
 
 const argv = Deno.args;
@@ -35,21 +35,6 @@ const flag = (name: string, fallback: number) => {
 const N = flag("n", 100_000);
 const ROUNDS = flag("rounds", 9);
 const CHUNK = 65_536;
-const INPUT_EPOCH = Date.UTC(2026, 0, 1);
-
-/** The line of bench/pipeline.ts. */
-function inputLine(i: number): string {
-  return JSON.stringify({
-    time: new Date(INPUT_EPOCH + Math.floor(i / 10)).toISOString(),
-    level: "info",
-    logger: "bench",
-    message: MESSAGE,
-    id: i,
-    user: "ada",
-    path: "/api/orders",
-    status: 200,
-  }) + "\n";
-}
 
 const text = Array.from({ length: N }, (_, i) => inputLine(i)).join("");
 const bytes = new TextEncoder().encode(text);

@@ -36,7 +36,7 @@ import {
   ROOT,
   writeSection,
 } from "./report.ts";
-import { MESSAGE } from "./peers/common.ts";
+import { INPUT_EPOCH, inputLine } from "./pipeline/input_line.ts";
 import { type Check, verifyOutput } from "./verify.ts";
 import { messageOf } from "../src/core/message_of.ts";
 
@@ -257,22 +257,6 @@ async function waitForLines(path: string, n: number): Promise<{ t?: number; line
 
 // ---------------------------------------------------------------------------------------------
 // The input: the same NDJSON bytes for every receiver.
-
-const INPUT_EPOCH = Date.UTC(2026, 0, 1);
-
-/** Line `i`: ten lines share each millisecond, as a busy service's burst would. */
-function inputLine(i: number): string {
-  return JSON.stringify({
-    time: new Date(INPUT_EPOCH + Math.floor(i / 10)).toISOString(),
-    level: "info",
-    logger: "bench",
-    message: MESSAGE,
-    id: i,
-    user: "ada",
-    path: "/api/orders",
-    status: 200,
-  }) + "\n";
-}
 
 /**
  * Whether an output line kept its input line's time, level and logger (a receiver that
