@@ -1,7 +1,7 @@
 // `sluice check` refuses `when_full: block` where a log call cannot be held (a sink that writes
 // only asynchronously, fed by a logger source) and accepts it where it can.
 import assert from "node:assert/strict";
-import { runCli } from "../helpers/sluice_process.ts";
+import { runCli, withConfig } from "../helpers/sluice_process.ts";
 
 const CASES: { name: string; yaml: string; code: number; stderr: RegExp }[] = [
   {
@@ -79,18 +79,13 @@ CASES[2]!.yaml = CASES[0]!.yaml.replace(", when_full: block", "");
 
 for (const { name, yaml, code, stderr } of CASES) {
   Deno.test(`sluice check: when_full ${name}: ${code === 0 ? "ok" : "an error at its key"}`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "sluice_when_full_" });
-    try {
-      const file = `${dir}/sluice.yaml`;
-      await Deno.writeTextFile(file, yaml);
+    await withConfig(yaml, async (file) => {
       const result = await runCli(["check", "--config", file]);
       assert.equal(result.code, code, result.stderr);
       assert.match(
         result.stderr,
         new RegExp(stderr.source.replace("FILE", file.replace(/[.]/g, "\\."))),
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The CLI's entry point. */
@@ -63,21 +65,27 @@ export interface RunningSluice {
   stop(signal?: Deno.Signal): Promise<CliResult>;
 }
 
+/** Options of {@linkcode startSluice}. */
+export interface StartOptions {
+  /** Deno's permission flags (`-A` by default). */
+  flags?: readonly string[];
+  /** The working directory. */
+  cwd?: string;
+  /** Arguments after `run --config FILE`. */
+  extraArgs?: readonly string[];
+  /** Runs the process under `ulimit -n` of this many descriptors (to reach EMFILE quickly). */
+  maxOpenFiles?: number;
+  /** More environment variables (for `${VAR}` references in the config). */
+  env?: Record<string, string>;
+}
+
 /**
  * Starts `sluice run --config FILE` and resolves once its server listens (the port is read
  * from its "Server listening on" notice, so configs may use port 0).
  */
 export async function startSluice(
   config: string,
-  options: {
-    flags?: readonly string[];
-    cwd?: string;
-    extraArgs?: readonly string[];
-    /** Runs the process under `ulimit -n` of this many descriptors (to reach EMFILE quickly). */
-    maxOpenFiles?: number;
-    /** More environment variables (for `${VAR}` references in the config). */
-    env?: Record<string, string>;
-  } = {},
+  options: StartOptions = {},
 ): Promise<RunningSluice> {
   const limit = options.maxOpenFiles;
   const command = limit === undefined ? Deno.execPath() : "sh";
@@ -144,4 +152,55 @@ export async function startSluice(
       return { code, stdout, stderr };
     },
   };
+}
+
+/**
+ * Writes `yaml` (or what `yaml(dir)` returns, for paths inside the directory) to
+ * `sluice.yaml` in a new temporary directory, calls `body` with the file's path and the
+ * directory, and removes the directory afterwards.
+ */
+export async function withConfig<T>(
+  yaml: string | ((dir: string) => string),
+  body: (config: string, dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-test-" });
+  try {
+    const config = join(dir, "sluice.yaml");
+    await Deno.writeTextFile(config, typeof yaml === "string" ? yaml : yaml(dir));
+    return await body(config, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Runs `body` against a `sluice run` of `yaml` in a temporary directory ({@linkcode withConfig}):
+ * calls `prepare` with the directory, starts the process, calls `body`, stops it (SIGTERM) and, when `body` succeeded, checks its
+ * exit code. `body` may call `sluice.stop()`
+ * itself to look at what the process left (the second stop returns the same result); the
+ * directory lives until `body` returns. Resolves to the stopped process' result.
+ */
+export async function withSluice(
+  yaml: string | ((dir: string) => string),
+  body: (sluice: RunningSluice, dir: string) => Promise<void>,
+  options: StartOptions & {
+    /** The exit code expected (0 unless given); `null` checks none. */
+    code?: number | null;
+    /** Called with the directory before the process starts (files it should find there). */
+    prepare?: (dir: string) => Promise<void>;
+  } = {},
+): Promise<CliResult> {
+  const { code = 0, prepare, ...start } = options;
+  return await withConfig(yaml, async (config, dir) => {
+    await prepare?.(dir);
+    const sluice = await startSluice(config, start);
+    let result: CliResult;
+    try {
+      await body(sluice, dir);
+    } finally {
+      result = await sluice.stop();
+    }
+    if (code !== null) assert.equal(result.code, code, result.stderr);
+    return result;
+  });
 }

@@ -5,24 +5,19 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startSluice } from "../helpers/sluice_process.ts";
+import { withSluice } from "../helpers/sluice_process.ts";
 import { metricValue } from "../helpers/metric_value.ts";
 
 Deno.test("6,000 idle connections under ulimit -n 4096 with default limits: the listener keeps serving", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-flood-" });
   const flood: Deno.Conn[] = [];
-  try {
-    const config = join(dir, "sluice.yaml");
-    await Deno.writeTextFile(
-      config,
-      `server: { listen: 127.0.0.1:0 }
+  const yaml = (dir: string) =>
+    `server: { listen: 127.0.0.1:0 }
 sources:
   ingest: { type: http }
 sinks:
   out: { type: file, inputs: [ingest], path: ${join(dir, "out.log")}, format: json }
-`,
-    );
-    const sluice = await startSluice(config, { maxOpenFiles: 4096 });
+`;
+  await withSluice(yaml, async (sluice) => {
     try {
       const port = Number(new URL(sluice.url).port);
       for (let i = 0; i < 6000; i++) {
@@ -70,10 +65,6 @@ sinks:
           // Closed by the server.
         }
       }
-      const result = await sluice.stop();
-      assert.equal(result.code, 0, result.stderr);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { maxOpenFiles: 4096 });
 });

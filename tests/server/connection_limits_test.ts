@@ -6,36 +6,23 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startSluice } from "../helpers/sluice_process.ts";
+import { withSluice } from "../helpers/sluice_process.ts";
 import { metricValue } from "../helpers/metric_value.ts";
 
-async function withSluice(
+/** A `sluice run` with the given `server:` settings, an http source and a file sink. */
+async function withServer(
   server: string,
   run: (url: string) => Promise<void>,
   maxOpenFiles?: number,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-conn-" });
-  try {
-    const config = join(dir, "sluice.yaml");
-    await Deno.writeTextFile(
-      config,
-      `server: { listen: 127.0.0.1:0, ${server} }
+  const yaml = (dir: string) =>
+    `server: { listen: 127.0.0.1:0, ${server} }
 sources:
   ingest: { type: http }
 sinks:
   out: { type: file, inputs: [ingest], path: ${join(dir, "out.log")}, format: json }
-`,
-    );
-    const sluice = await startSluice(config, maxOpenFiles ? { maxOpenFiles } : {});
-    try {
-      await run(sluice.url);
-    } finally {
-      const result = await sluice.stop();
-      assert.equal(result.code, 0, result.stderr);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+`;
+  await withSluice(yaml, (sluice) => run(sluice.url), maxOpenFiles ? { maxOpenFiles } : {});
 }
 
 const port = (url: string) => Number(new URL(url).port);
@@ -94,7 +81,7 @@ async function ingestOne(url: string, message: string): Promise<number> {
 }
 
 Deno.test("an idle flood beyond the descriptor limit does not stop the listener: it frees them and serves again", async () => {
-  await withSluice("max_connections: 100000, header_timeout: 500ms", async (url) => {
+  await withServer("max_connections: 100000, header_timeout: 500ms", async (url) => {
     // 400 connections against `ulimit -n 128`: accept fails with EMFILE until the header
     // timeout closes the idle ones; then the server must accept and serve again.
     const flood = await openIdle(url, 400);
@@ -125,7 +112,7 @@ Deno.test("an idle flood beyond the descriptor limit does not stop the listener:
 });
 
 Deno.test("connections beyond max_connections get 503 and are counted; slow headers, a stalled body and idle keep-alive are closed", async () => {
-  await withSluice(
+  await withServer(
     "max_connections: 20, header_timeout: 400ms, body_timeout: 400ms, idle_timeout: 400ms",
     async (url) => {
       const idle = await openIdle(url, 30);
@@ -167,7 +154,7 @@ Deno.test("connections beyond max_connections get 503 and are counted; slow head
 });
 
 Deno.test("300 clients dripping their headers do not stop ingest", async () => {
-  await withSluice("header_timeout: 10s", async (url) => {
+  await withServer("header_timeout: 10s", async (url) => {
     const slow = await openIdle(url, 300);
     try {
       const partial = new TextEncoder().encode("POST /ingest HTTP/1.1\r\nHost: x\r\nX-Slow: ");

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startSluice } from "../../helpers/sluice_process.ts";
+import { withSluice } from "../../helpers/sluice_process.ts";
 import { metricValue } from "../../helpers/metric_value.ts";
 
 const GIB = 1024 * 1024 * 1024;
@@ -38,47 +38,36 @@ for (const format of ["gzip", "deflate"] as const) {
   Deno.test(`http source: a 1 MiB ${format} body inflating to 1 GiB gets 413 and grows peak RSS by under 100 MiB`, async () => {
     const body = await bomb(format);
     assert.ok(body.length < 1.2 * 1024 * 1024, `bomb is ${body.length} bytes`);
-    const dir = await Deno.makeTempDir({ prefix: "sluice-bomb-" });
-    try {
-      const config = join(dir, "sluice.yaml");
-      await Deno.writeTextFile(
-        config,
-        `server: { listen: 127.0.0.1:0 }
+    const yaml = (dir: string) =>
+      `server: { listen: 127.0.0.1:0 }
 sources:
   ingest: { type: http, max_body_bytes: 2MiB }
 sinks:
   out: { type: file, inputs: [ingest], path: ${join(dir, "out.log")}, format: json }
-`,
+`;
+    await withSluice(yaml, async (sluice) => {
+      // Warm the route so that the baseline includes what any request costs.
+      const warm = await fetch(`${sluice.url}/ingest`, { method: "POST", body: '{"m":1}\n' });
+      await warm.body?.cancel();
+      const before = await peakRss(sluice.pid);
+      const res = await fetch(`${sluice.url}/ingest`, {
+        method: "POST",
+        body,
+        headers: { "content-encoding": format, "content-type": "application/x-ndjson" },
+      });
+      const answer = await res.text();
+      const grown = (await peakRss(sluice.pid)) - before;
+      console.log(
+        `${format}: status ${res.status}, peak RSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`,
       );
-      const sluice = await startSluice(config);
-      try {
-        // Warm the route so that the baseline includes what any request costs.
-        const warm = await fetch(`${sluice.url}/ingest`, { method: "POST", body: '{"m":1}\n' });
-        await warm.body?.cancel();
-        const before = await peakRss(sluice.pid);
-        const res = await fetch(`${sluice.url}/ingest`, {
-          method: "POST",
-          body,
-          headers: { "content-encoding": format, "content-type": "application/x-ndjson" },
-        });
-        const answer = await res.text();
-        const grown = (await peakRss(sluice.pid)) - before;
-        console.log(
-          `${format}: status ${res.status}, peak RSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`,
-        );
-        assert.equal(res.status, 413, answer);
-        assert.match(answer, /max_inflated_bytes/);
-        assert.ok(grown < 100 * 2 ** 20, `peak RSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`);
-        const metrics = await (await fetch(`${sluice.url}/metrics`)).text();
-        assert.equal(
-          metricValue(metrics, "sluice_records_rejected_total", { reason: "inflated_too_large" }),
-          1,
-        );
-      } finally {
-        await sluice.stop();
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+      assert.equal(res.status, 413, answer);
+      assert.match(answer, /max_inflated_bytes/);
+      assert.ok(grown < 100 * 2 ** 20, `peak RSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`);
+      const metrics = await (await fetch(`${sluice.url}/metrics`)).text();
+      assert.equal(
+        metricValue(metrics, "sluice_records_rejected_total", { reason: "inflated_too_large" }),
+        1,
+      );
+    });
   });
 }
