@@ -4,7 +4,12 @@
  * prints the median records/s and peak RSS per root. Used to measure a proposed engine change
  * on a scratch copy before it is applied.
  *
- * `deno run -A bench/ab.ts --roots /work/main,/tmp/scratch [--mode json|text] [--n 1000000] [--runs 5]`
+ * `deno run -A bench/ab.ts --roots /work/main,/tmp/scratch [--mode json|text] [--n 1000000] [--runs 5] [--reference]`
+ *
+ * `--reference` (json) runs `bench/peers/reference.ts` (`JSON.stringify` + 64 KiB `writeSync`)
+ * in each round too, alternating with the roots, and prints each root's ratio to it per run
+ * and on the medians: issue #18's "no wasted work" goal, measured in one run. One root alone
+ * is allowed then (`--roots .`).
  *
  * @module
  */
@@ -20,26 +25,36 @@ const option = (name: string, fallback: string) => {
   return i === -1 ? fallback : argv[i + 1]!;
 };
 const roots = option("roots", "").split(",").filter(Boolean);
-if (roots.length < 2) throw new Error("Give at least two checkouts: --roots A,B");
+const withReference = argv.includes("--reference");
+if (roots.length < (withReference ? 1 : 2)) {
+  throw new Error("Give at least two checkouts (--roots A,B), or one with --reference");
+}
 const mode = option("mode", "json") as "json" | "text";
+if (withReference && mode !== "json") throw new Error("The reference only writes JSON");
 const n = Number(option("n", "1000000"));
 const runs = Number(option("runs", "5"));
+/** The reference's key in the results: not a path, so no root can clash with it. */
+const REFERENCE = "reference (JSON.stringify + 64 KiB writeSync)";
+const entries = withReference ? [...roots, REFERENCE] : roots;
 
 const dir = await Deno.makeTempDir({ prefix: "sluice_ab_" });
-const results = new Map<string, { rate: number; rss: number }[]>(roots.map((r) => [r, []]));
+const results = new Map<string, { rate: number; rss: number }[]>(entries.map((r) => [r, []]));
 console.log(`A/B ${mode}, n=${n}, runs=${runs}, load ${loadAverage()}`);
 try {
   for (let run = 0; run < runs; run++) {
-    const order = run % 2 === 0 ? roots : [...roots].reverse();
+    const order = run % 2 === 0 ? entries : [...entries].reverse();
     for (const root of order) {
       const out = join(dir, "out.log");
       await Deno.writeFile(out, new Uint8Array());
+      const script = root === REFERENCE
+        ? join(import.meta.dirname!, "peers", "reference.ts")
+        : join(root, "bench", "peers", "sluice.ts");
       const result = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
           "-A",
           "--quiet",
-          join(root, "bench", "peers", "sluice.ts"),
+          script,
           "--mode",
           mode,
           "--n",
@@ -47,7 +62,7 @@ try {
           "--out",
           out,
         ],
-        cwd: root,
+        cwd: root === REFERENCE ? import.meta.dirname! : root,
         stdout: "piped",
         stderr: "inherit",
       }).output();
@@ -65,18 +80,25 @@ try {
         `  run ${run + 1} ${root}: ${formatInt(rate)} rec/s, ${formatMiB(report.peakRss)}`,
       );
     }
+    if (withReference) {
+      const reference = results.get(REFERENCE)!.at(-1)!.rate;
+      const ratios = roots.map((r) => (results.get(r)!.at(-1)!.rate / reference).toFixed(2));
+      console.log(`  run ${run + 1} ratio to the reference: ${ratios.join(" / ")}`);
+    }
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
 const base = median(results.get(roots[0]!)!.map((r) => r.rate));
-for (const root of roots) {
+const reference = withReference ? median(results.get(REFERENCE)!.map((r) => r.rate)) : NaN;
+for (const root of entries) {
   const list = results.get(root)!;
   const rate = median(list.map((r) => r.rate));
+  const vsReference = withReference ? `, ${(rate / reference).toFixed(2)}x the reference` : "";
   console.log(
     `${root}: median ${formatInt(rate)} rec/s (${(rate / base).toFixed(2)}x ${
       roots[0]
-    }), peak RSS median ${formatMiB(median(list.map((r) => r.rss)))}`,
+    }${vsReference}), peak RSS median ${formatMiB(median(list.map((r) => r.rss)))}`,
   );
 }
 console.log(`load after: ${loadAverage()}`);
