@@ -222,6 +222,7 @@ export class RotatingFileSink implements Sink {
     } catch (error) {
       this.#failure("discover", `Cannot list the rotated files of sink "${this.#id}"`, error);
     }
+    this.#upkeep.sweep();
     this.#upkeep.applyRetention(this.#now());
     this.#upkeep.compressBacklog();
     this.#nextCheck = this.#now() + this.#checkInterval;
@@ -529,11 +530,13 @@ const WHEN_JSON = {
  * for midnight and W0-W6, and the DST corrections). A rotation, deletion or compression
  * that fails is counted in `sluice_file_errors_total{operation}`, reported once, and retried;
  * writes continue to the live file meanwhile. The live file is reopened when it is moved,
- * deleted or truncated from outside (checked before every batch) and on SIGHUP. Two kinds
- * of hidden entries keep file-system work off the write path: deleted files wait up to a
- * second in a `.app.log.delete-N.tmp` directory that is removed in one operation, and the next
- * live file is created ahead as `.app.log.next-N.tmp`; both are gone after shutdown, and after
- * a crash the next start removes them.
+ * deleted or truncated from outside (checked before every batch) and on SIGHUP. Hidden
+ * entries keep file-system work off the write path (deleted files wait up to a second in a
+ * directory removed in one operation, the next live file is created ahead), all inside one
+ * work directory per run, `.app.log.sluice-<random>.tmp`, with a marker file: gone after
+ * shutdown, removed by the next start after a crash. The sink deletes no entry it did not
+ * write: one named like a backup but not a regular file is skipped, counted in
+ * `sluice_files_skipped_total` and said once, and rotation goes on past it.
  *
  * @example YAML
  * ```ts

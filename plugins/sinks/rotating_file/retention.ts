@@ -61,14 +61,13 @@ export class BackupSet {
   readonly #dir: string;
   readonly #base: string;
   readonly #name: RegExp;
-  readonly #temp: RegExp;
   readonly #onForeign: (path: string) => void;
   #list: Backup[] = [];
 
   /**
    * `stampPattern` is the regular expression source of a time suffix (time modes);
-   * `onForeign(path)` hears of each entry named like a backup or temporary file that this
-   * sink did not write (a directory, a link …), which is left alone and skipped.
+   * `onForeign(path)` hears of each entry named like a backup that this sink did not write (a
+   * directory, a link …), which is left alone and skipped.
    */
   constructor(
     livePath: string,
@@ -85,7 +84,6 @@ export class BackupSet {
     this.#name = mode === "size"
       ? new RegExp(`^${base}\\.(\\d+)(\\.gz)?$`)
       : new RegExp(`^${base}\\.(${stampPattern})(?:\\.(\\d+))?(\\.gz)?$`);
-    this.#temp = new RegExp(`^\\.${base}\\.(?:compress|delete|next)-\\d+\\.tmp$`);
   }
 
   /** The rotated files, newest first. */
@@ -103,15 +101,10 @@ export class BackupSet {
     return join(this.#dir, `${this.#base}.${middle}${backup.gz ? ".gz" : ""}`);
   }
 
-  /** A hidden temporary path for compressing into (never matched by `app.log*` globs). */
-  tempPath(n: number): string {
-    return join(this.#dir, `.${this.#base}.compress-${n}.tmp`);
-  }
-
   /**
-   * Reads the directory: finds the rotated files, removes what an interrupted run left (a
-   * compression's temporary file, a trash batch directory, a next live file made ahead) and
-   * plain files whose compressed twin is complete. Returns the paths removed.
+   * Reads the directory: finds the rotated files and removes plain files whose compressed twin
+   * is complete (an interrupted compression). Returns the paths removed. (Temporary files live
+   * in the sink's work directory, `WorkDir`.)
    */
   discover(): string[] {
     const found = new Map<string, Backup>();
@@ -127,14 +120,6 @@ export class BackupSet {
       throw error;
     }
     for (const entry of entries) {
-      if (this.#temp.test(entry.name)) {
-        const path = join(this.#dir, entry.name);
-        if (entry.isFile || (entry.isDirectory && isTrashBatch(path))) {
-          Deno.removeSync(path, { recursive: entry.isDirectory });
-          removed.push(path);
-        } else this.#onForeign(path);
-        continue;
-      }
       const m = this.#name.exec(entry.name);
       if (!m) continue;
       if (!entry.isFile) {
@@ -254,16 +239,6 @@ export class BackupSet {
     if (i >= 0) this.#list.splice(i, 1);
   }
 
-  /** A hidden path the next live file is created at ahead of a rotation. */
-  sparePath(n: number): string {
-    return join(this.#dir, `.${this.#base}.next-${n}.tmp`);
-  }
-
-  /** A hidden directory files are moved into before they are deleted in the background. */
-  trashPath(n: number): string {
-    return join(this.#dir, `.${this.#base}.delete-${n}.tmp`);
-  }
-
   /**
    * Puts a finished compressed copy in place of a backup: renames `tempPath` to the
    * backup's `.gz` name, then deletes the plain file (through `discard` when given, as
@@ -293,20 +268,4 @@ export class BackupSet {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * Whether `dir` is a trash batch this sink left (a crash between moving files in and deleting
- * them): it holds only regular files named 0, 1, 2 …, as `Trash.take()` names them. Anything
- * else is someone else's directory and is never deleted.
- */
-function isTrashBatch(dir: string): boolean {
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (!entry.isFile || !/^\d+$/.test(entry.name)) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
 }

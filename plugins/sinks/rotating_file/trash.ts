@@ -10,8 +10,9 @@
  * in one background operation. On this kind of machine an asynchronous `Deno.remove` costs
  * the calling thread 20-60 µs just to dispatch, and unlinking a file whose pages are still
  * cached costs about as much again, so a sink that rotates often pays for one dispatch per
- * batch instead of one per file. Batch directories are named by `batchPath(n)`; a caller
- * that finds one at startup (a crash between `take()` and `empty()`) removes it.
+ * batch instead of one per file. Batch directories are named by `batchPath(n)` (which may
+ * throw, as `mkdir` may); a caller that finds one at startup (a crash between `take()` and
+ * `empty()`) removes it.
  *
  * @example Free two names now, delete both files in one operation
  * ```ts
@@ -61,8 +62,8 @@ export class Trash {
    */
   take(path: string): boolean {
     while (this.#batch === undefined) {
-      const batch = this.#batchPath(++this.#seq);
       try {
+        const batch = this.#batchPath(++this.#seq);
         Deno.mkdirSync(batch);
         this.#batch = batch;
       } catch (error) {

@@ -10,6 +10,7 @@ import type { Counter } from "../../../src/plugin/types.ts";
 import { gzipFile } from "./gzip_file.ts";
 import type { Backup, BackupSet } from "./retention.ts";
 import { Trash } from "./trash.ts";
+import { WorkDir } from "./work_dir.ts";
 
 /** How often retention by age runs (ms). */
 const AGE_CHECK_MS = 60_000;
@@ -48,6 +49,8 @@ export class Upkeep {
   readonly #counters: UpkeepOptions["counters"];
   readonly #failure: UpkeepOptions["failure"];
   readonly #trash: Trash;
+  /** Where the temporary files go: none of their names is one another program could pick. */
+  readonly #work: WorkDir;
   #trashTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #discard = (path: string): void => {
     this.#trash.take(path);
@@ -77,7 +80,17 @@ export class Upkeep {
     this.#compress = options.compress;
     this.#counters = options.counters;
     this.#failure = options.failure;
-    this.#trash = new Trash((n) => this.#backups.trashPath(n));
+    this.#work = new WorkDir(options.path);
+    this.#trash = new Trash((n) => this.#work.entry(`delete-${n}`));
+  }
+
+  /** Removes what a crashed earlier run left in its work directory (at start-up). */
+  sweep(): void {
+    try {
+      this.#work.sweep();
+    } catch (error) {
+      this.#failure("delete", `Cannot remove the temporary files of sink "${this.#id}"`, error);
+    }
   }
 
   /** Queues every rotated file not compressed yet (at start-up). */
@@ -146,7 +159,12 @@ export class Upkeep {
   /** Starts creating the next live file in the background. */
   prepareSpare(): void {
     if (this.#disposed) return;
-    const path = this.#backups.sparePath(++this.#tempSeq);
+    let path: string;
+    try {
+      path = this.#work.entry(`next-${++this.#tempSeq}`);
+    } catch {
+      return; // No spare: the next rotation creates its file, and reports if that fails too.
+    }
     const created = Deno.open(path, { append: true, createNew: true }).then(
       (file) => file.close(),
       // No spare: the next rotation creates its file, and reports if that fails too.
@@ -184,6 +202,11 @@ export class Upkeep {
     await this.#running;
     this.#emptyTrash();
     await Promise.all(this.#background);
+    try {
+      this.#work.close();
+    } catch (error) {
+      this.#failure("delete", `Cannot remove the work directory of sink "${this.#id}"`, error);
+    }
   }
 
   #removeSpare(spare: { path: string; created: Promise<void> }): void {
@@ -253,8 +276,9 @@ export class Upkeep {
       this.#failure("compress", `Cannot compress a rotated file of sink "${this.#id}"`, error);
       return;
     }
-    const temp = this.#backups.tempPath(++this.#tempSeq);
+    let temp: string | undefined;
     try {
+      temp = this.#work.entry(`compress-${++this.#tempSeq}`);
       await gzipFile(source, temp, this.#abort.signal);
       if (backup.removed) {
         removeQuietly(temp);
@@ -265,7 +289,8 @@ export class Upkeep {
       this.#trashTaken();
       this.#counters.compressed.inc();
     } catch (error) {
-      removeQuietly(temp);
+      if (temp === undefined) source.close();
+      else removeQuietly(temp);
       this.#failure("compress", `Cannot compress a rotated file of sink "${this.#id}"`, error);
     }
   }

@@ -1,15 +1,51 @@
 /**
  * rotating_file never deletes what it did not write, through a real `sluice run`: foreign
  * directories named like its temporary files and like a backup survive, are skipped and
- * counted, and rotation goes on so that the live file stays near `max_bytes`.
+ * counted, and rotation goes on so that the live file stays near `max_bytes`; foreign regular
+ * files named like its temporary files survive a start, and what a killed run left of its
+ * own is removed by the next.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withSluice } from "../../../helpers/sluice_process.ts";
+import { startSluice, withConfig, withSluice } from "../../../helpers/sluice_process.ts";
 import { metricValue } from "../../../helpers/metric_value.ts";
 
 const MAX_BYTES = 16 * 1024;
+
+/** A `sluice run` config: an http source into a rotating_file sink in `logs/`. */
+const sluiceYaml = (options: string) => (dir: string) =>
+  `server: { listen: 127.0.0.1:0 }
+sources:
+  ingest: { type: http }
+sinks:
+  out: { type: rotating_file, inputs: [ingest], path: ${
+    join(dir, "logs", "app.log")
+  }, format: json, max_bytes: ${MAX_BYTES}, ${options} }
+`;
+
+/** Posts `requests` requests of 50 records of about 100 bytes each. */
+async function ingest(url: string, requests: number): Promise<void> {
+  for (let request = 0; request < requests; request++) {
+    const body = Array.from(
+      { length: 50 },
+      (_, i) => JSON.stringify({ msg: `record ${request}-${i} `.padEnd(100, "x") }),
+    ).join("\n");
+    const res = await fetch(`${url}/ingest`, { method: "POST", body });
+    assert.equal(res.status, 200, await res.text());
+  }
+}
+
+/** Waits until `/metrics` satisfies `done`, and returns it. */
+async function metricsWhen(url: string, done: (metrics: string) => boolean): Promise<string> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    if (done(metrics)) return metrics;
+    if (Date.now() > end) throw new Error(`not reached:\n${metrics}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 Deno.test("rotating_file skips foreign directories named like its backups and temporary files, deletes none, and keeps rotating", async () => {
   const foreign = [
@@ -18,33 +54,14 @@ Deno.test("rotating_file skips foreign directories named like its backups and te
     join("logs", ".app.log.next-1.tmp"),
     join("logs", "app.log.2"),
   ];
-  const yaml = (dir: string) =>
-    `server: { listen: 127.0.0.1:0 }
-sources:
-  ingest: { type: http }
-sinks:
-  out: { type: rotating_file, inputs: [ingest], path: ${
-      join(dir, "logs", "app.log")
-    }, format: json, max_bytes: ${MAX_BYTES}, backups: 3 }
-`;
   let metrics = "";
-  await withSluice(yaml, async (sluice, dir) => {
-    for (let request = 0; request < 40; request++) {
-      const body = Array.from(
-        { length: 50 },
-        (_, i) => JSON.stringify({ msg: `record ${request}-${i} `.padEnd(100, "x") }),
-      ).join("\n");
-      const res = await fetch(`${sluice.url}/ingest`, { method: "POST", body });
-      assert.equal(res.status, 200, await res.text());
-    }
+  await withSluice(sluiceYaml("backups: 3"), async (sluice, dir) => {
+    await ingest(sluice.url, 40);
     // Rotation happens as batches are written; wait until the last record is.
-    const end = Date.now() + 10_000;
-    for (;;) {
-      metrics = await (await fetch(`${sluice.url}/metrics`)).text();
-      if (metricValue(metrics, "sluice_records_out_total", { component: "out" }) >= 2000) break;
-      if (Date.now() > end) throw new Error(`not all written:\n${metrics}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    metrics = await metricsWhen(
+      sluice.url,
+      (text) => metricValue(text, "sluice_records_out_total", { component: "out" }) >= 2000,
+    );
     const { stderr } = await sluice.stop();
     assert.equal(stderr.match(/not written by it/g)?.length ?? 0, 1, stderr);
     for (const path of foreign) {
@@ -64,4 +81,60 @@ sinks:
   assert.ok(metricValue(metrics, "sluice_rotations_total") >= 10);
   assert.ok(metricValue(metrics, "sluice_files_skipped_total") >= 4);
   assert.equal(metricValue(metrics, "sluice_file_errors_total"), 0);
+});
+
+Deno.test("rotating_file leaves foreign regular files named like its temporary files alone, and the next start removes what a killed run left", async () => {
+  // Regular files (and a directory shaped like a work directory, without its marker) that
+  // another program wrote, named as rotating_file names its temporary files.
+  const foreign: Record<string, string> = {
+    ".app.log.next-1.tmp": "next",
+    ".app.log.compress-1.tmp": "compress",
+    ".app.log.delete-1.tmp": "delete",
+    ".app.log.sluice-0123456789abcdef.tmp": "a file",
+    ".app.log.sluice-fedcba9876543210.tmp/next-1": "in a directory",
+    ".app.log.sluice-fedcba9876543210.tmp/delete-1/0": "in a directory",
+  };
+  await withConfig(sluiceYaml("backups: 2, compress: gzip"), async (config, dir) => {
+    const logs = join(dir, "logs");
+    for (const [name, text] of Object.entries(foreign)) {
+      await Deno.mkdir(join(logs, name, ".."), { recursive: true });
+      await Deno.writeTextFile(join(logs, name), text);
+    }
+    const foreignTop = new Set(Object.keys(foreign).map((name) => name.split("/")[0]!));
+    const own = () =>
+      [...Deno.readDirSync(logs)].map((e) => e.name).filter((name) =>
+        name.startsWith(".") && !foreignTop.has(name)
+      );
+    // A run killed while it rotates, deletes and compresses leaves its hidden entries.
+    const first = await startSluice(config);
+    await ingest(first.url, 40);
+    await metricsWhen(
+      first.url,
+      (metrics) =>
+        metricValue(metrics, "sluice_records_out_total", { component: "out" }) >= 2000 &&
+        metricValue(metrics, "sluice_files_compressed_total") >= 2,
+    );
+    const killed = await first.stop("SIGKILL");
+    assert.notEqual(killed.code, 0);
+    const left = own();
+    const inside = (name: string) =>
+      Deno.lstatSync(join(logs, name)).isDirectory
+        ? `${name}/{${[...Deno.readDirSync(join(logs, name))].map((e) => e.name).join(",")}}`
+        : name;
+    console.log(`a killed run left ${left.map(inside).join(", ")}`);
+    assert.ok(left.length > 0, "a killed run leaves its hidden entries");
+    // The next start removes them, and a clean stop leaves none of its own.
+    const second = await startSluice(config);
+    await ingest(second.url, 40);
+    await metricsWhen(
+      second.url,
+      (metrics) => metricValue(metrics, "sluice_records_out_total", { component: "out" }) >= 2000,
+    );
+    const result = await second.stop();
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(own(), [], "no hidden entry of its own after a clean stop");
+    for (const [name, text] of Object.entries(foreign)) {
+      assert.equal(await Deno.readTextFile(join(logs, name)), text, `${name} was kept`);
+    }
+  });
 });

@@ -13,6 +13,7 @@ import {
   type RotatingFileOptions,
   RotatingFileSink,
 } from "../../../../plugins/sinks/rotating_file/mod.ts";
+import { WorkDir } from "../../../../plugins/sinks/rotating_file/work_dir.ts";
 import {
   freezeDirectory,
   python3,
@@ -293,13 +294,14 @@ Deno.test("rotating_file retention deletes by count and by age, also backups fou
       const t = new Date(now - i * day);
       Deno.utimeSync(`${dir}/app.log.${i}`, t, t);
     }
-    // Leftovers of an interrupted compression: a temporary file, and a plain file whose
-    // compressed twin was already renamed into place.
-    Deno.writeTextFileSync(`${dir}/.app.log.compress-7.tmp`, "partial");
-    // ... of a deletion batch that was never emptied, and a next live file made ahead.
-    Deno.mkdirSync(`${dir}/.app.log.delete-1.tmp`);
-    Deno.writeTextFileSync(`${dir}/.app.log.delete-1.tmp/0`, "old backup\n");
-    Deno.writeTextFileSync(`${dir}/.app.log.next-3.tmp`, "");
+    // What a crashed run left in its work directory: an interrupted compression's temporary
+    // file, a deletion batch never emptied and a next live file made ahead; and a plain file
+    // whose compressed twin was already renamed into place.
+    const crashed = new WorkDir(`${dir}/app.log`);
+    Deno.writeTextFileSync(crashed.entry("compress-7"), "partial");
+    Deno.mkdirSync(crashed.entry("delete-1"));
+    Deno.writeTextFileSync(crashed.entry("delete-1/0"), "old backup\n");
+    Deno.writeTextFileSync(crashed.entry("next-3"), "");
     Deno.writeFileSync(`${dir}/app.log.2.gz`, new Uint8Array([0x1f, 0x8b]));
     Deno.writeTextFileSync(`${dir}/other.log.1`, "not ours\n");
     const h = harness(dir);
@@ -348,7 +350,10 @@ Deno.test("rotating_file frees an expired backup's space within a second of goin
     sink.writeSync(records("first", "second", "third", "fourth"));
     assert.equal(h.metrics.sum("files_deleted_total"), 2, "counted when retention takes them");
     const trash = () =>
-      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith(".app.log.delete-"));
+      [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith(".app.log.sluice-")).flatMap((
+        work,
+      ) => [...Deno.readDirSync(`${dir}/${work.name}`)].map((e) => e.name))
+        .filter((n) => n.startsWith("delete-"));
     assert.equal(trash().length, 1, "the two backups wait in one trash directory");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.deepEqual(trash(), [], "emptied without another write");
