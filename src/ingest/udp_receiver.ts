@@ -5,20 +5,31 @@
  */
 
 import type { Address } from "../io/address.ts";
-import type { FromReceiver, ToReceiver } from "./udp_receiver_worker.ts";
-import { udpReceiverWorker } from "./udp_receiver_worker.ts";
+import {
+  type FromReceiver,
+  RING_SLOTS,
+  SLOT_CLOSED,
+  SLOT_DROPPED,
+  SLOT_READ,
+  SLOT_SEQ,
+  SLOT_TAKEN,
+  SLOT_WRITE,
+  type ToReceiver,
+  udpReceiverWorker,
+  WRAP,
+} from "./udp_receiver_worker.ts";
 
 /** What {@linkcode receiveUdp} calls on the main thread. */
 export interface UdpReceiverOptions {
-  /** One received datagram (the bytes stay valid: each batch is its own buffer). */
+  /** One received datagram (the bytes stay valid: each is copied out of the shared ring). */
   onDatagram(data: Uint8Array): void;
   /** Datagrams the Worker received and dropped because the main thread had not caught up. */
   onDropped(count: number): void;
   /** The Worker failed after it started listening (the message says why). */
   onError(message: string): void;
-  /** Bytes handed over and not yet processed beyond which datagrams are dropped. */
+  /** The shared ring's size: datagrams waiting for the main thread beyond it are dropped. */
   maxBytes: number;
-  /** Datagrams handed over and not yet processed beyond which datagrams are dropped. */
+  /** Datagrams waiting for the main thread beyond which datagrams are dropped. */
   maxDatagrams: number;
 }
 
@@ -68,36 +79,90 @@ export function receiveUdp(bind: Address, options: UdpReceiverOptions): Promise<
   workerUrl ??= `data:text/javascript,${encodeURIComponent(`(${udpReceiverWorker})();`)}`;
   const worker = new Worker(workerUrl, { type: "module", name: "udp receiver" });
   const send = (message: ToReceiver) => worker.postMessage(message);
-  let started = false;
+  // Rounded down to the 4-byte alignment of the ring's records.
+  const ring = new SharedArrayBuffer(Math.max(1 << 16, options.maxBytes & ~3));
+  const state = new Int32Array(new SharedArrayBuffer(RING_SLOTS * 4));
+  const data = new Uint8Array(ring);
+  const view = new DataView(ring);
+  let dropped = 0;
+  let stopped = false;
   let onClosed: (() => void) | undefined;
+
+  /** Takes every datagram the ring holds, copying each contiguous span out once. */
+  const drain = () => {
+    let r = Atomics.load(state, SLOT_READ);
+    const w = Atomics.load(state, SLOT_WRITE);
+    let taken = 0;
+    while (r !== w) {
+      if (r + 4 > data.length || view.getUint32(r, true) === WRAP) {
+        r = 0;
+        continue;
+      }
+      // One copy per span up to the write offset or the end of the ring.
+      const end = w > r ? w : data.length;
+      const span = data.slice(r, end);
+      const spanView = new DataView(span.buffer);
+      let at = 0;
+      while (at + 4 <= span.length) {
+        const n = spanView.getUint32(at, true);
+        if (n === WRAP) break;
+        options.onDatagram(span.subarray(at + 4, at + 4 + n));
+        taken++;
+        at += 4 + ((n + 3) & ~3);
+      }
+      r += at;
+      if (r >= data.length) r = 0;
+      else if (r !== w) r = 0; // the span ended in a wrap marker or the ring's last bytes
+    }
+    Atomics.store(state, SLOT_READ, r);
+    Atomics.add(state, SLOT_TAKEN, taken);
+    const total = Atomics.load(state, SLOT_DROPPED);
+    if (total !== dropped) {
+      options.onDropped((total - dropped) >>> 0);
+      dropped = total;
+    }
+  };
+
+  /** Drains whenever the Worker bumps the sequence slot, until it says it has closed. */
+  const takeAll = async () => {
+    for (;;) {
+      const seq = Atomics.load(state, SLOT_SEQ);
+      const closed = Atomics.load(state, SLOT_CLOSED) === 1;
+      drain();
+      if (closed || stopped) break;
+      const wait = Atomics.waitAsync(state, SLOT_SEQ, seq);
+      if (wait.async) await wait.value;
+    }
+    onClosed?.();
+  };
+
   return new Promise<UdpReceiver>((resolve, reject) => {
+    let started = false;
     worker.onerror = (event) => {
       event.preventDefault();
       worker.terminate();
       if (!started) reject(new Error(`UDP receiver failed: ${event.message}`));
       else options.onError(event.message);
-      onClosed?.();
+      stopped = true;
+      Atomics.add(state, SLOT_SEQ, 1);
+      Atomics.notify(state, SLOT_SEQ);
     };
     worker.onmessage = (event: MessageEvent<FromReceiver>) => {
       const message = event.data;
-      if (message.type === "batch") {
-        if (message.dropped > 0) options.onDropped(message.dropped);
-        const bytes = new Uint8Array(message.data);
-        let start = 0;
-        for (const end of message.ends) {
-          options.onDatagram(bytes.subarray(start, end));
-          start = end;
-        }
-        send({ type: "ack", bytes: bytes.length, datagrams: message.ends.length });
-      } else if (message.type === "listening") {
+      if (message.type === "listening") {
         started = true;
+        const closed = new Promise<void>((done) => onClosed = done);
+        takeAll();
         resolve({
           hostname: message.hostname,
           port: message.port,
           close() {
-            const closed = new Promise<void>((done) => onClosed = done);
             send({ type: "close" });
-            const timer = setTimeout(() => onClosed?.(), CLOSE_TIMEOUT_MS);
+            const timer = setTimeout(() => {
+              stopped = true;
+              Atomics.add(state, SLOT_SEQ, 1);
+              Atomics.notify(state, SLOT_SEQ);
+            }, CLOSE_TIMEOUT_MS);
             return closed.then(() => {
               clearTimeout(timer);
               worker.terminate();
@@ -110,16 +175,14 @@ export function receiveUdp(bind: Address, options: UdpReceiverOptions): Promise<
           message.name
         ];
         reject(new (known ?? Error)(message.message));
-      } else if (message.type === "closed") {
-        if (message.dropped > 0) options.onDropped(message.dropped);
-        onClosed?.();
       }
     };
     send({
       type: "start",
       hostname: bind.hostname,
       port: bind.port,
-      maxBytes: options.maxBytes,
+      ring,
+      state: state.buffer as SharedArrayBuffer,
       maxDatagrams: options.maxDatagrams,
     });
   });

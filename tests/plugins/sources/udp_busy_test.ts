@@ -163,9 +163,13 @@ sinks:
         console.log(
           `datagrams received: sluice ${sluiceUdp} (kernel drops ${kernelDrops}, rejected ${rejected}), rsyslog ${rsyslogUdp}, of ${DATAGRAMS}`,
         );
-        // Not yet asserted (issue #13's goal, sluice >= rsyslog 5 runs of 5): on a loaded
-        // 2-core machine the Worker still loses bursts some runs (bench/RESULTS.md).
-        assert.ok(rsyslogUdp > 0 && sluiceUdp > 0);
+        // Issue #13's goal: the Worker writing into a shared ring received all 2,000 in 17 of
+        // 17 runs at load 2.5–4.7, where rsyslog lost 144 once (bench/RESULTS.md).
+        assert.ok(rsyslogUdp > 0);
+        assert.ok(
+          sluiceUdp >= rsyslogUdp,
+          `sluice received ${sluiceUdp} datagrams, fewer than rsyslog's ${rsyslogUdp}`,
+        );
       } finally {
         const result = await sluice.stop();
         assert.equal(result.code, 0, result.stderr);
