@@ -77,6 +77,13 @@ export interface Http1Info {
 export type Http1Handler = (request: Request, info: Http1Info) => Response | Promise<Response>;
 
 const CRLF2 = new Uint8Array([13, 10, 13, 10]);
+/**
+ * Refused connections answered with care at once (see `answerRefused`); beyond it one is
+ * answered and closed without waiting, so a flood holds at most this many descriptors more.
+ */
+const MAX_REFUSING = 64;
+/** How long a refused connection may take to send its request, and again to read the 503. */
+const REFUSE_WAIT_MS = 500;
 const ENCODER = new TextEncoder();
 const LATIN1 = new TextDecoder("latin1");
 
@@ -104,6 +111,8 @@ export class Http1Server implements AsyncDisposable {
   readonly #handler: Http1Handler;
   readonly #connections = new Set<Connection>();
   readonly #loops = new Set<Promise<void>>();
+  /** Refused connections still being answered. */
+  readonly #refusing = new Set<Deno.Conn>();
   #listener: Deno.TcpListener | undefined;
   #accepting: Promise<void> | undefined;
   #sweep: ReturnType<typeof setInterval> | undefined;
@@ -163,6 +172,7 @@ export class Http1Server implements AsyncDisposable {
         // Already closed.
       }
       await this.#accepting;
+      for (const conn of this.#refusing) closeQuietly(conn);
       for (const c of this.#connections) if (c.state !== "handler") closeConnection(c);
       await Promise.allSettled([...this.#loops]);
       this.#done.resolve();
@@ -199,7 +209,11 @@ export class Http1Server implements AsyncDisposable {
       }
       if (this.#connections.size >= this.#options.maxConnections && !this.#evictIdle()) {
         this.#options.events?.closed?.("too_many_connections");
-        refuse(conn);
+        if (this.#refusing.size >= MAX_REFUSING) refuseNow(conn);
+        else {
+          this.#refusing.add(conn);
+          answerRefused(conn).finally(() => this.#refusing.delete(conn));
+        }
         continue;
       }
       const now = Date.now();
@@ -352,26 +366,72 @@ export class Http1Server implements AsyncDisposable {
   }
 }
 
+const REFUSAL_TEXT = ENCODER.encode('{"error":"Too many connections; retry later"}');
+const REFUSAL = concatBytes([
+  head(503, [
+    ["content-type", "application/json"],
+    ["content-length", String(REFUSAL_TEXT.length)],
+    ["retry-after", "1"],
+    ["connection", "close"],
+  ]),
+  REFUSAL_TEXT,
+]);
+
 /** Answers a connection over the limit with 503 and closes it, without reading its request. */
-function refuse(conn: Deno.Conn): void {
-  const text = '{"error":"Too many connections; retry later"}';
-  conn.write(
-    concatBytes([
-      head(503, [
-        ["content-type", "application/json"],
-        ["content-length", String(text.length)],
-        ["retry-after", "1"],
-        ["connection", "close"],
-      ]),
-      ENCODER.encode(text),
-    ]),
-  ).catch(() => {}).finally(() => {
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
+function refuseNow(conn: Deno.Conn): void {
+  conn.write(REFUSAL).catch(() => {}).finally(() => closeQuietly(conn));
+}
+
+/**
+ * Answers a connection over the limit with 503 so that an HTTP client reads it: first waits
+ * (up to `REFUSE_WAIT_MS`) for its request, since a client that gets an answer before it has
+ * sent anything takes it for a broken connection (Deno's fetch: "received unexpected message
+ * from connection"); then writes the 503, shuts its sending side and reads what the client
+ * still sends until it closes (up to `REFUSE_WAIT_MS` again), since closing a socket with
+ * unread bytes resets the connection, and a reset can discard the answer before the client
+ * has read it.
+ */
+async function answerRefused(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(READ_BYTES);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waitRead = (reading: Promise<number | null>) =>
+    Promise.race([
+      reading,
+      new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), REFUSE_WAIT_MS)),
+    ]).finally(() => clearTimeout(timer));
+  let reading = conn.read(buffer);
+  reading.catch(() => {});
+  try {
+    const first = await waitRead(reading);
+    await writeAllTo(conn, REFUSAL);
+    if (first === null) return; // The client closed already.
+    await conn.closeWrite();
+    const end = Date.now() + REFUSE_WAIT_MS;
+    for (
+      let got: number | null | "late" = first;
+      got !== null && got !== "late" && Date.now() < end;
+    ) {
+      reading = conn.read(buffer);
+      reading.catch(() => {});
+      got = await waitRead(reading);
     }
-  });
+  } catch {
+    // Reset or closed by the client, or by shutdown().
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
+async function writeAllTo(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {

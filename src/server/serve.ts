@@ -75,7 +75,9 @@ export function isLoopback(hostname: string): boolean {
  * Serves the app on `hostname:port` (127.0.0.1:9600 by default) with a bounded HTTP/1.1
  * server ({@linkcode Http1Server}), passing each client's address to the app (for per-client
  * rate limits). Connections beyond `limits.maxConnections` make the longest-idle keep-alive
- * connection close, else are answered 503 and closed; a request whose headers take longer
+ * connection close, else are answered 503 with `Retry-After: 1` and closed (after up to
+ * 0.5 s for their request to arrive: an HTTP client answered before it sent anything takes
+ * the 503 for a broken connection); a request whose headers take longer
  * than `headerTimeout`, a body that pauses longer than `bodyTimeout` and a keep-alive
  * connection idle longer than `idleTimeout` are closed. Each is counted in
  * `sluice_http_connections_closed_total{reason}`; a failing `accept` (EMFILE, ENFILE) in

@@ -1,20 +1,20 @@
 /**
  * Attacks on the server's connections through a real `sluice run`: idle floods under a low
- * descriptor limit, connections beyond `max_connections`, slow headers, a stalled body and
- * idle keep-alive connections.
+ * descriptor limit, connections beyond `max_connections` (idle ones, and requests while every
+ * connection is busy), slow headers, a stalled body and idle keep-alive connections.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withSluice } from "../helpers/sluice_process.ts";
+import { type CliResult, withSluice } from "../helpers/sluice_process.ts";
 import { metricValue } from "../helpers/metric_value.ts";
 
 /** A `sluice run` with the given `server:` settings, an http source and a file sink. */
 async function withServer(
   server: string,
-  run: (url: string) => Promise<void>,
+  run: (url: string, dir: string) => Promise<void>,
   maxOpenFiles?: number,
-): Promise<void> {
+): Promise<CliResult> {
   const yaml = (dir: string) =>
     `server: { listen: 127.0.0.1:0, ${server} }
 sources:
@@ -22,7 +22,11 @@ sources:
 sinks:
   out: { type: file, inputs: [ingest], path: ${join(dir, "out.log")}, format: json }
 `;
-  await withSluice(yaml, (sluice) => run(sluice.url), maxOpenFiles ? { maxOpenFiles } : {});
+  return await withSluice(
+    yaml,
+    (sluice, dir) => run(sluice.url, dir),
+    maxOpenFiles ? { maxOpenFiles } : {},
+  );
 }
 
 const port = (url: string) => Number(new URL(url).port);
@@ -164,4 +168,73 @@ Deno.test("300 clients dripping their headers do not stop ingest", async () => {
       for (const c of slow) c.close();
     }
   });
+});
+
+Deno.test("while every connection is busy a further request gets 503 with Retry-After, counted and said once; ingest works once they finish", async () => {
+  const HELD = 4;
+  const result = await withServer(
+    `max_connections: ${HELD}, header_timeout: 30s, body_timeout: 30s`,
+    async (url, dir) => {
+      // Four uploads in progress: their bodies are half sent, so no connection is idle and
+      // none can make way (only an idle keep-alive connection is evicted).
+      const line = '{"message":"held"}\n';
+      const held = await Promise.all(Array.from({ length: HELD }, async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: port(url) });
+        await conn.write(new TextEncoder().encode(
+          `POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n` +
+            `Content-Length: ${line.length}\r\n\r\n${line.slice(0, 5)}`,
+        ));
+        return conn;
+      }));
+      try {
+        // Wait until the server has taken all four: then a fifth is beyond max_connections.
+        await new Promise((r) => setTimeout(r, 300));
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${url}/ingest`, {
+            method: "POST",
+            headers: { "content-type": "application/x-ndjson" },
+            body: '{"message":"refused"}\n',
+            signal: AbortSignal.timeout(5000),
+          });
+          const text = await res.text();
+          assert.equal(res.status, 503, text);
+          assert.equal(res.headers.get("retry-after"), "1");
+          assert.deepEqual(JSON.parse(text), { error: "Too many connections; retry later" });
+        }
+        // The held uploads finish: each is answered 200 and its record written.
+        for (const conn of held) await conn.write(new TextEncoder().encode(line.slice(5)));
+        const answers = await Promise.all(held.map((c) => readToEnd(c, 1000)));
+        for (const answer of answers) assert.match(answer.text, /^HTTP\/1\.1 200 /);
+      } finally {
+        for (const conn of held) {
+          try {
+            conn.close();
+          } catch {
+            // Closed by readToEnd.
+          }
+        }
+      }
+      assert.equal(await ingestOne(url, "after"), 200);
+      const text = await (await fetch(`${url}/metrics`)).text();
+      assert.equal(
+        metricValue(text, "sluice_http_connections_closed_total", {
+          reason: "too_many_connections",
+        }),
+        3,
+      );
+      const out = join(dir, "out.log");
+      const deadline = Date.now() + 5000;
+      while ((await Deno.readTextFile(out)).split("\n").length <= HELD + 1) {
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const written = (await Deno.readTextFile(out)).trim().split("\n");
+      assert.deepEqual(written.map((l) => JSON.parse(l).message), [
+        ...Array(HELD).fill("held"),
+        "after",
+      ]);
+    },
+  );
+  assert.equal(result.stderr.match(/The server refused a connection/g)?.length, 1, result.stderr);
+  assert.match(result.stderr, /4 already open \(server\.max_connections\)/);
 });
