@@ -45,6 +45,11 @@ export {
   parseConfigText,
 } from "./src/config/load.ts";
 export { ConfigError, type ConfigProblem } from "./src/config/config_error.ts";
+export {
+  PluginSandbox,
+  PluginSandboxError,
+  type PluginSandboxOptions,
+} from "./src/config/plugin_sandbox.ts";
 export type {
   BufferConfig,
   ComponentConfig,

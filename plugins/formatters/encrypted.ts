@@ -82,6 +82,23 @@ export default definePlugin({
           hint: "set allow_inline_key: true to accept the risk",
         });
       }
+      // The variable keys_env names is set where the config loads: its keys are checked now,
+      // with the position, instead of when the sink starts. Unset, it is left to run (a
+      // machine that checks a config need not hold its keys); the message names the variable
+      // and never holds its value.
+      const value = options.keys_env !== undefined ? ctx.env?.(options.keys_env) : undefined;
+      if (value !== undefined && value.trim() !== "") {
+        try {
+          for (
+            const key of loadKeys({ keysEnv: options.keys_env }, {
+              baseDir: ".",
+              getEnv: () => value,
+            })
+          ) key.fill(0);
+        } catch (error) {
+          ctx.issues.push({ path: [...path, "keys_env"], message: messageOf(error) });
+        }
+      }
     },
   }),
   permissions: (options) => ({

@@ -26,6 +26,8 @@ export interface ConfigPermissions {
   env: string[];
   /** `Deno.*` system information names (`hostname`, `osRelease` …). */
   sys: string[];
+  /** Hosts remote `module:` plugins are imported from (`--allow-import`). */
+  import?: string[];
   /** Sources and sinks whose plugin has no `permissions()` (their needs are unknown). */
   undeclared: string[];
 }
@@ -68,7 +70,15 @@ export async function permissionsOf(
   file: string,
 ): Promise<ConfigPermissions> {
   const { config } = loaded;
-  const out: ConfigPermissions = { read: [], write: [], net: [], env: [], sys: [], undeclared: [] };
+  const out: ConfigPermissions = {
+    read: [],
+    write: [],
+    net: [],
+    env: [],
+    sys: [],
+    import: [],
+    undeclared: [],
+  };
   const context: PermissionContext = { baseDir: config.baseDir, dataDir: config.dataDir };
   const configPath = resolve(file);
   out.read.push(configPath, config.dataDir);
@@ -160,6 +170,7 @@ export function permissionFlags(
   push("net", [...new Set(permissions.net)].sort());
   push("env", [...new Set(permissions.env)].sort());
   push("sys", [...new Set(permissions.sys)].sort());
+  push("import", [...new Set(permissions.import ?? [])].sort());
   return flags;
 }
 
@@ -223,8 +234,8 @@ async function addModule(
 ): Promise<void> {
   let path: string;
   if (/^https?:/i.test(specifier)) {
-    const url = new URL(specifier);
-    out.net.push(url.host);
+    // Deno 2 imports a remote module with --allow-import for its host (--allow-net does not).
+    (out.import ??= []).push(new URL(specifier).host);
     return;
   } else if (/^file:/i.test(specifier)) path = fileURLToPath(specifier);
   else if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return; // npm:, jsr: (fetched at load)

@@ -56,6 +56,8 @@ export interface ReloaderOptions {
   waitMs: number;
   /** Whether `--listen` set the server's address (a new `server.listen` is then moot). */
   listenOverridden?: boolean;
+  /** Whether `module:` may name a remote module (`--allow-remote-modules`). */
+  allowRemoteModules?: boolean;
 }
 
 /**
@@ -129,7 +131,11 @@ export class Reloader {
     previous.log.info(`SIGHUP: reloading ${file}`);
     let loaded;
     try {
-      loaded = await loadConfig(file, { env, requireFiles: true });
+      loaded = await loadConfig(file, {
+        env,
+        requireFiles: true,
+        allowRemoteModules: this.#options.allowRemoteModules ?? false,
+      });
     } catch (error) {
       return this.#keep(error);
     }

@@ -106,8 +106,9 @@ export function parseComponent(
 /**
  * Parses a plugin's own options out of a component's mapping. The plugin's schema also
  * accepts the framework keys, so that an unknown key is checked (and suggested) against both.
+ * The plugin sandbox parses a module plugin's options with it too.
  */
-function parseOptions(
+export function parseOptions(
   definition: PluginDefinition,
   spec: Record<string, unknown>,
   frameworkKeys: readonly string[],

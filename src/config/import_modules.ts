@@ -1,5 +1,7 @@
 /**
- * Importing the `module:` plugins a config names.
+ * The `module:` plugins a config names: finding them (a remote one only when the user allows
+ * remote modules), and importing them in this process for `sluice run` and `configure()`.
+ * `check`, `schema` and `permissions` load them in a sandbox instead (`plugin_sandbox.ts`).
  *
  * @module
  */
@@ -10,16 +12,48 @@ import { messageOf } from "../core/message_of.ts";
 import type { PluginDefinition } from "../plugin/types.ts";
 import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
 
-/** Imports every `module:` plugin the config names (components and formatters). */
-export async function importModules(
+/** One `module:` specifier of a config, where it is written and what it resolves to. */
+export interface ModuleReference {
+  /** The specifier as written (`./plugins/counts.ts`, `https://…`). */
+  specifier: string;
+  /** The key path of its first `module:` key. */
+  path: Path;
+  /** The URL it resolves to (a relative path against the config's directory). */
+  url: string;
+}
+
+/**
+ * Whether a specifier is fetched from elsewhere rather than read from this machine: every URL
+ * scheme but `file:` and `data:` (`https:`, `http:`, `npm:`, `jsr:` …).
+ *
+ * @example
+ * ```ts
+ * import { isRemoteModule } from "./import_modules.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isRemoteModule("https://example.com/plugin.ts"));
+ * assert.ok(!isRemoteModule("./plugin.ts") && !isRemoteModule("file:///srv/plugin.ts"));
+ * ```
+ */
+export function isRemoteModule(specifier: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^(file|data):/i.test(specifier) &&
+    !/^[a-z]:[\\/]/i.test(specifier);
+}
+
+/**
+ * Every `module:` plugin the config names (components and formatters), each once. A remote
+ * one is an issue at its `module:` key unless `allowRemote` (the `--allow-remote-modules`
+ * flag): fetching it would run code that nobody on this machine has read.
+ */
+export function findModules(
   raw: unknown,
   baseDir: string,
+  allowRemote: boolean,
   issues: Issue[],
-): Promise<Map<string, PluginDefinition>> {
+): ModuleReference[] {
   const found = new Map<string, Path>();
   const walk = (value: unknown, path: Path) => {
     if (!isPlainObject(value)) return;
-    if (typeof value.module === "string" && !found.has(value.module)) {
+    if (typeof value.module === "string" && value.module !== "" && !found.has(value.module)) {
       found.set(value.module, [...path, "module"]);
     }
     for (const [key, inner] of Object.entries(value)) walk(inner, [...path, key]);
@@ -27,11 +61,33 @@ export async function importModules(
   if (isPlainObject(raw)) {
     for (const section of ["sources", "processors", "sinks"]) walk(raw[section], [section]);
   }
-  const modules = new Map<string, PluginDefinition>();
+  const out: ModuleReference[] = [];
   for (const [specifier, path] of found) {
-    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier)
+    if (isRemoteModule(specifier) && !allowRemote) {
+      issues.push({
+        path,
+        message: `Plugin module "${specifier}" is remote; Sluice fetches and runs a remote ` +
+          `module only when remote modules are allowed`,
+        hint: "pass --allow-remote-modules (allowRemoteModules: true in loadConfig and " +
+          "configure), or download the module and name its local path",
+      });
+      continue;
+    }
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)
       ? specifier
       : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href;
+    out.push({ specifier, path, url });
+  }
+  return out;
+}
+
+/** Imports every `module:` plugin the config names, here, with this process's permissions. */
+export async function importModules(
+  references: readonly ModuleReference[],
+  issues: Issue[],
+): Promise<Map<string, PluginDefinition>> {
+  const modules = new Map<string, PluginDefinition>();
+  for (const { specifier, path, url } of references) {
     let namespace: Record<string, unknown>;
     try {
       namespace = await import(url);
@@ -39,25 +95,37 @@ export async function importModules(
       issues.push({ path, message: moduleError(specifier, error) });
       continue;
     }
-    const definition = (namespace.default ?? namespace.plugin) as
-      | Partial<PluginDefinition>
-      | undefined;
-    if (
-      !definition || typeof definition !== "object" || typeof definition.create !== "function" ||
-      typeof definition.type !== "string" ||
-      !["source", "processor", "formatter", "sink"].includes(String(definition.kind)) ||
-      typeof definition.options?.parse !== "function"
-    ) {
-      issues.push({
-        path,
-        message: `Plugin module "${specifier}" has no plugin definition as its default export`,
-        hint: "export default definePlugin({ kind, type, description, options, create })",
-      });
+    const definition = definitionIn(namespace);
+    if (!definition) {
+      issues.push(notAPlugin(specifier, path));
       continue;
     }
-    modules.set(specifier, definition as PluginDefinition);
+    modules.set(specifier, definition);
   }
   return modules;
+}
+
+/** The plugin definition a module exports (`default`, or `plugin`), if it is one. */
+export function definitionIn(namespace: Record<string, unknown>): PluginDefinition | undefined {
+  const definition = (namespace.default ?? namespace.plugin) as
+    | Partial<PluginDefinition>
+    | undefined;
+  if (
+    !definition || typeof definition !== "object" || typeof definition.create !== "function" ||
+    typeof definition.type !== "string" ||
+    !["source", "processor", "formatter", "sink"].includes(String(definition.kind)) ||
+    typeof definition.options?.parse !== "function"
+  ) return undefined;
+  return definition as PluginDefinition;
+}
+
+/** The issue of a module whose exports hold no plugin definition. */
+export function notAPlugin(specifier: string, path: Path): Issue {
+  return {
+    path,
+    message: `Plugin module "${specifier}" has no plugin definition as its default export`,
+    hint: "export default definePlugin({ kind, type, description, options, create })",
+  };
 }
 
 /**

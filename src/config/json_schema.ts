@@ -26,6 +26,9 @@ const ctx: JsonSchemaContext = { formatter: () => ({ $ref: "#/$defs/formatter" }
  * own, whose options stay open. A `format:` is a formatter's type name, a mapping with its
  * type and options, or a `module:` mapping.
  *
+ * `modules` adds the `module:` plugins of a config, each with its own options (`sluice schema
+ * --config FILE` passes the ones its sandbox loaded).
+ *
  * Point an editor at it, for example with a first line
  * `# yaml-language-server: $schema=sluice.schema.json` after `sluice schema > sluice.schema.json`.
  *
@@ -41,18 +44,23 @@ const ctx: JsonSchemaContext = { formatter: () => ({ $ref: "#/$defs/formatter" }
  * assert.ok(types.includes('"const":"file"') && types.includes('"module"'));
  * ```
  */
-export function buildJsonSchema(registry: Registry): JsonSchema {
+export function buildJsonSchema(
+  registry: Registry,
+  modules: ReadonlyMap<string, PluginDefinition> = new Map(),
+): JsonSchema {
   const defs: Record<string, JsonSchema> = {};
+  const known = [...modules.keys()].sort();
   for (const kind of ["source", "processor", "sink"] as const) {
     defs[kind] = {
       description: `A ${kind}: a built-in by \`type\`, or your own by \`module\`.`,
       oneOf: [
         ...registry.all(kind).sort(byType).map((definition) => componentSchema(definition)),
-        moduleSchema(kind),
+        ...modulesOf(kind, modules),
+        moduleSchema(kind, known),
       ],
     };
   }
-  defs.formatter = formatterSchema(registry);
+  defs.formatter = formatterSchema(registry, modules, known);
 
   const section = (name: keyof typeof SECTION_KIND, description: string): JsonSchema => ({
     description,
@@ -211,7 +219,30 @@ function componentSchema(definition: PluginDefinition): JsonSchema {
   };
 }
 
-function moduleSchema(kind: PluginKind): JsonSchema {
+/** The schemas of the known modules of a kind: each one's `module:` value and options. */
+function modulesOf(kind: PluginKind, modules: ReadonlyMap<string, PluginDefinition>): JsonSchema[] {
+  return [...modules].filter(([, definition]) => definition.kind === kind)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([specifier, definition]) => {
+      const schema = componentSchema(definition);
+      const properties = schema.properties as Record<string, JsonSchema>;
+      properties.type = {
+        ...properties.type,
+        description: "Optional; the type the module defines.",
+      };
+      return {
+        ...schema,
+        title: specifier,
+        properties: {
+          module: { const: specifier, description: definition.description },
+          ...properties,
+        },
+        required: ["module", ...(schema.required as string[]).filter((key) => key !== "type")],
+      };
+    });
+}
+
+function moduleSchema(kind: PluginKind, known: readonly string[] = []): JsonSchema {
   const fw = framework(kind);
   return {
     type: "object",
@@ -223,6 +254,7 @@ function moduleSchema(kind: PluginKind): JsonSchema {
         type: "string",
         minLength: 1,
         description: "A path relative to the config file, an absolute path, or a URL.",
+        ...(known.length > 0 ? { not: { enum: known } } : {}),
       },
       type: { type: "string", description: "Optional; must be the type the module defines." },
       ...fw.properties,
@@ -231,7 +263,11 @@ function moduleSchema(kind: PluginKind): JsonSchema {
   };
 }
 
-function formatterSchema(registry: Registry): JsonSchema {
+function formatterSchema(
+  registry: Registry,
+  modules: ReadonlyMap<string, PluginDefinition>,
+  known: readonly string[],
+): JsonSchema {
   const formatters = registry.all("formatter").sort(byType);
   return {
     description: "A formatter: its type name, or a mapping with its type and options.",
@@ -242,7 +278,8 @@ function formatterSchema(registry: Registry): JsonSchema {
         description: "A formatter with its default options.",
       },
       ...formatters.map((definition) => componentSchema(definition)),
-      moduleSchema("formatter"),
+      ...modulesOf("formatter", modules),
+      moduleSchema("formatter", known),
     ],
   };
 }

@@ -19,7 +19,8 @@ import { messageOf } from "../core/message_of.ts";
 import { decodeConfig } from "./decode_config.ts";
 import { renderPath } from "./render_path.ts";
 import type { Locate } from "./yaml_document.ts";
-import { importModules } from "./import_modules.ts";
+import { findModules, importModules } from "./import_modules.ts";
+import { type PluginSandbox, sandboxSession } from "./plugin_sandbox.ts";
 import { getOwn } from "../core/get_own.ts";
 
 /** Options of {@linkcode loadConfig}. */
@@ -39,6 +40,17 @@ export interface LoadOptions {
    * config can be validated on a machine that lacks the deployment's files.
    */
   requireFiles?: boolean;
+  /**
+   * Whether a `module:` may name a remote module (`https:`, `npm:`, `jsr:` …), which is
+   * fetched and run: off by default, so that a config alone never makes Sluice run code from
+   * elsewhere (`--allow-remote-modules` on the command line).
+   */
+  allowRemoteModules?: boolean;
+  /**
+   * Load `module:` plugins in this sandbox, a process without permissions, instead of
+   * importing them here with this process's permissions (`check`, `schema`, `permissions`).
+   */
+  sandbox?: PluginSandbox;
 }
 
 /** A validated config and what the pipeline needs to build it. */
@@ -141,7 +153,11 @@ async function validateLoaded(
     expansions,
   );
   const issues: Issue[] = [];
-  const modules = await importModules(expanded, baseDir, issues);
+  const references = findModules(expanded, baseDir, options.allowRemoteModules ?? false, issues);
+  const sandbox = options.sandbox ? sandboxSession(options.sandbox) : undefined;
+  const modules = sandbox
+    ? await sandbox.load(references, issues)
+    : await importModules(references, issues);
   // The plain formatters are always there: sinks fall back to them at creation, when nothing
   // can be loaded any more. A user's plugins come last and win.
   const registry = new Registry(options.plugins ?? [], builtinLoaders);
@@ -151,14 +167,26 @@ async function validateLoaded(
   let config: ResolvedConfig | undefined;
   let passIssues: Issue[];
   do {
-    passIssues = [];
+    // A module that did not load is an issue already: the layers that need every component
+    // (a source that reaches no sink) then stay quiet instead of blaming its absence.
+    passIssues = [...issues];
     config = validateConfig(
       expanded,
-      { registry, modules, baseDir, fromEnvironment, requireFiles: options.requireFiles ?? false },
+      {
+        registry,
+        modules,
+        baseDir,
+        fromEnvironment,
+        requireFiles: options.requireFiles ?? false,
+        env: (name) => getOwn(env, name),
+      },
       passIssues,
     );
-  } while (await registry.loadWanted());
-  issues.push(...passIssues);
+  } while ((await registry.loadWanted()) || (await sandbox?.answerWanted()));
+  issues.splice(0, issues.length, ...passIssues);
+  if (config && issues.length === 0 && envIssues.length === 0) {
+    await sandbox?.settle(config, issues);
+  }
   if (!config || issues.length > 0 || envIssues.length > 0) {
     // A value with an unexpanded variable fails its own check too: report the variable only.
     const unexpanded = new Set(envIssues.map((issue) => renderPath(issue.path)));

@@ -25,6 +25,8 @@ export interface ValidateOptions extends PluginLookup {
   fromEnvironment?: ReadonlySet<string>;
   /** Whether files the config names (TLS) must exist now; see `LoadOptions.requireFiles`. */
   requireFiles?: boolean;
+  /** The environment the config is loaded with (for `ParseContext.env`). */
+  env?: (name: string) => string | undefined;
 }
 
 /**
@@ -52,6 +54,7 @@ export function validateConfig(
   const ctx: ParseContext = {
     issues,
     fromEnvironment: (path) => options.fromEnvironment?.has(pathKey(path)) ?? false,
+    ...(options.env ? { env: options.env } : {}),
   };
   if (raw === null || raw === undefined) raw = {};
   // Layers 1 and 2: the file's shape, each component's type and options.

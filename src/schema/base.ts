@@ -27,6 +27,11 @@ export interface ParseContext {
   resolveFormatter?: (value: unknown, path: Path, ctx: ParseContext) => FormatterSpec | undefined;
   /** Whether the value at `path` came wholly from `${VAR}` references; set by the config loader. */
   fromEnvironment?: (path: Path) => boolean;
+  /**
+   * Reads a variable of the environment the config is loaded with, for options that name one
+   * (`keys_env`), so that its value is checked with the config; set by the config loader.
+   */
+  env?: (name: string) => string | undefined;
 }
 
 /** A secret option's value and where it came from. */

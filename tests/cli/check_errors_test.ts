@@ -216,3 +216,38 @@ Deno.test("sluice check: a TLS file that does not exist is an error at its key; 
     assert.match(run.stderr, new RegExp(`^${file}:5:33: sources\\.secure\\.tls\\.key: `));
   });
 });
+
+Deno.test("sluice check: keys_env naming a variable that holds no valid keys is an error naming the variable, not the value", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/keys.yaml`;
+    await Deno.writeTextFile(
+      file,
+      [
+        "sources:",
+        "  app: { type: logger }",
+        "sinks:",
+        "  out:",
+        "    type: file",
+        `    path: ${dir}/secure.log`,
+        "    format: { type: encrypted, keys_env: CHECK_TEST_KEYS }",
+      ].join("\n") + "\n",
+    );
+    const secret = "hunter2-SECRETVALUE";
+    const { code, lines } = await check(file, { CHECK_TEST_KEYS: secret });
+    assert.equal(code, 2);
+    assert.equal(
+      lines[0],
+      `${file}:7:42: sinks.out.format.keys_env: The key in environment variable "CHECK_TEST_KEYS" decodes to 14 bytes; expected 32 bytes (44 characters of URL-safe base64, such as the output of "sluice keygen")`,
+    );
+    assert.ok(!lines.join("\n").includes(secret) && !lines.join("\n").includes("hunter2"));
+    // A second key that is not base64 at all: named by its place in the list.
+    const bad = await check(file, {
+      CHECK_TEST_KEYS: "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=,not*base64",
+    });
+    assert.match(
+      bad.lines[0]!,
+      /sinks\.out\.format\.keys_env: Key 2 of 2 in environment variable "CHECK_TEST_KEYS" is not URL-safe base64 \(10 characters\)/,
+    );
+    assert.ok(!bad.lines.join("\n").includes("not*base64"));
+  });
+});

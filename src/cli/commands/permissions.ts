@@ -5,6 +5,7 @@
  */
 
 import { loadConfig } from "../../config/load.ts";
+import { PluginSandbox } from "../../config/plugin_sandbox.ts";
 import type { Command } from "../command.ts";
 import { parseFlags, requireConfig } from "../parse_flags.ts";
 import { permissionFlags, permissionsOf } from "../permission_flags.ts";
@@ -23,24 +24,39 @@ import { processEnv } from "../process_env.ts";
  *   src/cli/main.ts run --config sluice.yaml
  * ```
  *
- * A component whose plugin does not declare its permissions is named on stderr.
+ * A component whose plugin does not declare its permissions is named on stderr. `module:`
+ * plugins are loaded in a sandbox (a `deno run` process without permissions), which answers
+ * their `permissions()`; a remote module is refused unless `--allow-remote-modules`, and then
+ * its host is printed in `--allow-import`.
  *
  * @example Usage
  * ```ts
  * import permissions from "./permissions.ts";
  * import assert from "node:assert/strict";
- * assert.ok(permissions.usage === "permissions --config FILE");
+ * assert.ok(permissions.usage?.startsWith("permissions --config FILE"));
  * ```
  */
 const permissions: Command = {
   name: "permissions",
   summary: "Print the narrowest `deno run` permission flags a config needs",
-  usage: "permissions --config FILE",
-  help: "Without --config: SLUICE_CONFIG, else ./sluice.yaml, else /etc/sluice/sluice.yaml.",
+  usage: "permissions --config FILE [--allow-remote-modules]",
+  help: [
+    "Without --config: SLUICE_CONFIG, else ./sluice.yaml, else /etc/sluice/sluice.yaml.",
+    "module: plugins load in a deno process without permissions; a remote one (https:,",
+    "npm:, jsr: …) is fetched only with --allow-remote-modules.",
+  ].join("\n"),
   async run(args) {
-    const { values } = parseFlags(args, { config: { type: "string", short: "c" } });
+    const { values } = parseFlags(args, {
+      config: { type: "string", short: "c" },
+      "allow-remote-modules": { type: "boolean" },
+    });
     const file = requireConfig(values);
-    const loaded = await loadConfig(file, { env: processEnv() });
+    await using sandbox = new PluginSandbox();
+    const loaded = await loadConfig(file, {
+      env: processEnv(),
+      sandbox,
+      allowRemoteModules: values["allow-remote-modules"] === true,
+    });
     const needs = await permissionsOf(loaded, file);
     for (const label of needs.undeclared) {
       console.error(

@@ -145,7 +145,8 @@ function exitCode(pipeline: Pipeline, droppedBefore: number): number {
 const run: Command = {
   name: "run",
   summary: "Run a config's pipeline and server until SIGINT or SIGTERM, then drain",
-  usage: "run --config FILE [--listen HOST:PORT] [--log-format text|json] [--drain-timeout 10s]",
+  usage:
+    "run --config FILE [--listen HOST:PORT] [--log-format text|json] [--drain-timeout 10s] [--allow-remote-modules]",
   help: [
     "Options:",
     "  --config, -c FILE    the config; without it SLUICE_CONFIG, else ./sluice.yaml, else",
@@ -155,6 +156,9 @@ const run: Command = {
     "  --log-format FORMAT  Sluice's own lines on stderr as text (default) or json, one",
     "                       object a line; also SLUICE_LOG_FORMAT",
     "  --drain-timeout DUR  how long the drain after SIGINT or SIGTERM may take (10s)",
+    "  --allow-remote-modules",
+    "                       let module: name a remote module (https:, npm:, jsr: …),",
+    "                       which is fetched and run; as check and permissions do",
     "",
     "SIGHUP reloads the config: a bad file (or a plugin that cannot start) keeps the",
     "running pipeline and says why; files are reopened either way.",
@@ -174,7 +178,9 @@ const run: Command = {
       "drain-timeout": { type: "string" },
       listen: { type: "string" },
       "log-format": { type: "string" },
+      "allow-remote-modules": { type: "boolean" },
     });
+    const allowRemoteModules = values["allow-remote-modules"] === true;
     setInternalLogFormat(logFormat(values["log-format"] as string | undefined));
     const listenFlag = values.listen as string | undefined;
     const address = listenFlag === undefined ? undefined : parseListen(listenFlag);
@@ -187,7 +193,7 @@ const run: Command = {
       );
     }
     const env = processEnv();
-    const pipeline = await configure(file, { env, requireFiles: true });
+    const pipeline = await configure(file, { env, requireFiles: true, allowRemoteModules });
     const configured = pipeline.config.server;
     // Hono loads only when a server starts (the agent without one never pays for it).
     const server = configured || address ? await import("../../server/app.ts") : undefined;
@@ -197,6 +203,7 @@ const run: Command = {
       pipeline,
       waitMs: drainMs,
       listenOverridden: address !== undefined,
+      allowRemoteModules,
       ...(server ? { createApp: (p: Pipeline) => server.createApp(p) } : {}),
     });
     const signals = listen(() => reloader.pipeline.log, () => void reloader.reload());

@@ -1,0 +1,483 @@
+/**
+ * The plugin sandbox: `sluice check`, `schema` and `permissions` load the `module:` plugins a
+ * config names in a child `deno run` process that holds no permissions (no `--allow-*` flag but
+ * `--allow-import` for the hosts of remote modules the user allowed), never in this process,
+ * which runs with the user's rights. What validation needs from a plugin comes back as data:
+ * its description, its options parsed (issues at their key paths), its permissions, its JSON
+ * Schema, and whether `create()` throws. `sluice run` imports plugins in process instead.
+ *
+ * @module
+ */
+
+import { PluginError } from "../plugin/plugin_error.ts";
+import type { PluginDefinition, PluginPermissions } from "../plugin/types.ts";
+import {
+  type FormatterSpec,
+  isPlainObject,
+  type Issue,
+  type JsonSchema,
+  type JsonSchemaContext,
+  ObjectSchema,
+  type ParseContext,
+  type Path,
+  type Shape,
+} from "../schema/schema.ts";
+import { type ModuleReference, notAPlugin } from "./import_modules.ts";
+import {
+  FORMATTER_SCHEMA_MARK,
+  type ModuleDescription,
+  type ParseAnswer,
+  type ParseRequest,
+  SANDBOX_LINE,
+  setAt,
+  type SettleAnswer,
+  type SettleItem,
+} from "./sandbox_protocol.ts";
+import type { ResolvedConfig } from "./types.ts";
+
+/** The sandbox process failed: it would not start, or it exited before it answered. */
+export class PluginSandboxError extends Error {
+  /** Creates the error; pass the underlying failure as `cause`. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PluginSandboxError";
+  }
+}
+
+/** Options of a {@linkcode PluginSandbox}. */
+export interface PluginSandboxOptions {
+  /**
+   * Also call each module plugin's `create()` with its parsed options (and dispose what it
+   * made): a throw other than a refused permission is an issue at the component (`check`).
+   */
+  create?: boolean;
+}
+
+interface View {
+  handle: number;
+  formats: { path: Path; spec: FormatterSpec }[];
+}
+
+/** How long the child may take to answer (its modules' top levels are bounded at 10 s each). */
+const ANSWER_TIMEOUT_MS = 60_000;
+
+/**
+ * A sandbox for one config load. Give it to `loadConfig` (`sandbox:`), which then loads the
+ * config's `module:` plugins in a `deno run` process without permissions instead of importing
+ * them; dispose it after the last use of what the load returned (`permissionsOf` asks it for
+ * the plugins' permissions).
+ *
+ * @example A config without module plugins starts no process
+ * ```ts
+ * import { PluginSandbox } from "./plugin_sandbox.ts";
+ * import { loadConfig } from "./load.ts";
+ * import assert from "node:assert/strict";
+ * await using sandbox = new PluginSandbox({ create: true });
+ * const { config } = await loadConfig({ sinks: { out: { type: "memory" } } }, { sandbox });
+ * assert.ok(config.sinks.out?.type === "memory" && sandbox.modules.size === 0);
+ * ```
+ */
+export class PluginSandbox implements AsyncDisposable {
+  /** Creates the sandbox; its process starts when a config names a module plugin. */
+  constructor(options: PluginSandboxOptions = {}) {
+    sessions.set(this, new SandboxSession(options));
+  }
+
+  /** The module plugins loaded, by `module:` value (stand-ins that answer from the sandbox). */
+  get modules(): ReadonlyMap<string, PluginDefinition> {
+    return sandboxSession(this).modules;
+  }
+
+  /** Ends the sandbox's process. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await sandboxSession(this)[Symbol.asyncDispose]();
+  }
+}
+
+const sessions = new WeakMap<PluginSandbox, SandboxSession>();
+
+/** The workings of a {@linkcode PluginSandbox}, for the config loader. */
+export function sandboxSession(sandbox: PluginSandbox): SandboxSession {
+  return sessions.get(sandbox)!;
+}
+
+/** The parent side of a sandbox: the child process and what it answered. */
+export class SandboxSession implements AsyncDisposable {
+  readonly #create: boolean;
+  #child: Deno.ChildProcess | undefined;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #ready: Promise<ModuleDescription[]> | undefined;
+  readonly #pending = new Map<number, (answer: unknown) => void>();
+  #failure: Error | undefined;
+  #nextId = 0;
+  readonly #answers = new Map<string, ParseAnswer>();
+  readonly #wanted = new Map<string, ParseRequest>();
+  readonly #views = new WeakMap<object, View>();
+  readonly #permissions = new WeakMap<object, PluginPermissions>();
+  readonly #modules = new Map<string, PluginDefinition>();
+
+  /** Creates the session; its process starts when a config names a module plugin. */
+  constructor(options: PluginSandboxOptions = {}) {
+    this.#create = options.create ?? false;
+  }
+
+  /** The module plugins loaded so far, by `module:` value. */
+  get modules(): ReadonlyMap<string, PluginDefinition> {
+    return this.#modules;
+  }
+
+  /**
+   * Loads the modules in the child process and returns a stand-in definition for each one
+   * that holds a plugin; why the others did not load is pushed to `issues`.
+   */
+  async load(
+    references: readonly ModuleReference[],
+    issues: Issue[],
+  ): Promise<Map<string, PluginDefinition>> {
+    const out = new Map<string, PluginDefinition>();
+    if (references.length === 0) return out;
+    const described = await this.#start(references);
+    for (const reference of references) {
+      const found = described.find((d) => d.specifier === reference.specifier);
+      if (!found || found.error !== undefined) {
+        issues.push({
+          path: reference.path,
+          message: found?.error ?? `Cannot load plugin module "${reference.specifier}"`,
+        });
+      } else if (found.notAPlugin) issues.push(notAPlugin(reference.specifier, reference.path));
+      else {
+        const definition = this.#standIn(found);
+        this.#modules.set(reference.specifier, definition);
+        out.set(reference.specifier, definition);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Asks the child for every parse a validation pass wanted; resolves `true` when there was
+   * any (the validator runs again and finds the answers).
+   */
+  async answerWanted(): Promise<boolean> {
+    const wanted = [...this.#wanted];
+    this.#wanted.clear();
+    for (const [key, request] of wanted) {
+      this.#answers.set(key, await this.#request({ parse: request }) as ParseAnswer);
+    }
+    return wanted.length > 0;
+  }
+
+  /**
+   * After validation: asks the child for the permissions of every module component and
+   * formatter of `config` (and, with `create`, whether it can be created), pushing what
+   * they threw to `issues` at the component.
+   */
+  async settle(config: ResolvedConfig, issues: Issue[]): Promise<void> {
+    const items: SettleItem[] = [];
+    const targets: { options: object; path: Path; specifier: string }[] = [];
+    const visit = (options: unknown, path: Path, id: string, specifier: string | undefined) => {
+      const view = isPlainObject(options) ? this.#views.get(options) : undefined;
+      if (!view || specifier === undefined) return;
+      const context = { id, baseDir: config.baseDir, dataDir: config.dataDir };
+      items.push({ handle: view.handle, formats: view.formats, context, create: this.#create });
+      targets.push({ options: options as object, path, specifier });
+    };
+    for (const section of ["sources", "processors", "sinks"] as const) {
+      for (const [id, component] of Object.entries(config[section])) {
+        const specifier = [...this.#modules].find(([, d]) => d === component.definition)?.[0];
+        visit(component.options, [section, id], id, specifier);
+        walkFormatters(component.options, [section, id], (spec, path) => {
+          if (spec.module !== undefined && this.#modules.has(spec.module)) {
+            visit(spec.options, path, id, spec.module);
+          }
+        });
+      }
+    }
+    if (items.length === 0) return;
+    const answers = await this.#request({ settle: items }) as SettleAnswer[];
+    answers.forEach((answer, i) => {
+      const { options, path, specifier } = targets[i]!;
+      if (answer.permissions) this.#permissions.set(options, answer.permissions);
+      if (answer.permissionsError !== undefined) {
+        issues.push({
+          path,
+          atKey: true,
+          message:
+            `Plugin module "${specifier}" throws in permissions(): ${answer.permissionsError}`,
+        });
+      }
+      if (answer.createError !== undefined) {
+        issues.push({
+          path,
+          atKey: true,
+          message: `Plugin module "${specifier}" throws in create() with these options, ` +
+            `so run would fail here: ${answer.createError}`,
+        });
+      }
+    });
+  }
+
+  /** Ends the child process. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = undefined;
+    await this.#stdin?.close().catch(() => {});
+    const exited = await Promise.race([
+      child.status.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000)),
+    ]);
+    if (!exited) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // It exited between the race and the kill.
+      }
+      await child.status;
+    }
+  }
+
+  #standIn(found: ModuleDescription): PluginDefinition {
+    const specifier = found.specifier;
+    const definition: PluginDefinition = {
+      kind: found.kind!,
+      type: found.type!,
+      description: found.description ?? "",
+      options: new SandboxedOptions(this.#schemaHost, specifier, [], found.jsonSchema),
+      create() {
+        throw new PluginError(
+          `Plugin module "${specifier}" was loaded in the sandbox of check, schema or ` +
+            `permissions, where it is never created in process`,
+        );
+      },
+    };
+    if (found.writesSync) definition.writesSync = true;
+    if (found.needsServer) definition.needsServer = true;
+    if (found.permissions) {
+      definition.permissions = (options) => this.#permissions.get(options) ?? {};
+    }
+    return definition;
+  }
+
+  /** What a stand-in's options schema needs of the sandbox. */
+  readonly #schemaHost: SchemaHost = {
+    answer: (key) => this.#answers.get(key),
+    want: (key, request) => void this.#wanted.set(key, request),
+    keep: (view, entry) => void this.#views.set(view, entry),
+  };
+
+  async #start(references: readonly ModuleReference[]): Promise<ModuleDescription[]> {
+    if (this.#ready) throw new PluginSandboxError("A plugin sandbox loads one config only");
+    const child = new URL("./sandbox_child.ts", import.meta.url).href;
+    const main = [
+      `import { serveSandbox } from ${JSON.stringify(child)};`,
+      "await serveSandbox([",
+      // Literal import()s: Deno loads them with the main module's graph, needing no read.
+      ...references.map((r) =>
+        `  [${JSON.stringify(r.specifier)}, () => import(${JSON.stringify(r.url)})],`
+      ),
+      "]);",
+    ].join("\n");
+    // Remote imports need --allow-import for their hosts, and only they get it.
+    const hosts = new Set<string>();
+    for (const url of [import.meta.url, ...references.map((r) => r.url)]) {
+      if (/^https?:/i.test(url)) hosts.add(new URL(url).host);
+    }
+    const args = ["run", "--no-prompt"];
+    if (hosts.size > 0) args.push(`--allow-import=${[...hosts].join(",")}`);
+    args.push(`data:application/typescript,${encodeURIComponent(main)}`);
+    let process: Deno.ChildProcess;
+    try {
+      process = new Deno.Command(Deno.execPath(), {
+        args,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+    } catch (error) {
+      throw new PluginSandboxError(
+        `Cannot start the plugin sandbox (deno run without permissions): ${String(error)}`,
+        { cause: error },
+      );
+    }
+    this.#child = process;
+    this.#stdin = process.stdin.getWriter();
+    let ready!: (described: ModuleDescription[]) => void;
+    this.#ready = new Promise((resolve) => ready = resolve);
+    this.#pending.set(0, (answer) => ready(answer as ModuleDescription[]));
+    void this.#read(process);
+    return await this.#wait(0, this.#ready);
+  }
+
+  async #read(process: Deno.ChildProcess): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      for await (const chunk of process.stdout) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          this.#line(buffered.slice(0, newline));
+          buffered = buffered.slice(newline + 1);
+        }
+      }
+    } catch {
+      // The pipe broke: the exit below says what happened.
+    }
+    if (buffered !== "") this.#line(buffered);
+    const status = await process.status;
+    this.#failure = new PluginSandboxError(
+      `The plugin sandbox (deno run without permissions) exited with ${
+        status.signal ? `signal ${status.signal}` : `code ${status.code}`
+      } before it answered`,
+    );
+    for (const settle of this.#pending.values()) settle(undefined);
+    this.#pending.clear();
+  }
+
+  #line(line: string): void {
+    if (!line.startsWith(SANDBOX_LINE)) {
+      // A plugin wrote to stdout itself: pass it on where it cannot be taken for an answer.
+      console.error(line);
+      return;
+    }
+    const message = JSON.parse(line.slice(SANDBOX_LINE.length)) as {
+      ready?: ModuleDescription[];
+      id?: number;
+      answer?: unknown;
+    };
+    const id = message.ready ? 0 : message.id!;
+    const settle = this.#pending.get(id);
+    this.#pending.delete(id);
+    settle?.(message.ready ?? message.answer);
+  }
+
+  async #request(request: { parse: ParseRequest } | { settle: SettleItem[] }): Promise<unknown> {
+    if (!this.#stdin) throw new PluginSandboxError("The plugin sandbox is not running");
+    if (this.#failure) throw this.#failure;
+    const id = ++this.#nextId;
+    const answered = new Promise<unknown>((resolve) => this.#pending.set(id, resolve));
+    await this.#stdin.write(new TextEncoder().encode(JSON.stringify({ id, ...request }) + "\n"));
+    return await this.#wait(id, answered);
+  }
+
+  async #wait<T>(id: number, answered: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ANSWER_TIMEOUT_MS);
+    });
+    const answer = await Promise.race([answered, timeout]).finally(() => clearTimeout(timer));
+    if (answer === undefined) {
+      this.#pending.delete(id);
+      throw this.#failure ?? new PluginSandboxError(
+        `The plugin sandbox did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`,
+      );
+    }
+    return answer;
+  }
+}
+
+/** What {@linkcode SandboxedOptions} asks of its sandbox. */
+interface SchemaHost {
+  answer(key: string): ParseAnswer | undefined;
+  want(key: string, request: ParseRequest): void;
+  keep(view: object, entry: View): void;
+}
+
+/**
+ * A module plugin's options schema, answered by the sandbox. Parsing is synchronous and the
+ * child is not: an unanswered parse is remembered and fails without an issue, and the config
+ * loader, which already validates again after loading what a pass wanted, asks the child
+ * (`answerWanted`) and validates again.
+ */
+class SandboxedOptions extends ObjectSchema<Shape> {
+  constructor(
+    private readonly host: SchemaHost,
+    private readonly specifier: string,
+    private readonly keys: readonly string[],
+    private readonly json: JsonSchema | undefined,
+  ) {
+    super({});
+  }
+
+  override accepting(keys: readonly string[]): ObjectSchema<Shape> {
+    return new SandboxedOptions(this.host, this.specifier, [...this.keys, ...keys], this.json);
+  }
+
+  override parse(
+    value: unknown,
+    path: Path,
+    ctx: ParseContext,
+  ): Record<string, unknown> | undefined {
+    const env: Path[] = [];
+    walkPaths(value, path, (at) => {
+      if (ctx.fromEnvironment?.(at)) env.push(at);
+    });
+    const request: ParseRequest = {
+      specifier: this.specifier,
+      spec: (isPlainObject(value) ? value : {}) as Record<string, unknown>,
+      path,
+      keys: this.keys,
+      env,
+    };
+    const key = JSON.stringify(request);
+    const answer = this.host.answer(key);
+    if (!answer) {
+      this.host.want(key, request);
+      return undefined;
+    }
+    // Copies: the loader conceals expanded values in issues, and each pass gets its own view.
+    const before = ctx.issues.length;
+    ctx.issues.push(...structuredClone(answer.issues));
+    const view = structuredClone(answer.value ?? {});
+    const formats: View["formats"] = [];
+    for (const format of answer.formats) {
+      const spec = ctx.resolveFormatter?.(format.value, format.path, ctx);
+      if (!spec) continue;
+      const relative = format.path.slice(path.length);
+      if (answer.value !== undefined) setAt(view, relative, spec);
+      formats.push({ path: relative, spec });
+    }
+    if (ctx.issues.length !== before || answer.handle === undefined) return undefined;
+    this.host.keep(view, { handle: answer.handle, formats });
+    return view;
+  }
+
+  override jsonSchema(ctx: JsonSchemaContext): JsonSchema {
+    if (!this.json) return { type: "object" };
+    const mark = FORMATTER_SCHEMA_MARK.$comment;
+    const fill = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(fill);
+      if (!isPlainObject(node)) return node;
+      if (node.$comment === mark) return ctx.formatter();
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fill(v)]));
+    };
+    return fill(this.json) as JsonSchema;
+  }
+}
+
+function walkPaths(value: unknown, path: Path, visit: (path: Path) => void): void {
+  visit(path);
+  if (Array.isArray(value)) value.forEach((item, i) => walkPaths(item, [...path, i], visit));
+  else if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) walkPaths(item, [...path, key], visit);
+  }
+}
+
+function walkFormatters(
+  value: unknown,
+  path: Path,
+  visit: (spec: FormatterSpec, path: Path) => void,
+): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => walkFormatters(item, [...path, i], visit));
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  if (typeof value.type === "string" && isPlainObject(value.options) && path.length > 2) {
+    visit(value as unknown as FormatterSpec, path);
+    walkFormatters(value.options, path, visit);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) walkFormatters(item, [...path, key], visit);
+}

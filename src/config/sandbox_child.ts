@@ -1,0 +1,293 @@
+/**
+ * The side of the plugin sandbox that runs in the child `deno run` process, which holds no
+ * permissions: it imports the `module:` plugins and answers, over stdin and stdout, what
+ * `check`, `schema` and `permissions` need from them (their description, their options
+ * parsed, their permissions, whether `create()` throws). The parent is `plugin_sandbox.ts`.
+ *
+ * @module
+ */
+
+import { messageOf } from "../core/message_of.ts";
+import type { LogRecord } from "../core/record.ts";
+import type { Formatter, PluginContext, PluginDefinition, SourceContext } from "../plugin/types.ts";
+import type { FormatterSpec, Issue, ParseContext, Path } from "../schema/schema.ts";
+import { parseOptions } from "./component_schema.ts";
+import { definitionIn, moduleError } from "./import_modules.ts";
+import {
+  FORMAT_PLACEHOLDER,
+  FORMATTER_SCHEMA_MARK,
+  type ModuleDescription,
+  type ParseAnswer,
+  type ParseRequest,
+  SANDBOX_LINE,
+  setAt,
+  type SettleAnswer,
+  type SettleItem,
+} from "./sandbox_protocol.ts";
+
+/** A module plugin's loader, as the generated main module writes it: `() => import("…")`. */
+export type SandboxLoader = readonly [specifier: string, load: () => Promise<unknown>];
+
+/** How long a module's top level or a `create()` may take before it counts as hung. */
+const TIMEOUT_MS = 10_000;
+
+interface Parsed {
+  definition: PluginDefinition;
+  value: Record<string, unknown>;
+}
+
+/**
+ * Imports each plugin (a literal `import()` in the main module, so Deno loads it without a
+ * read permission), reports what it found, then answers requests until stdin closes.
+ *
+ * @example The child's entry point, as the sandbox writes it
+ * ```ts
+ * import { serveSandbox } from "./sandbox_child.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(typeof serveSandbox === "function");
+ * // await serveSandbox([["./counts.ts", () => import("file:///srv/counts.ts")]]);
+ * ```
+ */
+export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<void> {
+  // A plugin's own console output must not mix with the answers on stdout.
+  console.log = console.info = console.debug = console.error;
+  const send = (message: unknown) => {
+    Deno.stdout.writeSync(new TextEncoder().encode(SANDBOX_LINE + JSON.stringify(message) + "\n"));
+  };
+  const definitions = new Map<string, PluginDefinition>();
+  const described: ModuleDescription[] = [];
+  for (const [specifier, load] of loaders) {
+    let namespace: Record<string, unknown>;
+    try {
+      namespace = await within(load() as Promise<Record<string, unknown>>, "loading");
+    } catch (error) {
+      described.push({ specifier, error: moduleError(specifier, error) });
+      continue;
+    }
+    const definition = definitionIn(namespace);
+    if (!definition) {
+      described.push({ specifier, notAPlugin: true });
+      continue;
+    }
+    definitions.set(specifier, definition);
+    described.push(describeDefinition(specifier, definition));
+  }
+  send({ ready: described });
+
+  const parsed = new Map<number, Parsed>();
+  let handles = 0;
+  let buffered = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of Deno.stdin.readable) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      const request = JSON.parse(line) as
+        | { id: number; parse: ParseRequest }
+        | { id: number; settle: SettleItem[] };
+      if ("parse" in request) {
+        const answer = parse(request.parse, definitions, (entry) => {
+          parsed.set(++handles, entry);
+          return handles;
+        });
+        send({ id: request.id, answer });
+      } else {
+        const answers: SettleAnswer[] = [];
+        for (const item of request.settle) {
+          answers.push(await settle(item, parsed, definitions));
+        }
+        send({ id: request.id, answer: answers });
+      }
+    }
+  }
+  Deno.exit(0);
+}
+
+function describeDefinition(specifier: string, definition: PluginDefinition): ModuleDescription {
+  let jsonSchema: Record<string, unknown> | undefined;
+  try {
+    jsonSchema = definition.options.jsonSchema({ formatter: () => ({ ...FORMATTER_SCHEMA_MARK }) });
+  } catch {
+    // A schema that cannot describe itself is left open in the JSON Schema.
+  }
+  return {
+    specifier,
+    kind: definition.kind,
+    type: definition.type,
+    description: String(definition.description ?? ""),
+    writesSync: definition.writesSync === true,
+    needsServer: definition.needsServer === true,
+    permissions: typeof definition.permissions === "function",
+    ...(jsonSchema ? { jsonSchema } : {}),
+  };
+}
+
+function parse(
+  request: ParseRequest,
+  definitions: ReadonlyMap<string, PluginDefinition>,
+  keep: (entry: Parsed) => number,
+): ParseAnswer {
+  const definition = definitions.get(request.specifier)!;
+  const fromEnvironment = new Set(request.env.map((path) => JSON.stringify(path)));
+  const formats: { path: Path; value: unknown }[] = [];
+  const ctx: ParseContext = {
+    issues: [],
+    fromEnvironment: (path) => fromEnvironment.has(JSON.stringify(path)),
+    // Formatters are resolved by the parent, which knows every plugin: mark where they are.
+    resolveFormatter: (value, path) => {
+      formats.push({ path, value });
+      return { type: FORMAT_PLACEHOLDER, options: {} };
+    },
+  };
+  let value: Record<string, unknown> | undefined;
+  try {
+    value = parseOptions(definition, request.spec, request.keys, request.path, ctx);
+  } catch (error) {
+    const issue: Issue = {
+      path: request.path,
+      message: `Plugin "${definition.type}" threw while parsing its options: ${
+        firstLine(messageOf(error))
+      }`,
+    };
+    return { issues: [...ctx.issues, issue], formats };
+  }
+  // The formats are the parent's to check, whether or not the rest parsed.
+  if (value === undefined) return { issues: ctx.issues, formats };
+  return {
+    handle: keep({ definition, value }),
+    value: JSON.parse(JSON.stringify(value, jsonSafe) ?? "{}"),
+    issues: ctx.issues,
+    formats,
+  };
+}
+
+async function settle(
+  item: SettleItem,
+  parsed: ReadonlyMap<number, Parsed>,
+  definitions: ReadonlyMap<string, PluginDefinition>,
+): Promise<SettleAnswer> {
+  const entry = parsed.get(item.handle)!;
+  const options = entry.value;
+  for (const { path, spec } of item.formats) setAt(options, path, spec);
+  const { definition } = entry;
+  const answer: SettleAnswer = {};
+  if (typeof definition.permissions === "function") {
+    try {
+      answer.permissions = JSON.parse(
+        JSON.stringify(definition.permissions(options as never, item.context)),
+      );
+    } catch (error) {
+      answer.permissionsError = firstLine(messageOf(error));
+    }
+  }
+  if (item.create) {
+    const controller = new AbortController();
+    try {
+      const created = await within(
+        Promise.resolve(
+          definition.create(options as never, createContext(item, definitions, controller)),
+        ),
+        "creating",
+      );
+      controller.abort();
+      await dispose(created);
+    } catch (error) {
+      controller.abort();
+      // Without permissions the component could not open what it opens at run: that is the
+      // sandbox speaking, not the plugin's options.
+      if (!needsPermission(error)) answer.createError = describeError(error);
+    }
+  }
+  return answer;
+}
+
+/** The context `create()` gets in the sandbox: no records flow, counters count nothing. */
+function createContext(
+  item: SettleItem,
+  definitions: ReadonlyMap<string, PluginDefinition>,
+  controller: AbortController,
+): SourceContext {
+  const context: SourceContext = {
+    id: item.context.id,
+    baseDir: item.context.baseDir,
+    dataDir: item.context.dataDir,
+    createFormatter(spec: FormatterSpec): Formatter {
+      const definition = spec.module !== undefined ? definitions.get(spec.module) : undefined;
+      if (definition?.kind === "formatter") {
+        return definition.create(spec.options as never, context as PluginContext) as Formatter;
+      }
+      // A built-in formatter is Sluice's own and made at run; here it only has to exist.
+      return (record: LogRecord) => record.message;
+    },
+    counter: () => ({ inc() {}, value: 0 }),
+    log: { warnOnce() {}, info() {} },
+    signal: controller.signal,
+    emit: () => Promise.resolve(),
+    emitAcknowledged: () => Promise.resolve(true),
+    reject() {},
+    push() {},
+    minLevel: 0,
+    owner: {},
+  };
+  return context;
+}
+
+async function dispose(created: unknown): Promise<void> {
+  if (typeof created !== "object" && typeof created !== "function") return;
+  if (created === null) return;
+  const disposable = created as Partial<AsyncDisposable & Disposable>;
+  try {
+    const asyncDispose = disposable[Symbol.asyncDispose];
+    const syncDispose = disposable[Symbol.dispose];
+    if (typeof asyncDispose === "function") {
+      await within(Promise.resolve(asyncDispose.call(created)), "disposing");
+    } else if (typeof syncDispose === "function") syncDispose.call(created);
+  } catch {
+    // Disposing what was made only to see that it can be made: nothing is left to report.
+  }
+}
+
+/** Whether an error, or any error in its cause chain, is Deno refusing a permission. */
+function needsPermission(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+    if (e.name === "NotCapable" || /^Requires \w+ access to /.test(e.message)) return true;
+  }
+  return false;
+}
+
+function describeError(error: unknown): string {
+  let text = firstLine(messageOf(error));
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause !== undefined) {
+    const inner = firstLine(messageOf(cause));
+    if (inner !== "" && !text.includes(inner)) text += ` (${inner})`;
+  }
+  return text;
+}
+
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`It was still ${what} after ${TIMEOUT_MS / 1000} s`)),
+      TIMEOUT_MS,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return String(value);
+  if (value instanceof RegExp) return String(value);
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  return value;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.trim();
+}

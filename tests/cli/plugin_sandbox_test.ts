@@ -1,0 +1,223 @@
+// `sluice check`, `schema` and `permissions` load `module:` plugins in a sandbox: a `deno run`
+// process without permissions. Real processes: a plugin whose top level tries to write a
+// file, read a variable and open a socket does none of it, while its options are still
+// checked; a remote module is fetched only with --allow-remote-modules; a create() that
+// throws is a problem at the component.
+import assert from "node:assert/strict";
+import { runCli } from "../helpers/sluice_process.ts";
+
+const MOD_TS = new URL("../../mod.ts", import.meta.url).href;
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_sandbox_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A TCP listener that counts the connections a plugin manages to open. */
+async function withListener(fn: (port: number, accepted: () => number) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close();
+    }
+  })();
+  try {
+    await fn(listener.addr.port, () => accepted);
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+  }
+}
+
+/**
+ * A plugin whose top level tries what a plugin must not do at check time: write `marker`
+ * (with the secret variable's value, if it could read it) and connect to `port`. Its
+ * create() throws for `count` above 10 and otherwise writes its `path`.
+ */
+function probePlugin(marker: string, port: number, definitionOnly = false): string {
+  const head = definitionOnly ? "" : `import { definePlugin, s } from ${JSON.stringify(MOD_TS)};`;
+  return `${head}
+const tried = [];
+let secret = "unread";
+try { secret = Deno.env.get("SANDBOX_TEST_SECRET") ?? "unset"; } catch (e) { tried.push("env " + e.name); }
+try { Deno.writeTextFileSync(${
+    JSON.stringify(marker)
+  }, "top level ran with rights: " + secret); } catch (e) { tried.push("write " + e.name); }
+try { (await Deno.connect({ hostname: "127.0.0.1", port: ${port} })).close(); } catch (e) { tried.push("net " + e.name); }
+console.log("probe: " + tried.join(", "));
+${
+    definitionOnly
+      ? `const options = {
+  parse(value, path, ctx) {
+    for (const key of Object.keys(value ?? {})) {
+      if (key !== "path") ctx.issues.push({ path: [...path, key], message: "Unknown key " + JSON.stringify(key), atKey: true });
+    }
+    if (typeof value?.path !== "string") { ctx.issues.push({ path: [...path, "path"], message: "Missing path" }); return undefined; }
+    return ctx.issues.length ? undefined : { path: value.path };
+  },
+  jsonSchema: () => ({ type: "object", properties: { path: { type: "string" } } }),
+};
+export default {`
+      : `export default definePlugin({`
+  }
+  kind: "sink",
+  type: "probe",
+  description: "Tries what a sandboxed plugin cannot do.",
+  options: ${
+    definitionOnly ? "options" : "s.object({ path: s.string(), count: s.number().default(1) })"
+  },
+  permissions: (options) => ({ write: [options.path] }),
+  create(options) {
+    if (options.count > 10) throw new Error("count " + options.count + " is more than 10");
+    Deno.writeTextFileSync(options.path, "created");
+    return { write() {}, async [Symbol.asyncDispose]() {} };
+  },
+}${definitionOnly ? "" : ")"};
+`;
+}
+
+function config(module: string, out: string, extra = ""): string {
+  return `sources:\n  app: { type: logger }\nsinks:\n  out: { module: "${module}", path: ${out}${extra} }\n`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("sandbox: check, permissions and schema run a local plugin without the user's rights", async () => {
+  await withTempDir((dir) =>
+    withListener(async (port, accepted) => {
+      const marker = `${dir}/written_at_import.txt`;
+      const out = `${dir}/out.txt`;
+      await Deno.writeTextFile(`${dir}/probe.ts`, probePlugin(marker, port));
+      const file = `${dir}/sluice.yaml`;
+      await Deno.writeTextFile(file, config("./probe.ts", out));
+      const env = { SANDBOX_TEST_SECRET: "hunter2-SANDBOX" };
+
+      const checked = await runCli(["check", "--config", file], { env, cwd: dir });
+      assert.equal(await exists(marker), false, "check: the top level wrote no file");
+      assert.equal(accepted(), 0, "check: the top level opened no connection");
+      assert.equal(checked.stdout, "ok\n", checked.stderr);
+      assert.equal(checked.code, 0);
+      // The plugin's own output goes to stderr; what it tried, Deno refused.
+      assert.match(checked.stderr, /probe: env NotCapable, write NotCapable, net NotCapable/);
+
+      const permissions = await runCli(["permissions", "--config", file], { env, cwd: dir });
+      assert.equal(await exists(marker), false, "permissions: the top level wrote no file");
+      assert.equal(permissions.code, 0, permissions.stderr);
+      // The plugin's permissions() answered from the sandbox; its stdout is not the flags'.
+      assert.match(permissions.stdout, /^--allow-read=\S*probe\.ts\S* --allow-write=\S*out\.txt/);
+      assert.doesNotMatch(permissions.stdout, /probe:/);
+
+      const schema = await runCli(["schema", "--config", file], { env, cwd: dir });
+      assert.equal(schema.code, 0, schema.stderr);
+      const sinks = JSON.parse(schema.stdout).$defs.sink.oneOf as { title: string }[];
+      const probe = sinks.find((s) => s.title === "./probe.ts") as unknown as {
+        properties: Record<string, unknown>;
+      };
+      assert.deepEqual(Object.keys(probe.properties).slice(0, 4), [
+        "module",
+        "type",
+        "path",
+        "count",
+      ]);
+
+      assert.equal(await exists(marker), false, "the top level wrote no file");
+      assert.equal(await exists(out), false, "create() wrote no file");
+      assert.equal(accepted(), 0, "the top level opened no connection");
+
+      // Its options are still checked, at their position.
+      await Deno.writeTextFile(file, config("./probe.ts", out, ", cont: 2"));
+      const bad = await runCli(["check", "--config", file], { env, cwd: dir });
+      assert.equal(bad.code, 2);
+      assert.match(
+        bad.stderr,
+        new RegExp(
+          `${file}:4:\\d+: sinks\\.out\\.cont: Unknown key "cont" \\(did you mean "count"\\?\\)`,
+        ),
+      );
+      assert.equal(await exists(marker), false);
+    })
+  );
+});
+
+Deno.test("sandbox: check reports a create() that throws at the component, and disposes what it made", async () => {
+  await withTempDir((dir) =>
+    withListener(async (port) => {
+      await Deno.writeTextFile(`${dir}/probe.ts`, probePlugin(`${dir}/marker`, port));
+      const file = `${dir}/sluice.yaml`;
+      await Deno.writeTextFile(file, config("./probe.ts", `${dir}/out.txt`, ", count: 11"));
+      const result = await runCli(["check", "--config", file], { cwd: dir });
+      assert.equal(result.code, 2);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `${file}:4:3: sinks\\.out: Plugin module "\\./probe\\.ts" throws in create\\(\\) with these options, so run would fail here: count 11 is more than 10`,
+        ),
+      );
+    })
+  );
+});
+
+Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules, and still sandboxed", async () => {
+  await withTempDir((dir) =>
+    withListener(async (port, accepted) => {
+      const marker = `${dir}/written_at_import.txt`;
+      const source = probePlugin(marker, port, true);
+      let requests = 0;
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+        requests++;
+        return new Response(source, { headers: { "content-type": "application/javascript" } });
+      });
+      try {
+        const module = `http://127.0.0.1:${server.addr.port}/probe.js`;
+        const file = `${dir}/sluice.yaml`;
+        await Deno.writeTextFile(file, config(module, `${dir}/out.txt`));
+
+        for (const command of ["check", "permissions", "run"]) {
+          const refused = await runCli([command, "--config", file], { cwd: dir });
+          assert.equal(refused.code, 2, `${command}: ${refused.stderr}`);
+          assert.match(
+            refused.stderr,
+            new RegExp(
+              `${file}:4:18: sinks\\.out\\.module: Plugin module "http://127\\.0\\.0\\.1:\\d+/probe\\.js" is remote; Sluice fetches and runs a remote module only when remote modules are allowed \\(pass --allow-remote-modules`,
+            ),
+          );
+        }
+        assert.equal(requests, 0, "nothing was fetched without the flag");
+
+        const allowed = await runCli(["check", "--allow-remote-modules", "--config", file], {
+          cwd: dir,
+        });
+        assert.equal(allowed.stdout, "ok\n", allowed.stderr);
+        assert.ok(requests >= 1, "fetched with the flag");
+        assert.match(allowed.stderr, /probe: env NotCapable, write NotCapable, net NotCapable/);
+        assert.equal(await exists(marker), false, "the remote top level wrote no file");
+        assert.equal(accepted(), 0);
+
+        const permissions = await runCli(
+          ["permissions", "--allow-remote-modules", "--config", file],
+          { cwd: dir },
+        );
+        assert.equal(permissions.code, 0, permissions.stderr);
+        assert.match(
+          permissions.stdout,
+          new RegExp(`--allow-import=127\\.0\\.0\\.1:${server.addr.port}`),
+        );
+      } finally {
+        await server.shutdown();
+      }
+    })
+  );
+});
