@@ -9,7 +9,9 @@
  * `--reference` (json) runs `bench/peers/reference.ts` (`JSON.stringify` + 64 KiB `writeSync`)
  * in each round too, alternating with the roots, and prints each root's ratio to it per run
  * and on the medians: issue #18's "no wasted work" goal, measured in one run. One root alone
- * is allowed then (`--roots .`).
+ * is allowed then (`--roots .`). Each child also reports its CPU time over the timed
+ * interval (user + system, all threads), printed as µs per record and as a CPU-time ratio:
+ * other agents' load moves it far less than wall time.
  *
  * @module
  */
@@ -38,7 +40,9 @@ const REFERENCE = "reference (JSON.stringify + 64 KiB writeSync)";
 const entries = withReference ? [...roots, REFERENCE] : roots;
 
 const dir = await Deno.makeTempDir({ prefix: "sluice_ab_" });
-const results = new Map<string, { rate: number; rss: number }[]>(entries.map((r) => [r, []]));
+const results = new Map<string, { rate: number; rss: number; cpu: number }[]>(
+  entries.map((r) => [r, []]),
+);
 console.log(`A/B ${mode}, n=${n}, runs=${runs}, load ${loadAverage()}`);
 try {
   for (let run = 0; run < runs; run++) {
@@ -75,15 +79,25 @@ try {
         throw new Error(`${root} lost or garbled records: ${JSON.stringify(check)}`);
       }
       const rate = n / (report.elapsedMs / 1000);
-      results.get(root)!.push({ rate, rss: report.peakRss });
+      // CPU µs per record (NaN from a checkout whose peer script does not report it).
+      const cpu = (report.cpuMs ?? NaN) * 1000 / n;
+      results.get(root)!.push({ rate, rss: report.peakRss, cpu });
       console.log(
-        `  run ${run + 1} ${root}: ${formatInt(rate)} rec/s, ${formatMiB(report.peakRss)}`,
+        `  run ${run + 1} ${root}: ${formatInt(rate)} rec/s, ${cpu.toFixed(3)} CPU µs/record, ${
+          formatMiB(report.peakRss)
+        }`,
       );
     }
     if (withReference) {
       const reference = results.get(REFERENCE)!.at(-1)!.rate;
       const ratios = roots.map((r) => (results.get(r)!.at(-1)!.rate / reference).toFixed(2));
-      console.log(`  run ${run + 1} ratio to the reference: ${ratios.join(" / ")}`);
+      const referenceCpu = results.get(REFERENCE)!.at(-1)!.cpu;
+      const cpuRatios = roots.map((r) => (referenceCpu / results.get(r)!.at(-1)!.cpu).toFixed(2));
+      console.log(
+        `  run ${run + 1} ratio to the reference: ${ratios.join(" / ")} (by CPU time: ${
+          cpuRatios.join(" / ")
+        })`,
+      );
     }
   }
 } finally {
@@ -91,14 +105,22 @@ try {
 }
 const base = median(results.get(roots[0]!)!.map((r) => r.rate));
 const reference = withReference ? median(results.get(REFERENCE)!.map((r) => r.rate)) : NaN;
+const referenceCpu = withReference ? median(results.get(REFERENCE)!.map((r) => r.cpu)) : NaN;
 for (const root of entries) {
   const list = results.get(root)!;
   const rate = median(list.map((r) => r.rate));
-  const vsReference = withReference ? `, ${(rate / reference).toFixed(2)}x the reference` : "";
+  const cpu = median(list.map((r) => r.cpu));
+  const vsReference = withReference
+    ? `, ${(rate / reference).toFixed(2)}x the reference; by CPU time ${
+      (referenceCpu / cpu).toFixed(2)
+    }x`
+    : "";
   console.log(
     `${root}: median ${formatInt(rate)} rec/s (${(rate / base).toFixed(2)}x ${
       roots[0]
-    }${vsReference}), peak RSS median ${formatMiB(median(list.map((r) => r.rss)))}`,
+    }${vsReference}), median ${cpu.toFixed(3)} CPU µs/record, peak RSS median ${
+      formatMiB(median(list.map((r) => r.rss)))
+    }`,
   );
 }
 console.log(`load after: ${loadAverage()}`);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import process from "node:process";
+
 /** What a child measures. */
 export type Mode = "json" | "text" | "disabled";
 
@@ -30,6 +32,12 @@ export interface PeerReport {
   peakRss: number;
   /** Disabled mode: nanoseconds per call of the fastest round. */
   nsPerCall?: number;
+  /**
+   * CPU time (user + system, every thread of the child) over the same interval as
+   * `elapsedMs`, in ms, where the peer measures it: other processes' load inflates it much
+   * less than wall time, so an A/B of the same workload reads it with less noise.
+   */
+  cpuMs?: number;
 }
 
 /** Disabled mode: the calls are timed in this many rounds (after one warm-up round). */
@@ -83,10 +91,17 @@ export function peakRss(): number {
   return Number(match[1]) * 1024;
 }
 
+/** CPU time of this process so far (user + system, all its threads), in ms. */
+export function cpuTime(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Prints the report; `out` is stat-ed now, so bytes written after "done" are detected. */
-export function report(elapsedMs: number, out: string, nsPerCall?: number): void {
+export function report(elapsedMs: number, out: string, nsPerCall?: number, cpuMs?: number): void {
   const bytesAtDone = out ? Deno.statSync(out).size : 0;
   const result: PeerReport = { elapsedMs, bytesAtDone, peakRss: peakRss() };
   if (nsPerCall !== undefined) result.nsPerCall = nsPerCall;
+  if (cpuMs !== undefined) result.cpuMs = cpuMs;
   console.log(JSON.stringify(result));
 }

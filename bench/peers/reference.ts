@@ -5,7 +5,7 @@
  * @module
  */
 
-import { fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
+import { cpuTime, fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
 
 const args = parseArgs(Deno.args);
 if (args.mode !== "json") throw new Error("The reference only writes JSON");
@@ -20,6 +20,7 @@ function writeAll(bytes: Uint8Array): void {
   while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
 }
 
+const cpuStart = cpuTime();
 const start = performance.now();
 for (let i = 0; i < args.n; i++) {
   const line =
@@ -34,5 +35,5 @@ for (let i = 0; i < args.n; i++) {
 }
 writeAll(buffer.subarray(0, used));
 const elapsed = performance.now() - start;
-report(elapsed, args.out);
+report(elapsed, args.out, undefined, cpuTime() - cpuStart);
 file.close();

@@ -6,7 +6,7 @@
  */
 
 import { configure, flush, getLogger, shutdown } from "../../mod.ts";
-import { bestRound, fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
+import { bestRound, cpuTime, fieldsOf, MESSAGE, parseArgs, report } from "./common.ts";
 
 const args = parseArgs(Deno.args);
 const log = getLogger("bench");
@@ -28,11 +28,12 @@ if (args.mode === "disabled") {
     sources: { app: { type: "logger" } },
     sinks: { file: { type: "file", path: args.out, format: args.mode } },
   });
+  const cpuStart = cpuTime();
   const start = performance.now();
   for (let i = 0; i < args.n; i++) log.info(MESSAGE, fieldsOf(i));
   if (!await flush(120_000)) throw new Error("flush() did not finish");
   // The file is closed inside the clock, as the peers' end()/close()/dispose() are.
   await shutdown();
   const elapsed = performance.now() - start;
-  report(elapsed, args.out);
+  report(elapsed, args.out, undefined, cpuTime() - cpuStart);
 }

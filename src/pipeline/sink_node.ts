@@ -41,9 +41,12 @@ export interface SinkNodeOptions {
  * Sync sinks write once this much is queued, without waiting for the timer. Small batches die
  * young: with 256 KiB batches (~3,300 records surviving a scavenge) V8 grew its young
  * generation to the maximum and peak RSS went from 74 to 131 MiB for 1M records
- * (bench/RESULTS.md), at no gain in throughput.
+ * (bench/RESULTS.md), at no gain in throughput. 32 KiB (about 230 records) halves the
+ * file sink's stat and write calls against 16 KiB: in-process JSON 1.16x -> 1.23x the
+ * write reference (7 alternating runs), peak RSS 74.6 MiB either way; 64 KiB took it to
+ * 90.6 MiB.
  */
-const SYNC_BATCH_BYTES = 16 * 1024;
+const SYNC_BATCH_BYTES = 32 * 1024;
 /**
  * Queues records for one sink and writes them in batches: synchronously when the sink
  * offers `writeSync` (files, consoles), otherwise with one asynchronous write in flight.
