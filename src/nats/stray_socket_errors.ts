@@ -12,6 +12,7 @@
  * @module
  */
 
+import { handledErrors } from "../core/handled_errors.ts";
 import type { InternalLog } from "../plugin/types.ts";
 
 /** Error codes of a peer that went away; only these, from a socket read or write, are kept. */
@@ -47,6 +48,7 @@ export function guardStraySocketErrors(log: InternalLog): boolean {
   globalThis.addEventListener("error", (event) => {
     if (!isStraySocketError(event.error)) return;
     event.preventDefault();
+    handledErrors.add(event.error);
     log.warnOnce(
       "nats:stray-socket-error",
       "A closed NATS connection's socket reported an error after it was closed; ignored",

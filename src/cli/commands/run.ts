@@ -17,6 +17,8 @@ import { beforeDeadline } from "../../core/before_deadline.ts";
 import { splitListen } from "../../config/sections.ts";
 import { setInternalLogFormat } from "../../pipeline/internal_log.ts";
 import { Reloader } from "../reloader.ts";
+import { UncaughtErrors, type UncaughtKind } from "../uncaught_errors.ts";
+import { createConcealer } from "../../core/conceal_values.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 /** A second SIGINT this long after the first exits without draining. */
@@ -131,7 +133,8 @@ function exitCode(pipeline: Pipeline, droppedBefore: number): number {
  * (in-flight ones finish, so every acknowledged record is queued), drains every sink until
  * the `--drain-timeout` deadline (default 10s) and exits 0 when everything was delivered,
  * 3 when records were dropped during the run or at the drain, 4 when none were dropped but
- * some wait in disk buffers for the next start. SIGHUP reloads the config
+ * some wait in disk buffers for the next start, 5 instead of 0 after an error nothing caught
+ * (counted in `sluice_uncaught_errors_total{kind}`, said once with its stack). SIGHUP reloads the config
  * ({@linkcode Reloader}): validated first, swapped without losing a record, or kept (and
  * its files reopened) with the reason on stderr.
  *
@@ -170,6 +173,8 @@ const run: Command = {
     "  3    records were dropped during the run or left undelivered by the drain",
     "       (sluice_records_dropped_total, totals on stderr)",
     "  4    nothing dropped, but records wait in disk buffers for the next start",
+    "  5    otherwise 0, but an error nothing caught happened (a bug, likely in a plugin;",
+    "       the run went on): its stack is on stderr, sluice_uncaught_errors_total{kind}",
     "  130  a second Ctrl-C exited without waiting for the drain",
   ].join("\n"),
   async run(args) {
@@ -207,6 +212,16 @@ const run: Command = {
       ...(server ? { createApp: (p: Pipeline) => server.createApp(p) } : {}),
     });
     const signals = listen(() => reloader.pipeline.log, () => void reloader.reload());
+    const uncaught = UncaughtErrors.process;
+    const countUncaught = (kind: UncaughtKind) =>
+      reloader.pipeline.metrics.counter(
+        "uncaught_errors_total",
+        "Errors nothing caught (thrown from a callback, a rejection nobody handled): bugs; the run exits 5.",
+        { kind },
+      );
+    for (const kind of ["callback", "rejection"] as const) countUncaught(kind);
+    uncaught.onError = (kind) => countUncaught(kind).inc();
+    uncaught.conceal = (text) => createConcealer(reloader.pipeline.config.environment ?? [])(text);
     try {
       let http: RunningServer | undefined;
       if (server) {
@@ -256,6 +271,7 @@ const run: Command = {
       return exitCode(current, reloader.retiredDrops);
     } finally {
       signals.remove();
+      uncaught.onError = undefined;
     }
   },
 };
