@@ -1,10 +1,11 @@
 /**
  * The plugin sandbox: `sluice check`, `schema` and `permissions` load the `module:` plugins a
- * config names in a child `deno run` process that holds no permissions (no `--allow-*` flag but
- * `--allow-import` for the hosts of remote modules the user allowed), never in this process,
- * which runs with the user's rights. What validation needs from a plugin comes back as data:
- * its description, its options parsed (issues at their key paths), its permissions, its JSON
- * Schema, and whether `create()` throws. `sluice run` imports plugins in process instead.
+ * config names in a child `deno run --cached-only` process that holds no permissions (no
+ * `--allow-*` flag but `--allow-import`, which `--cached-only` confines to modules already
+ * cached: the child makes no network request), never in this process, which runs with the
+ * user's rights. What validation needs from a plugin comes back as data: its description, its
+ * options parsed (issues at their key paths), its permissions, its JSON Schema, and whether
+ * `create()` throws. `sluice run` imports plugins in process instead.
  *
  * @module
  */
@@ -34,6 +35,8 @@ import {
   type SettleItem,
 } from "./sandbox_protocol.ts";
 import type { ResolvedConfig } from "./types.ts";
+// The child's module graph is this module's, so a cached Sluice starts it without fetching.
+import "./sandbox_child.ts";
 
 /** The sandbox process failed: it would not start, or it exited before it answered. */
 export class PluginSandboxError extends Error {
@@ -57,6 +60,9 @@ interface View {
   handle: number;
   formats: { path: Path; spec: FormatterSpec }[];
 }
+
+/** The child's side, which this module imports too, so that it is cached wherever Sluice is. */
+const CHILD_URL = new URL("./sandbox_child.ts", import.meta.url).href;
 
 /** How long the child may take to answer (its modules' top levels are bounded at 10 s each). */
 const ANSWER_TIMEOUT_MS = 60_000;
@@ -106,7 +112,8 @@ export class SandboxSession implements AsyncDisposable {
   readonly #create: boolean;
   #child: Deno.ChildProcess | undefined;
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #ready: Promise<ModuleDescription[]> | undefined;
+  #started = false;
+  #exited = false;
   readonly #pending = new Map<number, (answer: unknown) => void>();
   #failure: Error | undefined;
   #nextId = 0;
@@ -219,6 +226,10 @@ export class SandboxSession implements AsyncDisposable {
 
   /** Ends the child process. */
   async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stop();
+  }
+
+  async #stop(): Promise<void> {
     const child = this.#child;
     if (!child) return;
     this.#child = undefined;
@@ -266,11 +277,39 @@ export class SandboxSession implements AsyncDisposable {
     keep: (view, entry) => void this.#views.set(view, entry),
   };
 
+  /**
+   * Starts the child with `--cached-only`, so that it makes no network request at all (a
+   * plugin's `import()` of a computed URL cannot carry its options anywhere). What a plugin
+   * imports that is not cached yet is fetched by `deno cache`, which runs nothing, and the
+   * child starts once more.
+   */
   async #start(references: readonly ModuleReference[]): Promise<ModuleDescription[]> {
-    if (this.#ready) throw new PluginSandboxError("A plugin sandbox loads one config only");
-    const child = new URL("./sandbox_child.ts", import.meta.url).href;
+    if (this.#started) throw new PluginSandboxError("A plugin sandbox loads one config only");
+    this.#started = true;
+    const first = await this.#spawn(references);
+    const missing = first === undefined
+      ? [CHILD_URL, ...references.map((r) => r.url)]
+      : first.filter((d) => d.notCached).map((d) =>
+        references.find((r) => r.specifier === d.specifier)!.url
+      );
+    if (missing.length === 0) return first!;
+    await this.#stop();
+    await new Deno.Command(Deno.execPath(), {
+      args: ["cache", "--allow-import", ...missing],
+      stdin: "null",
+      stdout: "null",
+      // Its errors (a missing module, a syntax error) come again, positioned, from the child.
+      stderr: "null",
+    }).output().catch(() => {});
+    const second = await this.#spawn(references);
+    if (second === undefined) throw this.#failure!;
+    return second;
+  }
+
+  /** Starts a child; resolves its modules' descriptions, or `undefined` if it exited first. */
+  async #spawn(references: readonly ModuleReference[]): Promise<ModuleDescription[] | undefined> {
     const main = [
-      `import { serveSandbox } from ${JSON.stringify(child)};`,
+      `import { serveSandbox } from ${JSON.stringify(CHILD_URL)};`,
       "await serveSandbox([",
       // Literal import()s: Deno loads them with the main module's graph, needing no read.
       ...references.map((r) =>
@@ -278,14 +317,14 @@ export class SandboxSession implements AsyncDisposable {
       ),
       "]);",
     ].join("\n");
-    // Remote imports need --allow-import for their hosts, and only they get it.
-    const hosts = new Set<string>();
-    for (const url of [import.meta.url, ...references.map((r) => r.url)]) {
-      if (/^https?:/i.test(url)) hosts.add(new URL(url).host);
-    }
-    const args = ["run", "--no-prompt"];
-    if (hosts.size > 0) args.push(`--allow-import=${[...hosts].join(",")}`);
-    args.push(`data:application/typescript,${encodeURIComponent(main)}`);
+    // No --allow-* flag but --allow-import, which --cached-only confines to what is cached.
+    const args = [
+      "run",
+      "--no-prompt",
+      "--cached-only",
+      "--allow-import",
+      `data:application/typescript,${encodeURIComponent(main)}`,
+    ];
     let process: Deno.ChildProcess;
     try {
       process = new Deno.Command(Deno.execPath(), {
@@ -301,12 +340,17 @@ export class SandboxSession implements AsyncDisposable {
       );
     }
     this.#child = process;
+    this.#failure = undefined;
+    this.#exited = false;
     this.#stdin = process.stdin.getWriter();
-    let ready!: (described: ModuleDescription[]) => void;
-    this.#ready = new Promise((resolve) => ready = resolve);
-    this.#pending.set(0, (answer) => ready(answer as ModuleDescription[]));
+    const ready = new Promise<unknown>((resolve) => this.#pending.set(0, resolve));
     void this.#read(process);
-    return await this.#wait(0, this.#ready);
+    try {
+      return await this.#wait(0, ready) as ModuleDescription[];
+    } catch (error) {
+      if (this.#child === process && this.#exited) return undefined;
+      throw error;
+    }
   }
 
   async #read(process: Deno.ChildProcess): Promise<void> {
@@ -326,6 +370,8 @@ export class SandboxSession implements AsyncDisposable {
     }
     if (buffered !== "") this.#line(buffered);
     const status = await process.status;
+    if (this.#child !== process) return; // a child this sandbox has stopped and replaced
+    this.#exited = true;
     this.#failure = new PluginSandboxError(
       `The plugin sandbox (deno run without permissions) exited with ${
         status.signal ? `signal ${status.signal}` : `code ${status.code}`

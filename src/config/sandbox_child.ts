@@ -61,7 +61,12 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
     try {
       namespace = await within(load() as Promise<Record<string, unknown>>, "loading");
     } catch (error) {
-      described.push({ specifier, error: moduleError(specifier, error) });
+      const notCached = /--cached-only is specified/.test(messageOf(error));
+      described.push({
+        specifier,
+        error: moduleError(specifier, error),
+        ...(notCached ? { notCached: true } : {}),
+      });
       continue;
     }
     const definition = definitionIn(namespace);
@@ -255,7 +260,7 @@ function needsPermission(error: unknown): boolean {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       return true;
     }
-    if (e.name === "NotCapable" || /^Requires \w+ access to /.test(e.message)) return true;
+    if (e.name === "NotCapable" || /\bRequires \w+ access to /.test(e.message)) return true;
   }
   return false;
 }

@@ -26,6 +26,8 @@ export interface ModuleDescription {
   specifier: string;
   /** Why it did not import (`moduleError`'s message). */
   error?: string;
+  /** It did not import because `--cached-only` kept Deno from fetching it (or what it imports). */
+  notCached?: true;
   /** It imported, but exports no plugin definition. */
   notAPlugin?: true;
   /** The definition's kind. */

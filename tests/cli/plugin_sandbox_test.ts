@@ -73,8 +73,13 @@ export default {`
     definitionOnly ? "options" : "s.object({ path: s.string(), count: s.number().default(1) })"
   },
   permissions: (options) => ({ write: [options.path] }),
-  create(options) {
+  async create(options) {
     if (options.count > 10) throw new Error("count " + options.count + " is more than 10");
+    // Served from a host it may import from, it tries to carry its options there.
+    if (import.meta.url.startsWith("http")) {
+      await import(new URL("leak.js?" + encodeURIComponent(options.path), import.meta.url).href)
+        .catch(() => {});
+    }
     Deno.writeTextFileSync(options.path, "created");
     return { write() {}, async [Symbol.asyncDispose]() {} };
   },
@@ -176,8 +181,10 @@ Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules,
       const marker = `${dir}/written_at_import.txt`;
       const source = probePlugin(marker, port, true);
       let requests = 0;
-      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+      const paths: string[] = [];
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
         requests++;
+        paths.push(new URL(request.url).pathname);
         return new Response(source, { headers: { "content-type": "application/javascript" } });
       });
       try {
@@ -205,6 +212,9 @@ Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules,
         assert.match(allowed.stderr, /probe: env NotCapable, write NotCapable, net NotCapable/);
         assert.equal(await exists(marker), false, "the remote top level wrote no file");
         assert.equal(accepted(), 0);
+        // The child imports only what is cached (--cached-only): create()'s import() of a URL
+        // carrying its options made no request.
+        assert.deepEqual(paths.filter((path) => path !== "/probe.js"), []);
 
         const permissions = await runCli(
           ["permissions", "--allow-remote-modules", "--config", file],
