@@ -15,6 +15,12 @@ const MARKER_MAX_BYTES = 4096;
 const FILE_NAME = /^(?:next|compress)-\d+$/;
 /** Names of its trash batch directories there. */
 const BATCH_NAME = /^delete-\d+$/;
+/**
+ * Work directories of this process's sinks still open: a reload starts the new pipeline's
+ * sink while the old one drains (its compression may still be writing), and the new sink's
+ * sweep must not take the old one's files.
+ */
+const OPEN = new Set<string>();
 
 /**
  * One run's work directory next to a live file `app.log`: `.app.log.sluice-<16 hex>.tmp`,
@@ -24,8 +30,8 @@ const BATCH_NAME = /^delete-\d+$/;
  * could have picked for a file of its own next to the logs. The directory is made on first
  * use and removed by `close()`; after a crash the next start's `sweep()` recognises it by
  * its marker, which only this code writes, and removes what it holds of the sink's own
- * naming. A directory without that marker, whatever its name and contents, is never
- * touched.
+ * naming (never the directory of a sink still open in this process, as during a reload). A
+ * directory without that marker, whatever its name and contents, is never touched.
  *
  * @example A run's temporary file, left by a crash, removed by the next start
  * ```ts
@@ -34,6 +40,7 @@ const BATCH_NAME = /^delete-\d+$/;
  * const dir = Deno.makeTempDirSync();
  * const crashed = new WorkDir(`${dir}/app.log`);
  * Deno.writeTextFileSync(crashed.entry("next-1"), "");
+ * crashed.abandon();
  * Deno.mkdirSync(`${dir}/.app.log.sluice-0000000000000000.tmp`); // someone else's
  * Deno.writeTextFileSync(`${dir}/.app.log.sluice-0000000000000000.tmp/next-1`, "theirs");
  * const next = new WorkDir(`${dir}/app.log`);
@@ -85,10 +92,8 @@ export class WorkDir {
     }
     for (const entry of entries) {
       const token = this.#name.exec(entry.name)?.[1];
-      if (!entry.isDirectory || token === undefined || join(this.#dir, entry.name) === this.#path) {
-        continue;
-      }
       const path = join(this.#dir, entry.name);
+      if (!entry.isDirectory || token === undefined || OPEN.has(path)) continue;
       if (!this.#isOurs(path, token)) continue;
       let others = 0;
       for (const inner of Deno.readDirSync(path)) {
@@ -116,6 +121,7 @@ export class WorkDir {
     const path = this.#path;
     if (path === undefined) return;
     this.#path = undefined;
+    OPEN.delete(path);
     try {
       for (const entry of Deno.readDirSync(path)) if (entry.name !== MARKER) return;
       Deno.removeSync(join(path, MARKER));
@@ -123,6 +129,12 @@ export class WorkDir {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
+  }
+
+  /** Lets go of this run's work directory and leaves it as it is: what a crash leaves (tests). */
+  abandon(): void {
+    if (this.#path !== undefined) OPEN.delete(this.#path);
+    this.#path = undefined;
   }
 
   #make(): string {
@@ -152,6 +164,7 @@ export class WorkDir {
         }
         throw error;
       }
+      OPEN.add(path);
       return path;
     }
   }

@@ -302,6 +302,7 @@ Deno.test("rotating_file retention deletes by count and by age, also backups fou
     Deno.mkdirSync(crashed.entry("delete-1"));
     Deno.writeTextFileSync(crashed.entry("delete-1/0"), "old backup\n");
     Deno.writeTextFileSync(crashed.entry("next-3"), "");
+    crashed.abandon();
     Deno.writeFileSync(`${dir}/app.log.2.gz`, new Uint8Array([0x1f, 0x8b]));
     Deno.writeTextFileSync(`${dir}/other.log.1`, "not ours\n");
     const h = harness(dir);

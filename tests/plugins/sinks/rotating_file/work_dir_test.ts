@@ -15,6 +15,7 @@ Deno.test("WorkDir sweep removes only its own naming from a directory with its m
     Deno.writeTextFileSync(crashed.entry("notes.txt"), "theirs");
     Deno.mkdirSync(crashed.entry("delete-3"));
     Deno.writeTextFileSync(crashed.entry("delete-3/precious.txt"), "theirs");
+    crashed.abandon();
     const work = spare.slice(dir.length + 1, -"/next-1".length);
     // A copy of that directory under another run's name: its marker names another run.
     const copy = work.replace(/sluice-[0-9a-f]{16}/, "sluice-0000000000000000");
@@ -44,6 +45,22 @@ Deno.test("WorkDir makes its directory on first use only, and close() removes it
     assert.match(path, /\/\.app\.log\.sluice-[0-9a-f]{16}\.tmp\/next-1$/);
     assert.equal(names(dir).length, 1);
     work.close();
+    assert.deepEqual(names(dir), []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("WorkDir sweep leaves the work directory of a sink still open in this process (a reload's old sink)", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const draining = new WorkDir(`${dir}/app.log`);
+    const compressing = draining.entry("compress-1");
+    Deno.writeTextFileSync(compressing, "half written");
+    assert.deepEqual(new WorkDir(`${dir}/app.log`).sweep(), []);
+    assert.equal(Deno.readTextFileSync(compressing), "half written");
+    Deno.removeSync(compressing);
+    draining.close();
     assert.deepEqual(names(dir), []);
   } finally {
     Deno.removeSync(dir, { recursive: true });
