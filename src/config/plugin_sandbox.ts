@@ -114,6 +114,10 @@ export class SandboxSession implements AsyncDisposable {
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #started = false;
   #exited = false;
+  /** What the child said it was doing last: the module it loads, or the settle item. */
+  #busy: string | number | undefined;
+  /** How the child ended, for messages: `code 0`, `signal SIGKILL`. */
+  #ending = "";
   readonly #pending = new Map<number, (answer: unknown) => void>();
   #failure: Error | undefined;
   #nextId = 0;
@@ -169,7 +173,21 @@ export class SandboxSession implements AsyncDisposable {
     const wanted = [...this.#wanted];
     this.#wanted.clear();
     for (const [key, request] of wanted) {
-      this.#answers.set(key, await this.#request({ parse: request }) as ParseAnswer);
+      let answer: ParseAnswer;
+      try {
+        answer = await this.#request({ parse: request }) as ParseAnswer;
+      } catch (error) {
+        if (!(error instanceof PluginSandboxError) || !this.#exited) throw error;
+        answer = {
+          issues: [{
+            path: request.path,
+            message: `Plugin module "${request.specifier}" ended the sandbox process ` +
+              `(${this.#ending}) while parsing its options`,
+          }],
+          formats: [],
+        };
+      }
+      this.#answers.set(key, answer);
     }
     return wanted.length > 0;
   }
@@ -201,7 +219,20 @@ export class SandboxSession implements AsyncDisposable {
       }
     }
     if (items.length === 0) return;
-    const answers = await this.#request({ settle: items }) as SettleAnswer[];
+    let answers: SettleAnswer[];
+    try {
+      answers = await this.#request({ settle: items }) as SettleAnswer[];
+    } catch (error) {
+      const at = typeof this.#busy === "number" ? targets[this.#busy] : undefined;
+      if (!(error instanceof PluginSandboxError) || !this.#exited || !at) throw error;
+      issues.push({
+        path: at.path,
+        atKey: true,
+        message: `Plugin module "${at.specifier}" ended the sandbox process (${this.#ending}) ` +
+          `in permissions() or create() with these options, so run would end here`,
+      });
+      return;
+    }
     answers.forEach((answer, i) => {
       const { options, path, specifier } = targets[i]!;
       if (answer.permissions) this.#permissions.set(options, answer.permissions);
@@ -286,24 +317,44 @@ export class SandboxSession implements AsyncDisposable {
   async #start(references: readonly ModuleReference[]): Promise<ModuleDescription[]> {
     if (this.#started) throw new PluginSandboxError("A plugin sandbox loads one config only");
     this.#started = true;
-    const first = await this.#spawn(references);
-    const missing = first === undefined
-      ? [CHILD_URL, ...references.map((r) => r.url)]
-      : first.filter((d) => d.notCached).map((d) =>
-        references.find((r) => r.specifier === d.specifier)!.url
-      );
-    if (missing.length === 0) return first!;
-    await this.#stop();
-    await new Deno.Command(Deno.execPath(), {
-      args: ["cache", "--allow-import", ...missing],
-      stdin: "null",
-      stdout: "null",
-      // Its errors (a missing module, a syntax error) come again, positioned, from the child.
-      stderr: "null",
-    }).output().catch(() => {});
-    const second = await this.#spawn(references);
-    if (second === undefined) throw this.#failure!;
-    return second;
+    const ended: ModuleDescription[] = [];
+    let remaining = [...references];
+    let cached = false;
+    const cache = async (urls: string[]) => {
+      cached = true;
+      await this.#stop();
+      await new Deno.Command(Deno.execPath(), {
+        args: ["cache", "--allow-import", ...urls],
+        stdin: "null",
+        stdout: "null",
+        // Its errors (a missing module, a syntax error) come again, positioned, from the child.
+        stderr: "null",
+      }).output().catch(() => {});
+    };
+    for (;;) {
+      const described = await this.#spawn(remaining);
+      if (described) {
+        const missing = described.filter((d) => d.notCached).map((d) => urlOf(remaining, d));
+        if (missing.length === 0 || cached) return [...ended, ...described];
+        await cache(missing);
+        continue;
+      }
+      // A module whose top level ended the process is a problem of its own; the rest load again.
+      const culprit = remaining.find((r) => r.specifier === this.#busy);
+      if (culprit) {
+        ended.push({
+          specifier: culprit.specifier,
+          error: `Cannot load plugin module "${culprit.specifier}": its top level ended the ` +
+            `sandbox process (${this.#ending})`,
+        });
+        remaining = remaining.filter((r) => r !== culprit);
+        await this.#stop();
+        if (remaining.length === 0) return ended;
+        continue;
+      }
+      if (cached) throw this.#failure!;
+      await cache([CHILD_URL, ...remaining.map((r) => r.url)]);
+    }
   }
 
   /** Starts a child; resolves its modules' descriptions, or `undefined` if it exited first. */
@@ -343,6 +394,7 @@ export class SandboxSession implements AsyncDisposable {
     this.#failure = undefined;
     this.#exited = false;
     this.#stdin = process.stdin.getWriter();
+    this.#busy = undefined;
     const ready = new Promise<unknown>((resolve) => this.#pending.set(0, resolve));
     void this.#read(process);
     try {
@@ -372,10 +424,10 @@ export class SandboxSession implements AsyncDisposable {
     const status = await process.status;
     if (this.#child !== process) return; // a child this sandbox has stopped and replaced
     this.#exited = true;
+    this.#ending = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
     this.#failure = new PluginSandboxError(
-      `The plugin sandbox (deno run without permissions) exited with ${
-        status.signal ? `signal ${status.signal}` : `code ${status.code}`
-      } before it answered`,
+      `The plugin sandbox (deno run without permissions) exited with ${this.#ending} ` +
+        `before it answered`,
     );
     for (const settle of this.#pending.values()) settle(undefined);
     this.#pending.clear();
@@ -389,9 +441,14 @@ export class SandboxSession implements AsyncDisposable {
     }
     const message = JSON.parse(line.slice(SANDBOX_LINE.length)) as {
       ready?: ModuleDescription[];
+      busy?: string | number;
       id?: number;
       answer?: unknown;
     };
+    if (message.busy !== undefined) {
+      this.#busy = message.busy;
+      return;
+    }
     const id = message.ready ? 0 : message.id!;
     const settle = this.#pending.get(id);
     this.#pending.delete(id);
@@ -421,6 +478,10 @@ export class SandboxSession implements AsyncDisposable {
     }
     return answer;
   }
+}
+
+function urlOf(references: readonly ModuleReference[], found: ModuleDescription): string {
+  return references.find((r) => r.specifier === found.specifier)!.url;
 }
 
 /** What {@linkcode SandboxedOptions} asks of its sandbox. */

@@ -58,6 +58,8 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
   const described: ModuleDescription[] = [];
   for (const [specifier, load] of loaders) {
     let namespace: Record<string, unknown>;
+    // Said first, so that the parent knows which module ended the process if one does.
+    send({ busy: specifier });
     try {
       namespace = await within(load() as Promise<Record<string, unknown>>, "loading");
     } catch (error) {
@@ -100,7 +102,8 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
         send({ id: request.id, answer });
       } else {
         const answers: SettleAnswer[] = [];
-        for (const item of request.settle) {
+        for (const [i, item] of request.settle.entries()) {
+          send({ busy: i });
           answers.push(await settle(item, parsed, definitions));
         }
         send({ id: request.id, answer: answers });

@@ -231,3 +231,24 @@ Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules,
     })
   );
 });
+
+Deno.test("sandbox: a plugin that ends the sandbox process is a problem at its position; the other plugins still load", async () => {
+  await withTempDir((dir) =>
+    withListener(async (port) => {
+      await Deno.writeTextFile(`${dir}/exits.ts`, "Deno.exit(3);\nexport default {};\n");
+      await Deno.writeTextFile(`${dir}/probe.ts`, probePlugin(`${dir}/marker`, port));
+      const file = `${dir}/sluice.yaml`;
+      await Deno.writeTextFile(
+        file,
+        config("./probe.ts", `${dir}/out.txt`, ", cont: 2") + '  gone: { module: "./exits.ts" }\n',
+      );
+      const result = await runCli(["check", "--config", file], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      const lines = result.stderr.split("\n").filter((line) => line.startsWith(file));
+      assert.deepEqual(lines.map((line) => line.replace(/^\S+ /, "")), [
+        'sinks.out.cont: Unknown key "cont" (did you mean "count"?)',
+        'sinks.gone.module: Cannot load plugin module "./exits.ts": its top level ended the sandbox process (code 3)',
+      ]);
+    })
+  );
+});
