@@ -43,6 +43,19 @@ export function isRemoteModule(specifier: string): boolean {
  * Every `module:` plugin the config names (components and formatters), each once. A remote
  * one is an issue at its `module:` key unless `allowRemote` (the `--allow-remote-modules`
  * flag): fetching it would run code that nobody on this machine has read.
+ *
+ * @example A remote module is refused unless allowed
+ * ```ts
+ * import { findModules } from "./import_modules.ts";
+ * import type { Issue } from "../schema/schema.ts";
+ * import assert from "node:assert/strict";
+ * const raw = { sinks: { a: { module: "./a.ts" }, b: { module: "https://example.com/b.ts" } } };
+ * const issues: Issue[] = [];
+ * const found = findModules(raw, "/srv", false, issues);
+ * assert.deepEqual(found.map((m) => m.url), ["file:///srv/a.ts"]);
+ * assert.deepEqual(issues[0]?.path, ["sinks", "b", "module"]);
+ * assert.equal(findModules(raw, "/srv", true, []).length, 2);
+ * ```
  */
 export function findModules(
   raw: unknown,

@@ -12,28 +12,17 @@
 
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { PluginDefinition, PluginPermissions } from "../plugin/types.ts";
-import {
-  type FormatterSpec,
-  isPlainObject,
-  type Issue,
-  type JsonSchema,
-  type JsonSchemaContext,
-  ObjectSchema,
-  type ParseContext,
-  type Path,
-  type Shape,
-} from "../schema/schema.ts";
+import { type FormatterSpec, isPlainObject, type Issue, type Path } from "../schema/schema.ts";
 import { type ModuleReference, notAPlugin } from "./import_modules.ts";
 import {
-  FORMATTER_SCHEMA_MARK,
   type ModuleDescription,
   type ParseAnswer,
   type ParseRequest,
   SANDBOX_LINE,
-  setAt,
   type SettleAnswer,
   type SettleItem,
 } from "./sandbox_protocol.ts";
+import { SandboxedOptions, type SandboxedView, type SchemaHost } from "./sandboxed_options.ts";
 import type { ResolvedConfig } from "./types.ts";
 // The child's module graph is this module's, so a cached Sluice starts it without fetching.
 import "./sandbox_child.ts";
@@ -54,11 +43,6 @@ export interface PluginSandboxOptions {
    * made): a throw other than a refused permission is an issue at the component (`check`).
    */
   create?: boolean;
-}
-
-interface View {
-  handle: number;
-  formats: { path: Path; spec: FormatterSpec }[];
 }
 
 /** The child's side, which this module imports too, so that it is cached wherever Sluice is. */
@@ -123,7 +107,7 @@ export class SandboxSession implements AsyncDisposable {
   #nextId = 0;
   readonly #answers = new Map<string, ParseAnswer>();
   readonly #wanted = new Map<string, ParseRequest>();
-  readonly #views = new WeakMap<object, View>();
+  readonly #views = new WeakMap<object, SandboxedView>();
   readonly #permissions = new WeakMap<object, PluginPermissions>();
   readonly #modules = new Map<string, PluginDefinition>();
 
@@ -482,93 +466,6 @@ export class SandboxSession implements AsyncDisposable {
 
 function urlOf(references: readonly ModuleReference[], found: ModuleDescription): string {
   return references.find((r) => r.specifier === found.specifier)!.url;
-}
-
-/** What {@linkcode SandboxedOptions} asks of its sandbox. */
-interface SchemaHost {
-  answer(key: string): ParseAnswer | undefined;
-  want(key: string, request: ParseRequest): void;
-  keep(view: object, entry: View): void;
-}
-
-/**
- * A module plugin's options schema, answered by the sandbox. Parsing is synchronous and the
- * child is not: an unanswered parse is remembered and fails without an issue, and the config
- * loader, which already validates again after loading what a pass wanted, asks the child
- * (`answerWanted`) and validates again.
- */
-class SandboxedOptions extends ObjectSchema<Shape> {
-  constructor(
-    private readonly host: SchemaHost,
-    private readonly specifier: string,
-    private readonly keys: readonly string[],
-    private readonly json: JsonSchema | undefined,
-  ) {
-    super({});
-  }
-
-  override accepting(keys: readonly string[]): ObjectSchema<Shape> {
-    return new SandboxedOptions(this.host, this.specifier, [...this.keys, ...keys], this.json);
-  }
-
-  override parse(
-    value: unknown,
-    path: Path,
-    ctx: ParseContext,
-  ): Record<string, unknown> | undefined {
-    const env: Path[] = [];
-    walkPaths(value, path, (at) => {
-      if (ctx.fromEnvironment?.(at)) env.push(at);
-    });
-    const request: ParseRequest = {
-      specifier: this.specifier,
-      spec: (isPlainObject(value) ? value : {}) as Record<string, unknown>,
-      path,
-      keys: this.keys,
-      env,
-    };
-    const key = JSON.stringify(request);
-    const answer = this.host.answer(key);
-    if (!answer) {
-      this.host.want(key, request);
-      return undefined;
-    }
-    // Copies: the loader conceals expanded values in issues, and each pass gets its own view.
-    const before = ctx.issues.length;
-    ctx.issues.push(...structuredClone(answer.issues));
-    const view = structuredClone(answer.value ?? {});
-    const formats: View["formats"] = [];
-    for (const format of answer.formats) {
-      const spec = ctx.resolveFormatter?.(format.value, format.path, ctx);
-      if (!spec) continue;
-      const relative = format.path.slice(path.length);
-      if (answer.value !== undefined) setAt(view, relative, spec);
-      formats.push({ path: relative, spec });
-    }
-    if (ctx.issues.length !== before || answer.handle === undefined) return undefined;
-    this.host.keep(view, { handle: answer.handle, formats });
-    return view;
-  }
-
-  override jsonSchema(ctx: JsonSchemaContext): JsonSchema {
-    if (!this.json) return { type: "object" };
-    const mark = FORMATTER_SCHEMA_MARK.$comment;
-    const fill = (node: unknown): unknown => {
-      if (Array.isArray(node)) return node.map(fill);
-      if (!isPlainObject(node)) return node;
-      if (node.$comment === mark) return ctx.formatter();
-      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fill(v)]));
-    };
-    return fill(this.json) as JsonSchema;
-  }
-}
-
-function walkPaths(value: unknown, path: Path, visit: (path: Path) => void): void {
-  visit(path);
-  if (Array.isArray(value)) value.forEach((item, i) => walkPaths(item, [...path, i], visit));
-  else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) walkPaths(item, [...path, key], visit);
-  }
 }
 
 function walkFormatters(

@@ -94,7 +94,18 @@ export interface SettleAnswer {
   createError?: string;
 }
 
-/** Puts `value` at `path` inside `target` (where a resolved formatter replaces a placeholder). */
+/**
+ * Puts `value` at `path` inside `target` (where a resolved formatter replaces a placeholder).
+ *
+ * @example
+ * ```ts
+ * import { setAt } from "./sandbox_protocol.ts";
+ * import assert from "node:assert/strict";
+ * const options = { outputs: [{ format: "placeholder" }] };
+ * setAt(options, ["outputs", 0, "format"], { type: "json", options: {} });
+ * assert.deepEqual(options.outputs[0], { format: { type: "json", options: {} } });
+ * ```
+ */
 export function setAt(target: Record<string, unknown>, path: Path, value: unknown): void {
   let node = target as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
