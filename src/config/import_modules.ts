@@ -158,10 +158,18 @@ export function moduleError(specifier: string, error: unknown): string {
       : "";
     return `Cannot load plugin module "${specifier}": syntax error${where}: ${syntax[1]!.trim()}`;
   }
+  if (/^Could not find npm package/.test(text)) {
+    return `Cannot load plugin module "${specifier}": ${stripColour(firstLine(text))}`;
+  }
   if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
     return `Cannot load plugin module "${specifier}": no such module`;
   }
   return `Cannot load plugin module "${specifier}": ${firstLine(text)}`;
+}
+
+function stripColour(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
 function firstLine(text: string): string {

@@ -63,7 +63,10 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
     try {
       namespace = await within(load() as Promise<Record<string, unknown>>, "loading");
     } catch (error) {
-      const notCached = /--cached-only is specified/.test(messageOf(error));
+      // What Deno says under --cached-only for a module, or an npm package, it has not fetched.
+      const notCached = /--cached-only is specified|Could not find npm package/.test(
+        messageOf(error),
+      );
       described.push({
         specifier,
         error: moduleError(specifier, error),
