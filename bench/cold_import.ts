@@ -4,8 +4,10 @@
  * run by a fresh `deno run`; hyperfine times them (warm-up runs first, so the transpile and
  * npm caches are warm and what is measured is loading, not downloading), and `/usr/bin/time`
  * takes each process's peak RSS. `deno` running an empty script is the floor every case pays.
- * "Sluice before" is commit 25ba4c8 (yaml imported statically, the import map needed), from
- * `git archive`. Writes the "cold_import" section of bench/RESULTS.md.
+ * "Sluice before" is commit 25ba4c8 (yaml imported statically, the import map needed), and
+ * "Sluice before importNpm" commit f091fcd (yaml, nats and postgres imported by literal
+ * specifiers, so in mod.ts's module graph), each from `git archive`. Writes the "cold_import"
+ * section of bench/RESULTS.md.
  *
  * Flags: `--runs 30`, `--dry` (print, write nothing).
  *
@@ -23,14 +25,22 @@ const value = (name: string, fallback: number) => {
 };
 const RUNS = value("runs", 30);
 const BEFORE = "25ba4c8";
+/** The last commit whose mod.ts graph named npm packages (before `importNpm()`). */
+const BEFORE_LAZY = "f091fcd";
 
 const dir = await Deno.makeTempDir({ prefix: "sluice_cold_" });
-const before = join(dir, "before");
-await Deno.mkdir(before);
-const archive = new Deno.Command("sh", {
-  args: ["-c", `git -C '${ROOT}' archive ${BEFORE} | tar -x -C '${before}'`],
-}).outputSync();
-if (!archive.success) throw new Error(new TextDecoder().decode(archive.stderr));
+/** The tree of `commit`, extracted into the temp dir. */
+function checkout(commit: string): string {
+  const tree = join(dir, commit);
+  Deno.mkdirSync(tree);
+  const archive = new Deno.Command("sh", {
+    args: ["-c", `git -C '${ROOT}' archive ${commit} | tar -x -C '${tree}'`],
+  }).outputSync();
+  if (!archive.success) throw new Error(new TextDecoder().decode(archive.stderr));
+  return tree;
+}
+const before = checkout(BEFORE);
+const beforeLazy = new URL(`file://${checkout(BEFORE_LAZY)}/mod.ts`).href;
 
 const mod = new URL("../mod.ts", import.meta.url).href;
 interface Case {
@@ -45,6 +55,17 @@ const cases: Case[] = [
   {
     name: "Sluice: import, configure from an object, log one record",
     source: `import { configure, getLogger, shutdown } from ${JSON.stringify(mod)};
+await configure({ sources: { app: { type: "logger" } }, sinks: { out: { type: "memory" } } });
+getLogger("app").info("ready");
+await shutdown();`,
+  },
+  {
+    name: `Sluice before importNpm (${BEFORE_LAZY}): import mod.ts`,
+    source: `import ${JSON.stringify(beforeLazy)};`,
+  },
+  {
+    name: `Sluice before importNpm (${BEFORE_LAZY}): import, configure, log one record`,
+    source: `import { configure, getLogger, shutdown } from ${JSON.stringify(beforeLazy)};
 await configure({ sources: { app: { type: "logger" } }, sinks: { out: { type: "memory" } } });
 getLogger("app").info("ready");
 await shutdown();`,
@@ -134,11 +155,14 @@ median; "over deno" subtracts the empty script's median. CPU (user + system, 10 
 peak RSS: \`/usr/bin/time\`, medians of ${RUNS} more runs, alternating between cases (CPU time
 moves less than wall time when other work shares the machine).
 
-What importing mod.ts still costs: no npm package is loaded (tests/package/lazy_import_test.ts
-runs it with an empty Deno cache), but Deno reads every module reachable through a literal
-\`import()\` when the process starts, the built-in plugins' too (258 files opened for mod.ts, 91 of
-them imported statically). Making those imports unanalyzable saved 10 ms of CPU and 4 MiB in a
-trial but would need \`--allow-read\` for them and hide them from \`deno compile\` and JSR: not done.
+What importing mod.ts still costs: no npm package is loaded or resolved. Since \`importNpm()\`
+(the "before importNpm" rows are the commit before it) mod.ts's module graph names none
+(\`deno info mod.ts\`), and at start Deno makes no file system call into its npm cache (strace: 0,
+29 before); that saved about 2 MiB of peak RSS, while time and CPU moved within the noise: the
+cost is Deno reading every module reachable through a literal \`import()\` when the process
+starts, the built-in plugins' too (190 \`.ts\` files opened for mod.ts). Making those imports
+unanalyzable saved 10 ms of CPU and 4 MiB in a trial but would need \`--allow-read\` for them and
+hide them from \`deno compile\` and JSR: not done.
 
 | Case | wall ms (median) | ms over deno | min-max ms | CPU ms | peak RSS MiB |
 |------|-----------------:|-------------:|-----------:|-------:|-------------:|

@@ -4,21 +4,14 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
+import type { LogRecord } from "../../src/core/record.ts";
 import {
-  AckPolicy,
   type Consumer,
   type ConsumerConfig,
-  DeliverPolicy,
-  jetstream,
-  JetStreamApiError,
-  jetstreamManager,
   type JsMsg,
-} from "npm:@nats-io/jetstream@^3.4.0";
-import type { NatsConnection } from "npm:@nats-io/transport-node@^3.4.0";
-import type { LogRecord } from "../../src/core/record.ts";
+  loadNats,
+  type NatsConnection,
+} from "../../src/nats/nats_api.ts";
 import { connectionOptions, NatsLink } from "../../src/nats/nats_link.ts";
 import { natsName, natsPermissions, natsShape, natsSubject } from "../../src/nats/nats_options.ts";
 import { ensureStream, StreamMismatchError } from "../../src/nats/nats_stream.ts";
@@ -118,9 +111,11 @@ export default definePlugin({
     const errors = context.counter("component_errors_total", "Failed operations of a component.", {
       kind: "source",
     });
+    // The NATS client loads here, not with the plugin: checking a config needs no npm package.
+    const nats = await loadNats();
     let connectOptions;
     try {
-      connectOptions = connectionOptions(options, context.id, context.baseDir);
+      connectOptions = connectionOptions(nats, options, context.id, context.baseDir);
     } catch (error) {
       throw new PluginError(
         `Cannot open source "${context.id}": cannot read its NATS credentials: ${messageOf(error)}`,
@@ -130,9 +125,9 @@ export default definePlugin({
     let consumer: Consumer | undefined;
     const what = `Source "${context.id}"`;
     const bind = async (nc: NatsConnection) => {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await nats.jetstreamManager(nc);
       for (;;) {
-        const found = await ensureStream(jsm, options);
+        const found = await ensureStream(nats, jsm, options);
         if (found === "created") context.log.info(`${what} created stream "${options.stream}"`);
         if (found !== "missing") break;
         context.log.warnOnce(
@@ -144,15 +139,15 @@ export default definePlugin({
       }
       const wanted: Partial<ConsumerConfig> = {
         durable_name: options.consumer,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
+        ack_policy: "explicit",
+        deliver_policy: "all",
         ack_wait: options.ack_wait * NS,
         max_ack_pending: Math.max(1000, options.max_in_flight * 4),
         ...(options.filter_subject ? { filter_subject: options.filter_subject } : {}),
       };
       try {
         const info = await jsm.consumers.info(options.stream, options.consumer);
-        if (info.config.ack_policy !== AckPolicy.Explicit) {
+        if (info.config.ack_policy !== "explicit") {
           throw new StreamMismatchError(
             `Consumer "${options.consumer}" of stream "${options.stream}" exists with ack_policy ${info.config.ack_policy}; it needs explicit acknowledgements`,
           );
@@ -165,16 +160,18 @@ export default definePlugin({
           );
         }
       } catch (error) {
-        if (!(error instanceof JetStreamApiError) || error.code !== CONSUMER_NOT_FOUND) throw error;
+        if (!(error instanceof nats.JetStreamApiError) || error.code !== CONSUMER_NOT_FOUND) {
+          throw error;
+        }
         await jsm.consumers.add(options.stream, wanted).catch(async (addError) => {
           // Another aggregator created it meanwhile.
-          if (!(addError instanceof JetStreamApiError)) throw addError;
+          if (!(addError instanceof nats.JetStreamApiError)) throw addError;
           await jsm.consumers.info(options.stream, options.consumer);
         });
       }
-      consumer = await jetstream(nc).consumers.get(options.stream, options.consumer);
+      consumer = await nats.jetstream(nc).consumers.get(options.stream, options.consumer);
     };
-    const link = new NatsLink(connectOptions, what, context.log, bind);
+    const link = new NatsLink(nats, connectOptions, what, context.log, bind);
     await link.firstAttempt;
     if (link.fatal) {
       await link[Symbol.asyncDispose]();

@@ -14,6 +14,9 @@
 
 // Module plugins import the public API; having it loaded means they need no read permission for it.
 import "../../mod.ts";
+// Puts the npm packages the library imports on demand into the CLI's module graph, so that
+// installing or caching the CLI caches them (the module only names them).
+import "./npm_packages.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ConfigError } from "../config/config_error.ts";
 import { closest } from "../schema/closest.ts";

@@ -6,23 +6,19 @@
  * @module
  */
 
-// A full npm: specifier, not the import map's "yaml": a user's script anywhere imports this
-// package by path or URL, and no import map of theirs names "yaml".
-// deno-lint-ignore-file no-import-prefix
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  visit,
-} from "npm:yaml@^2.9.1";
-import type { Document, YAMLError } from "npm:yaml@^2.9.1";
+import { importNpm } from "../core/import_npm.ts";
+import type { YamlDocument, YamlError, YamlModule } from "./yaml_api.ts";
 import type { Issue, Path } from "../schema/schema.ts";
 import { ConfigError } from "./config_error.ts";
 import { renderPath } from "./render_path.ts";
 import { messageOf } from "../core/message_of.ts";
+
+// Loaded with this module (load.ts imports it when YAML is parsed), by a specifier Deno's graph
+// does not see: `deno info mod.ts` lists no npm package. The full specifier, not the import
+// map's "yaml": a user's script anywhere imports this package, and no import map of theirs
+// names "yaml". The range is deno.json's; src/cli/npm_packages.ts names it for the CLI.
+const yaml = await importNpm<YamlModule>("npm:yaml@^2.9.1");
+const { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } = yaml;
 
 /** The 1-based line and column of the value (or key) at a key path, when known. */
 export type Locate = (path: Path, atKey: boolean) => { line: number; col: number } | undefined;
@@ -116,9 +112,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 
 /** A syntax error in words a config author acts on, at the offset that shows the cause. */
 function describeYamlError(
-  error: YAMLError,
+  error: YamlError,
   text: string,
-  doc: Document,
+  doc: YamlDocument,
 ): { offset: number; message: string; path?: Path } {
   const offset = error.pos[0];
   const raw = firstLine(error.message);
@@ -248,7 +244,7 @@ function pathOf(ancestors: readonly unknown[], node: unknown): Path {
   for (let i = 0; i < chain.length - 1; i++) {
     const parent = chain[i];
     const child = chain[i + 1];
-    if (isSeq(parent)) path.push(parent.items.indexOf(child as never));
+    if (isSeq(parent)) path.push(parent.items.indexOf(child));
     else if (isMap(parent)) {
       // visit passes the Pair between a map and its value.
       continue;
@@ -270,7 +266,7 @@ function lowerFirst(text: string): string {
 }
 
 /** The source offset of the value (or key) at `path`, or of the deepest existing ancestor. */
-function offsetOf(doc: Document, path: Path, atKey: boolean): number | undefined {
+function offsetOf(doc: YamlDocument, path: Path, atKey: boolean): number | undefined {
   let node: unknown = doc.contents;
   let offset = rangeStart(node);
   for (let i = 0; i < path.length; i++) {

@@ -6,18 +6,13 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
 import { resolve } from "node:path";
-import {
-  type Authenticator,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-  nkeyAuthenticator,
-  type NodeConnectionOptions,
-} from "npm:@nats-io/transport-node@^3.4.0";
+import type {
+  NatsApi,
+  NatsAuthenticator,
+  NatsConnection,
+  NatsConnectionOptions,
+} from "./nats_api.ts";
 import type { InternalLog } from "../plugin/types.ts";
 import type { NatsOptions } from "./nats_options.ts";
 import { StreamMismatchError } from "./nats_stream.ts";
@@ -32,16 +27,20 @@ const CONNECT_TIMEOUT = 5_000;
 /** What the component does once connected (create or check the stream, bind the consumer). */
 export type Prepare = (connection: NatsConnection) => Promise<void>;
 
-/** Reads the credential files and secrets into the client's connection options. */
+/**
+ * Reads the credential files and secrets into the client's connection options; `nats` is the
+ * loaded client (`loadNats()`), for its authenticators.
+ */
 export function connectionOptions(
+  nats: Pick<NatsApi, "credsAuthenticator" | "nkeyAuthenticator">,
   options: NatsOptions,
   id: string,
   baseDir: string,
-): NodeConnectionOptions {
+): NatsConnectionOptions {
   const read = (file: string) => Deno.readTextFileSync(resolve(baseDir, file)).trim();
   const auth = options.auth ?? {} as NonNullable<NatsOptions["auth"]>;
   const tls = options.tls;
-  const out: NodeConnectionOptions = {
+  const out: NatsConnectionOptions = {
     servers: options.servers,
     name: options.name ?? `sluice-${id}`,
     timeout: CONNECT_TIMEOUT,
@@ -60,11 +59,11 @@ export function connectionOptions(
       (auth.password_file ? read(auth.password_file) : undefined);
     if (pass !== undefined) out.pass = pass;
   }
-  let authenticator: Authenticator | undefined;
+  let authenticator: NatsAuthenticator | undefined;
   if (auth.creds_file) {
-    authenticator = credsAuthenticator(Deno.readFileSync(resolve(baseDir, auth.creds_file)));
+    authenticator = nats.credsAuthenticator(Deno.readFileSync(resolve(baseDir, auth.creds_file)));
   } else if (auth.nkey_file) {
-    authenticator = nkeyAuthenticator(new TextEncoder().encode(read(auth.nkey_file)));
+    authenticator = nats.nkeyAuthenticator(new TextEncoder().encode(read(auth.nkey_file)));
   }
   if (authenticator) out.authenticator = authenticator;
   if (tls) {
@@ -77,7 +76,7 @@ export function connectionOptions(
       // the certificate against "localhost" (Node falls back to the socket's host): tested
       // against nats-server with a certificate for IP 127.0.0.1, refused without this.
       ...(address ? { host: address } : {}),
-    } as NonNullable<NodeConnectionOptions["tls"]>;
+    };
   }
   return out;
 }
@@ -105,7 +104,8 @@ export class NatsLink implements AsyncDisposable {
   readonly #running: Promise<void>;
 
   constructor(
-    private readonly options: NodeConnectionOptions,
+    private readonly nats: Pick<NatsApi, "connect">,
+    private readonly options: NatsConnectionOptions,
     private readonly what: string,
     private readonly log: InternalLog,
     private readonly prepare: Prepare,
@@ -122,7 +122,7 @@ export class NatsLink implements AsyncDisposable {
     while (!this.#closed) {
       let nc: NatsConnection | undefined;
       try {
-        nc = await connect(this.options);
+        nc = await this.nats.connect(this.options);
         await this.prepare(nc);
         if (this.#closed) {
           await nc.close();

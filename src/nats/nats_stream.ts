@@ -4,15 +4,7 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
-import {
-  JetStreamApiError,
-  type JetStreamManager,
-  RetentionPolicy,
-  type StreamConfig,
-} from "npm:@nats-io/jetstream@^3.4.0";
+import type { JetStreamManager, JetStreamModule, StreamConfig } from "./nats_api.ts";
 import type { NatsOptions } from "./nats_options.ts";
 
 /** The JetStream API's error code for a missing stream. */
@@ -49,8 +41,10 @@ export function subjectMatches(pattern: string, subject: string): boolean {
  * `subjects` is known), and otherwise checks that its replicas, retention, limits and
  * duplicate window are those the options give, and that it stores `publishTo`. Returns
  * whether it created the stream, or `"missing"` when it neither exists nor can be created.
+ * `nats` is the loaded client (`loadNats()`), for its error class.
  */
 export async function ensureStream(
+  nats: Pick<JetStreamModule, "JetStreamApiError">,
   jsm: JetStreamManager,
   options: NatsOptions,
   publishTo?: string,
@@ -60,11 +54,11 @@ export async function ensureStream(
   try {
     config = (await jsm.streams.info(options.stream)).config;
   } catch (error) {
-    if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NOT_FOUND) throw error;
+    if (!(error instanceof nats.JetStreamApiError) || error.code !== STREAM_NOT_FOUND) throw error;
     if (subjects === undefined) return "missing";
     const wanted: Partial<StreamConfig> & { name: string } = { name: options.stream, subjects };
     if (options.replicas !== undefined) wanted.num_replicas = options.replicas;
-    if (options.retention !== undefined) wanted.retention = retentionOf(options.retention);
+    if (options.retention !== undefined) wanted.retention = options.retention;
     if (options.max_age !== undefined) wanted.max_age = options.max_age * NS;
     if (options.max_bytes !== undefined) wanted.max_bytes = options.max_bytes;
     if (options.duplicate_window !== undefined) {
@@ -75,7 +69,7 @@ export async function ensureStream(
       return "created";
     } catch (addError) {
       // Another agent created it meanwhile: check it like any existing stream.
-      if (!(addError instanceof JetStreamApiError)) throw addError;
+      if (!(addError instanceof nats.JetStreamApiError)) throw addError;
       config = (await jsm.streams.info(options.stream)).config;
     }
   }
@@ -108,12 +102,4 @@ export async function ensureStream(
     );
   }
   return "exists";
-}
-
-function retentionOf(name: "limits" | "workqueue" | "interest"): RetentionPolicy {
-  return name === "limits"
-    ? RetentionPolicy.Limits
-    : name === "workqueue"
-    ? RetentionPolicy.Workqueue
-    : RetentionPolicy.Interest;
 }

@@ -76,9 +76,11 @@ Deno.test("published code names only the runtime packages, by the caret ranges d
   const used = new Map<string, string>();
   for (const file of files) {
     const text = await Deno.readTextFile(`${ROOT}${file}`);
-    // Import specifiers only: doc comments show users' own imports (from "hono").
+    // Import and importNpm() specifiers only: doc comments show users' own imports ("hono").
     for (
-      const m of text.matchAll(/(?:from\s+|import\(\s*)"npm:((?:@[^/@"]+\/)?[^/@"]+)@([^/"]+)/g)
+      const m of text.matchAll(
+        /(?:from\s+|import\(\s*|importNpm(?:<\w+>)?\(\s*)"npm:((?:@[^/@"]+\/)?[^/@"]+)@([^/"]+)/g,
+      )
     ) {
       const [, name, range] = m;
       assert.ok(RUNTIME.includes(name!), `${file} imports npm:${name}, not a runtime package`);

@@ -5,13 +5,10 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
-import { jetstream, jetstreamManager, type PubAck } from "npm:@nats-io/jetstream@^3.4.0";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { concatBytes } from "../../../src/core/concat_bytes.ts";
 import { encodeText } from "../../../src/io/encode_batch.ts";
+import { loadNats, type PubAck } from "../../../src/nats/nats_api.ts";
 import { connectionOptions, NatsLink } from "../../../src/nats/nats_link.ts";
 import { natsPermissions, natsShape, natsSubject } from "../../../src/nats/nats_options.ts";
 import { ensureStream } from "../../../src/nats/nats_stream.ts";
@@ -108,9 +105,11 @@ export default definePlugin({
       "Records the stream already had (a resend after a lost acknowledgement), not stored twice.",
     );
     const ids = messageIds(options.batch.max_records, options.batch.max_bytes);
+    // The NATS client loads here, not with the plugin: checking a config needs no npm package.
+    const nats = await loadNats();
     let connectOptions;
     try {
-      connectOptions = connectionOptions(options, context.id, context.baseDir);
+      connectOptions = connectionOptions(nats, options, context.id, context.baseDir);
     } catch (error) {
       throw new PluginError(
         `Cannot open sink "${context.id}": cannot read its NATS credentials: ${messageOf(error)}`,
@@ -118,11 +117,13 @@ export default definePlugin({
       );
     }
     const link = new NatsLink(
+      nats,
       connectOptions,
       `Sink "${context.id}"`,
       context.log,
       async (nc) => {
-        const created = await ensureStream(await jetstreamManager(nc), options, options.subject);
+        const jsm = await nats.jetstreamManager(nc);
+        const created = await ensureStream(nats, jsm, options, options.subject);
         if (created === "created") {
           context.log.info(`Sink "${context.id}" created stream "${options.stream}"`);
         }
@@ -142,7 +143,7 @@ export default definePlugin({
           `Not connected to NATS at ${options.servers.join(", ")} (reconnecting)`,
         );
       }
-      const js = jetstream(nc, { timeout: options.ack_timeout });
+      const js = nats.jetstream(nc, { timeout: options.ack_timeout });
       const messages = ids.group(records, format, onBadRecord);
       const failed: LogRecord[] = [];
       let firstError: unknown;

@@ -5,11 +5,8 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
-import postgres from "npm:postgres@^3.4.9";
 import type { LogRecord } from "../../../src/core/record.ts";
+import { importNpm } from "../../../src/core/import_npm.ts";
 import { messageOf } from "../../../src/core/message_of.ts";
 import { DeliveryError } from "../../../src/plugin/delivery_error.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
@@ -18,6 +15,7 @@ import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import { s } from "../../../src/schema/schema.ts";
 import { retentionOption, tableOption } from "../../../src/store/log_store_options.ts";
 import { logRowOf } from "../../../src/store/log_table.ts";
+import type { PostgresModule } from "./postgres_api.ts";
 import { preparePostgresTable, TableMismatchError } from "./postgres_table.ts";
 
 /** PostgreSQL refuses NUL in text and `\u0000` in jsonb; both become U+FFFD. */
@@ -124,6 +122,9 @@ export default definePlugin({
   async create(options, context) {
     const table = options.table;
     const where = `table "${table}" at ${safeUrl(options.url.value)}`;
+    // The client loads here, not with the plugin: checking a config needs no npm package. The
+    // full specifier, deno.json's range; src/cli/npm_packages.ts names it for the CLI.
+    const { default: postgres } = await importNpm<PostgresModule>("npm:postgres@^3.4.9");
     const sql = postgres(options.url.value, {
       max: options.max_connections,
       connect_timeout: Math.ceil(options.connect_timeout / 1000),
@@ -188,7 +189,7 @@ export default definePlugin({
         columns[8]!.push(row.error === null ? null : row.error.replace(JSON_NUL, "\\ufffd"));
       }
       if (columns[0]!.length === 0) return;
-      await sql.unsafe(insertText, columns as never[], { prepare: true });
+      await sql.unsafe(insertText, columns, { prepare: true });
     };
     /** Inserts rows one by one to find those the database refuses; returns them. */
     const refusedOf = async (records: readonly LogRecord[]) => {

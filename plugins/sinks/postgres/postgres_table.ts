@@ -4,10 +4,7 @@
  * @module
  */
 
-// Full npm: specifiers, not import map names: a user's script imports this package from
-// anywhere, by path or URL, where no import map names them (tests/package/).
-// deno-lint-ignore-file no-import-prefix
-import type { Sql } from "npm:postgres@^3.4.9";
+import type { PostgresSql } from "./postgres_api.ts";
 import { LOG_COLUMNS, logIndexes } from "../../../src/store/log_table.ts";
 
 /** A table whose columns cannot hold the log schema: not retried, since waiting does not fix it. */
@@ -34,7 +31,7 @@ const REPORTED: Record<string, string> = {
  * finds the work done. A column of another type is a {@linkcode TableMismatchError}.
  * Returns the columns it added to an existing table.
  */
-export async function preparePostgresTable(sql: Sql, table: string): Promise<string[]> {
+export async function preparePostgresTable(sql: PostgresSql, table: string): Promise<string[]> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${"sluice.table." + table}))`;
     const rows = await tx<{ column_name: string; data_type: string }[]>`
