@@ -393,6 +393,7 @@ const disabledSummaries = DISABLED_JOBS.map((job) => {
 const byKey = (list: Summary[], key: string) => list.find((s) => s.job.key === key)!;
 const sluiceJson = byKey(jsonSummaries, "sluice_json");
 const pinoAsync = byKey(jsonSummaries, "pino_async");
+const reference = byKey(jsonSummaries, "reference");
 const sluiceText = byKey(textSummaries, "sluice_text");
 const sluiceOff = disabledSummaries.find((d) => d.job.key === "sluice_off")!;
 const pinoOff = disabledSummaries.find((d) => d.job.key === "pino_off")!;
@@ -411,6 +412,7 @@ const below = (a: number[], b: number[], ok: (ratio: number) => boolean) =>
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const jsonRatio = sluiceJson.rate / pinoAsync.rate;
 const textRatio = sluiceText.rate / pinoAsync.rate;
+const referenceRatio = sluiceJson.rate / reference.rate;
 const goals = [
   `| In-process JSON to a file: >= 2x pino async, peak RSS <= 150 MB, zero lost | ${
     jsonRatio.toFixed(2)
@@ -421,6 +423,15 @@ const goals = [
       jsonRatio >= 2 && sluiceJson.worstRss <= 150e6 && sluiceJson.valid && pinoAsync.valid,
       below(sluiceJson.rates, pinoAsync.rates, (r) => r >= 2),
       pinoAsync.rates.length,
+    )
+  } |`,
+  `| In-process JSON to a file: >= 0.9x the JSON.stringify + 64 KiB write reference (issue #18) | ${
+    referenceRatio.toFixed(2)
+  }x the reference (per run: ${perRun(sluiceJson.rates, reference.rates)}) | ${
+    status(
+      referenceRatio >= 0.9 && sluiceJson.valid && reference.valid,
+      below(sluiceJson.rates, reference.rates, (r) => r >= 0.9),
+      reference.rates.length,
     )
   } |`,
   `| Text formatter to a file: >= 2x pino plain output | ${textRatio.toFixed(2)}x pino async ` +

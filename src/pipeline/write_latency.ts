@@ -7,7 +7,7 @@
 import type { Histogram, Metrics } from "./metrics.ts";
 
 /**
- * Upper bounds in seconds. A file sink writes a 16 KiB batch in tens of microseconds, a network
+ * Upper bounds in seconds. A file sink writes a 32 KiB batch in tens of microseconds, a network
  * sink's request takes milliseconds to seconds: the bounds span 100 µs to 10 s.
  */
 const BOUNDS = [
