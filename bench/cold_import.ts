@@ -158,11 +158,11 @@ moves less than wall time when other work shares the machine).
 What importing mod.ts still costs: no npm package is loaded or resolved. Since \`importNpm()\`
 (the "before importNpm" rows are the commit before it) mod.ts's module graph names none
 (\`deno info mod.ts\`), and at start Deno makes no file system call into its npm cache (strace: 0,
-29 before); that saved about 2 MiB of peak RSS, while time and CPU moved within the noise: the
-cost is Deno reading every module reachable through a literal \`import()\` when the process
-starts, the built-in plugins' too (190 \`.ts\` files opened for mod.ts). Making those imports
-unanalyzable saved 10 ms of CPU and 4 MiB in a trial but would need \`--allow-read\` for them and
-hide them from \`deno compile\` and JSR: not done.
+29 before); that saved 1-2 MiB of peak RSS (three runs), while time and CPU moved within the
+noise. The cost is Deno reading every module reachable through a literal \`import()\` when the
+process starts, the built-in plugins' too (190 \`.ts\` files opened for mod.ts). Making those
+imports unanalyzable saved 10 ms of CPU and 4 MiB in a trial but would need \`--allow-read\` for
+them and hide them from \`deno compile\` and JSR: not done.
 
 | Case | wall ms (median) | ms over deno | min-max ms | CPU ms | peak RSS MiB |
 |------|-----------------:|-------------:|-----------:|-------:|-------------:|
