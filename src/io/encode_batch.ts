@@ -47,7 +47,10 @@ export function formatBatch(
   separator = "\n",
 ): string | Uint8Array {
   const separatorBytes = separator === "\n" ? NEWLINE_BYTES : encoder.encode(separator);
-  let text = "";
+  // Joined once at the end rather than appended line by line: `+=` made two rope nodes per
+  // line (64 bytes) that the encoder then had to walk and flatten; format + join + encode of
+  // 230-record batches is 6% cheaper this way (bench/RESULTS.md, issue #18).
+  let lines: string[] = [];
   let parts: Uint8Array[] | undefined;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
@@ -58,18 +61,25 @@ export function formatBatch(
       onError?.(record, error);
       continue;
     }
-    if (typeof line === "string") text += line + separator;
+    if (typeof line === "string") lines.push(line);
     else {
       parts ??= [];
-      if (text) parts.push(encoder.encode(text));
-      text = "";
+      if (lines.length > 0) parts.push(encoder.encode(joinLines(lines, separator)));
+      lines = [];
       parts.push(line);
       if (separatorBytes.length > 0) parts.push(separatorBytes);
     }
   }
-  if (!parts) return text;
-  if (text) parts.push(encoder.encode(text));
+  if (!parts) return joinLines(lines, separator);
+  if (lines.length > 0) parts.push(encoder.encode(joinLines(lines, separator)));
   return concatBytes(parts);
+}
+
+/** Each line followed by `separator`, as one flat string ("" for none). */
+function joinLines(lines: string[], separator: string): string {
+  if (lines.length === 0) return "";
+  lines.push("");
+  return lines.join(separator);
 }
 
 /**

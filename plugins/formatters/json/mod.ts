@@ -83,8 +83,9 @@ export default definePlugin({
     const numericLevel = options.level === "number";
     // The line's head is cached in three parts: records of a burst share their millisecond,
     // records of one logger their level and name (a record from ingest has a new time every
-    // 0.1 ms but the same level and logger), and a loop's records their message. Each part is
-    // checked for lone surrogates once, when it is made, and each value after it as it is
+    // 0.1 ms but the same level and logger), and a loop's records their message; and whole,
+    // so that a loop's line is one new string piece besides its fields. Each part is checked
+    // for lone surrogates once, when it is made, and each value after it as it is
     // serialized: a piece of valid JSON ends where an escape cannot continue, so this is what
     // checking the whole line found, without scanning the line twice per record (5-14% of
     // the busy time when it did).
@@ -95,11 +96,16 @@ export default definePlugin({
     let levelText = "";
     let lastMessage: unknown = UNSET;
     let messageText = "";
+    /** `timeText + levelText + messageText`, and the same with the comma before fields. */
+    let head = "";
+    let headComma = "";
+    let headValid = false;
     return (record: LogRecord): string => {
       const time = record.time;
       if (time !== lastTime) {
         timeText = checked(isoTime ? timeKey + '"' + isoTime(time) + '"' : timeKey + time);
         lastTime = time;
+        headValid = false;
       }
       const level = record.level;
       const logger = record.logger;
@@ -108,13 +114,20 @@ export default definePlugin({
           loggerKey + checked(JSON.stringify(logger)) + messageKey;
         lastLevel = level;
         lastLogger = logger;
+        headValid = false;
       }
       const message = record.message;
       if (message !== lastMessage) {
         messageText = checked(JSON.stringify(message));
         lastMessage = message;
+        headValid = false;
       }
-      let out = timeText + levelText + messageText;
+      if (!headValid) {
+        head = timeText + levelText + messageText;
+        headComma = head + ",";
+        headValid = true;
+      }
+      let out = head;
       const fields = record.fields;
       const traced = record.trace_id !== undefined;
       if (traced) {
@@ -142,7 +155,9 @@ export default definePlugin({
         const body = safeStringify(fields);
         if (body.length > 2) {
           // `{"id":1,…}` without its `{`, so its `}` closes the line: one piece less.
-          if (error === undefined) return out + "," + checked(body).slice(1);
+          if (error === undefined) {
+            return (out === head ? headComma : out + ",") + checked(body).slice(1);
+          }
           out += "," + checked(body).slice(1, -1);
         }
       }
