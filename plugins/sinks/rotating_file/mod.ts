@@ -9,7 +9,11 @@ import { dirname, resolve } from "node:path";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { encodeText, formatBatch } from "../../../src/io/encode_batch.ts";
 import { type Backup, BackupSet } from "./retention.ts";
+import { BackupJournal } from "./backup_journal.ts";
+import { ForeignEntries } from "./foreign_entries.ts";
 import { Upkeep } from "./upkeep.ts";
+import { WorkDir } from "./work_dir.ts";
+import { countLines, countNewlines, joinLines } from "./lines.ts";
 import { parseAtTime, parseWhen, RotationSchedule } from "./rotation_schedule.ts";
 import { WatchedFile } from "../../../src/io/watched_file.ts";
 import { utf8Length } from "../../../src/core/utf8_length.ts";
@@ -170,16 +174,23 @@ export class RotatingFileSink implements Sink {
       }
     }
     const mode = this.#schedule ? (this.#maxBytes > 0 ? "both" : "time") : "size";
-    const skipped = context.counter("files_skipped_total", "Foreign entries a sink left alone.");
-    this.#backups = new BackupSet(this.#path, mode, this.#schedule?.suffixPattern, (path) => {
-      skipped.inc();
-      const why = `Sink "${this.#id}" skips ${path}: named like its own files, not written by it`;
-      this.#log.warnOnce(`rotating_file:${this.#id}:foreign`, why);
+    const foreign = new ForeignEntries(context);
+    const work = new WorkDir(this.#path);
+    const journal = new BackupJournal(this.#path, {
+      work,
+      onError: (error) =>
+        this.#failure("record", `Cannot record the backups of sink "${this.#id}"`, error),
+    });
+    this.#backups = new BackupSet(this.#path, mode, {
+      ...(this.#schedule ? { stampPattern: this.#schedule.suffixPattern } : {}),
+      journal,
+      onForeign: foreign.skip,
     });
     this.#upkeep = new Upkeep({
       id: this.#id,
       path: this.#path,
       backups: this.#backups,
+      work,
       keep: options.backups,
       maxAge: options.max_age,
       compress: options.compress === "gzip",
@@ -217,11 +228,13 @@ export class RotatingFileSink implements Sink {
       );
     }
     if (this.#schedule) this.#rolloverAt = this.#schedule.computeRollover(base);
+    foreign.gather();
     try {
       this.#backups.discover();
     } catch (error) {
       this.#failure("discover", `Cannot list the rotated files of sink "${this.#id}"`, error);
     }
+    foreign.report(dirname(this.#path), journal.path);
     this.#upkeep.sweep();
     this.#upkeep.applyRetention(this.#now());
     this.#upkeep.compressBacklog();
@@ -482,37 +495,6 @@ export class RotatingFileSink implements Sink {
   }
 }
 
-function countLines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
-  return n;
-}
-
-function countNewlines(bytes: Uint8Array, end: number): number {
-  let n = 0;
-  for (let i = bytes.indexOf(10); i >= 0 && i < end; i = bytes.indexOf(10, i + 1)) n++;
-  return n;
-}
-
-function joinLines(lines: readonly (string | Uint8Array | undefined)[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (const line of lines) {
-    if (line === undefined) continue;
-    const bytes = typeof line === "string" ? encoder.encode(line) : line;
-    parts.push(bytes);
-    size += bytes.length + 1;
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-    out[offset++] = 10;
-  }
-  return out;
-}
-
 const WHEN_JSON = {
   type: "string",
   pattern: "^([SsMmHhDd]|[Mm][Ii][Dd][Nn][Ii][Gg][Hh][Tt]|[Ww][0-6])$",
@@ -534,9 +516,12 @@ const WHEN_JSON = {
  * entries keep file-system work off the write path (deleted files wait up to a second in a
  * directory removed in one operation, the next live file is created ahead), all inside one
  * work directory per run, `.app.log.sluice-<random>.tmp`, with a marker file: gone after
- * shutdown, removed by the next start after a crash. The sink deletes no entry it did not
- * write: one named like a backup but not a regular file is skipped, counted in
- * `sluice_files_skipped_total` and said once, and rotation goes on past it.
+ * shutdown, removed by the next start after a crash. The sink deletes and renames no entry it
+ * did not write: its backups are recorded with their identity in `.app.log.sluice-backups`
+ * (`BackupJournal`), and any other entry named like one (another program's file, a backup
+ * left by Python's handlers or by a version that kept no record, a directory, a link) is
+ * skipped, counted in `sluice_files_skipped_total` and said once (at start-up with how many
+ * and where), and rotation goes on past it.
  *
  * @example YAML
  * ```ts

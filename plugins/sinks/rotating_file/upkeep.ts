@@ -10,7 +10,7 @@ import type { Counter } from "../../../src/plugin/types.ts";
 import { gzipFile } from "./gzip_file.ts";
 import type { Backup, BackupSet } from "./retention.ts";
 import { Trash } from "./trash.ts";
-import { WorkDir } from "./work_dir.ts";
+import type { WorkDir } from "./work_dir.ts";
 
 /** How often retention by age runs (ms). */
 const AGE_CHECK_MS = 60_000;
@@ -26,6 +26,8 @@ export interface UpkeepOptions {
   path: string;
   /** The rotated files. */
   backups: BackupSet;
+  /** The sink's work directory (shared with its backup journal). */
+  work: WorkDir;
   /** Rotated files kept; 0 keeps none. */
   keep: number;
   /** Also delete rotated files last written longer ago than this (ms). */
@@ -80,7 +82,7 @@ export class Upkeep {
     this.#compress = options.compress;
     this.#counters = options.counters;
     this.#failure = options.failure;
-    this.#work = new WorkDir(options.path);
+    this.#work = options.work;
     this.#trash = new Trash((n) => this.#work.entry(`delete-${n}`));
   }
 
@@ -117,10 +119,13 @@ export class Upkeep {
     for (const backup of expired) this.delete(backup);
   }
 
-  /** Moves a backup out of the way now; it is deleted in the background (off the write path). */
+  /**
+   * Moves a backup out of the way now; it is deleted in the background (off the write path).
+   * One that is no longer the file at its name is left alone.
+   */
   delete(backup: Backup): void {
     try {
-      this.#backups.remove(backup, this.#discard);
+      if (!this.#backups.remove(backup, this.#discard)) return;
     } catch (error) {
       this.#failure("delete", `Cannot delete a rotated file of sink "${this.#id}"`, error);
       return;
@@ -202,6 +207,7 @@ export class Upkeep {
     await this.#running;
     this.#emptyTrash();
     await Promise.all(this.#background);
+    this.#backups.close();
     try {
       this.#work.close();
     } catch (error) {
@@ -267,6 +273,7 @@ export class Upkeep {
   }
 
   async #compressOne(backup: Backup): Promise<void> {
+    if (!this.#backups.verify(backup)) return; // not ours any more: left alone
     let source: Deno.FsFile;
     try {
       // Opened synchronously: the name cannot change between choosing and opening it.
@@ -285,7 +292,10 @@ export class Upkeep {
         return;
       }
       // Synchronous from here: no rotation can rename the backup in between.
-      this.#backups.adoptCompressed(backup, temp, this.#discard);
+      if (!this.#backups.adoptCompressed(backup, temp, this.#discard)) {
+        removeQuietly(temp);
+        return;
+      }
       this.#trashTaken();
       this.#counters.compressed.inc();
     } catch (error) {

@@ -12,7 +12,7 @@ const MARKER = "owner";
 /** A marker longer than this is not one we wrote (and is not read whole). */
 const MARKER_MAX_BYTES = 4096;
 /** Names a sink gives its temporary files inside its work directory. */
-const FILE_NAME = /^(?:next|compress)-\d+$/;
+const FILE_NAME = /^(?:next|compress|backups)-\d+$/;
 /** Names of its trash batch directories there. */
 const BATCH_NAME = /^delete-\d+$/;
 /**
@@ -26,12 +26,13 @@ const OPEN = new Set<string>();
  * One run's work directory next to a live file `app.log`: `.app.log.sluice-<16 hex>.tmp`,
  * with a random part chosen per run and a marker file naming the live file and that part.
  * The sink writes its temporary files only inside it (the next live file made ahead, a
- * compression in progress, trash batches), so no name it deletes is one another program
- * could have picked for a file of its own next to the logs. The directory is made on first
- * use and removed by `close()`; after a crash the next start's `sweep()` recognises it by
- * its marker, which only this code writes, and removes what it holds of the sink's own
- * naming (never the directory of a sink still open in this process, as during a reload). A
- * directory without that marker, whatever its name and contents, is never touched.
+ * compression in progress, trash batches, the record of its backups being rewritten), so
+ * no name it deletes is one another program could have picked for a file of its own next to
+ * the logs. The directory is made on first use and removed by `close()`; after a crash the
+ * next start's `sweep()` recognises it by its marker, which only this code writes, and
+ * removes what it holds of the sink's own naming (never the directory of a sink still open
+ * in this process, as during a reload). A directory without that marker, whatever its name
+ * and contents, is never touched.
  *
  * @example A run's temporary file, left by a crash, removed by the next start
  * ```ts

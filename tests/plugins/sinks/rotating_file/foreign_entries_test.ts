@@ -3,7 +3,9 @@
  * directories named like its temporary files and like a backup survive, are skipped and
  * counted, and rotation goes on so that the live file stays near `max_bytes`; foreign regular
  * files named like its temporary files survive a start, and what a killed run left of its
- * own is removed by the next.
+ * own is removed by the next; foreign regular files named like its backups (`app.log.1`,
+ * `app.log.2.gz`, time-rotated names) keep their content and name, are counted, and rotation
+ * goes on past them with `backups` files of its own.
  */
 
 import assert from "node:assert/strict";
@@ -101,9 +103,10 @@ Deno.test("rotating_file leaves foreign regular files named like its temporary f
       await Deno.writeTextFile(join(logs, name), text);
     }
     const foreignTop = new Set(Object.keys(foreign).map((name) => name.split("/")[0]!));
+    // Its hidden entries, but the record of its backups (which stays).
     const own = () =>
       [...Deno.readDirSync(logs)].map((e) => e.name).filter((name) =>
-        name.startsWith(".") && !foreignTop.has(name)
+        name.startsWith(".") && !foreignTop.has(name) && name !== ".app.log.sluice-backups"
       );
     // A run killed while it rotates, deletes and compresses leaves its hidden entries.
     const first = await startSluice(config);
@@ -137,4 +140,92 @@ Deno.test("rotating_file leaves foreign regular files named like its temporary f
       assert.equal(await Deno.readTextFile(join(logs, name)), text, `${name} was kept`);
     }
   });
+});
+
+/** Writes the foreign files (name to content) into `logs/`, all dated a day ago. */
+async function placeForeign(dir: string, foreign: Record<string, string>): Promise<void> {
+  await Deno.mkdir(join(dir, "logs"), { recursive: true });
+  const old = new Date(Date.now() - 86_400_000);
+  for (const [name, text] of Object.entries(foreign)) {
+    await Deno.writeTextFile(join(dir, "logs", name), text);
+    await Deno.utime(join(dir, "logs", name), old, old);
+  }
+}
+
+/**
+ * Runs sluice with `foreign` in place, posts 40 requests (about 13 rotations), stops it and
+ * checks that every foreign file is intact, that it was counted and said once, that the live
+ * file stayed near max_bytes, and that exactly `backups` files of its own naming (`own`) are
+ * left besides the foreign ones.
+ */
+async function checkForeignKept(
+  options: string,
+  foreign: Record<string, string>,
+  own: RegExp,
+  backups: number,
+): Promise<void> {
+  let metrics = "";
+  await withSluice(sluiceYaml(options), async (sluice, dir) => {
+    await ingest(sluice.url, 40);
+    metrics = await metricsWhen(
+      sluice.url,
+      (text) => metricValue(text, "sluice_records_out_total", { component: "out" }) >= 2000,
+    );
+    const { stderr } = await sluice.stop();
+    const logs = join(dir, "logs");
+    const names = [...Deno.readDirSync(logs)].map((e) => e.name).sort();
+    console.log(`left: ${names.join(", ")}`);
+    for (const [name, text] of Object.entries(foreign)) {
+      const kept = await Deno.readTextFile(join(logs, name)).catch((e) => `${e}`);
+      assert.ok(kept === text, `${name} was not kept: now ${JSON.stringify(kept.slice(0, 60))}`);
+    }
+    assert.equal(stderr.match(/not written by it/g)?.length ?? 0, 1, stderr);
+    assert.match(stderr, new RegExp(`${Object.keys(foreign).length} entries named like`), stderr);
+    const ours = names.filter((name) => !(name in foreign) && own.test(name));
+    assert.equal(ours.length, backups, `own backups: ${ours.join(", ")}`);
+    const live = (await Deno.stat(join(logs, "app.log"))).size;
+    console.log(`live file ${live} bytes (max_bytes ${MAX_BYTES})`);
+    assert.ok(live <= 2 * MAX_BYTES, `live file is ${live} bytes, ${live / MAX_BYTES}x max_bytes`);
+  }, { prepare: (dir) => placeForeign(dir, foreign) });
+  console.log(
+    `rotations ${metricValue(metrics, "sluice_rotations_total")}, skipped ${
+      metricValue(metrics, "sluice_files_skipped_total")
+    }, deleted ${metricValue(metrics, "sluice_files_deleted_total")}`,
+  );
+  assert.ok(metricValue(metrics, "sluice_rotations_total") >= 10);
+  assert.ok(
+    metricValue(metrics, "sluice_files_skipped_total") >= Object.keys(foreign).length,
+    "each foreign file is counted",
+  );
+  assert.equal(metricValue(metrics, "sluice_file_errors_total"), 0);
+}
+
+Deno.test("rotating_file keeps foreign regular files named like its size backups, deletes and renames none of them, and keeps rotating", async () => {
+  await checkForeignKept(
+    "backups: 3",
+    {
+      "app.log.1": "theirs, named like the newest backup\n",
+      "app.log.2.gz": "theirs, named like a compressed backup\n",
+      "app.log.5": "theirs, named like the oldest backup\n",
+    },
+    /^app\.log\.\d+(\.gz)?$/,
+    3,
+  );
+});
+
+Deno.test("rotating_file keeps foreign regular files named like its time-rotated and compressed backups", async () => {
+  // Size rotation within the day, named app.log.<UTC date>.<n>; gzip compression.
+  const day = (offset: number) =>
+    new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await checkForeignKept(
+    "backups: 3, when: midnight, utc: true, compress: gzip",
+    {
+      [`app.log.${day(0)}.1`]: "theirs, named like today's first backup\n",
+      [`app.log.${day(0)}.2.gz`]: "theirs, named like today's second backup, compressed\n",
+      [`app.log.${day(-1)}.1`]: "theirs, named like yesterday's backup\n",
+      [`app.log.${day(-1)}`]: "theirs, named as Python's handler names yesterday's backup\n",
+    },
+    /^app\.log\.\d{4}-\d{2}-\d{2}(\.\d+)?(\.gz)?$/,
+    3,
+  );
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BackupJournal } from "../../../../plugins/sinks/rotating_file/backup_journal.ts";
 import { BackupSet } from "../../../../plugins/sinks/rotating_file/retention.ts";
 
 function names(dir: string): string[] {
@@ -80,22 +81,37 @@ Deno.test("BackupSet never rotates onto a name it did not discover: a file, a .g
   }
 });
 
-Deno.test("BackupSet discovers backups of its own naming only, newest first, and expires by age", () => {
+Deno.test("BackupSet discovers the backups its journal records, newest first, expires by age, and leaves the rest alone", () => {
   const dir = Deno.makeTempDirSync();
   try {
-    const files = [
+    const ours = [
       "app.log.2026-11-22.1.gz",
       "app.log.2026-11-22.2",
       "app.log.2026-11-24.1",
       "app.log.2026-11-23.1",
+    ];
+    const theirs = [
+      "app.log.2026-11-21.1", // named like a backup: foreign
+      "app.log.2026-11-20", // as Python's handler names one: foreign
       "app.log.1",
       "app.log.notadate",
       "other.log.2026-11-24.1",
     ];
-    for (const name of files) Deno.writeTextFileSync(`${dir}/${name}`, name);
+    for (const name of [...ours, ...theirs]) Deno.writeTextFileSync(`${dir}/${name}`, name);
     const old = new Date(Date.now() - 10 * 86_400_000);
     Deno.utimeSync(`${dir}/app.log.2026-11-23.1`, old, old);
-    const set = new BackupSet(`${dir}/app.log`, "both");
+    // What an earlier run recorded.
+    const earlier = new BackupJournal(`${dir}/app.log`);
+    earlier.load();
+    earlier.record(
+      ours.map((name) => ({ name, identity: BackupJournal.identityOf(`${dir}/${name}`)! })),
+      [],
+    );
+    earlier.close();
+    const foreign: string[] = [];
+    const set = new BackupSet(`${dir}/app.log`, "both", {
+      onForeign: (path) => foreign.push(path.slice(dir.length + 1)),
+    });
     assert.deepEqual(set.discover(), []);
     assert.deepEqual(set.list.map((b) => set.pathOf(b).slice(dir.length + 1)), [
       "app.log.2026-11-24.1",
@@ -103,11 +119,13 @@ Deno.test("BackupSet discovers backups of its own naming only, newest first, and
       "app.log.2026-11-22.2",
       "app.log.2026-11-22.1.gz",
     ]);
+    assert.deepEqual(foreign.sort(), ["app.log.2026-11-20", "app.log.2026-11-21.1"]);
     const expired = set.expired(3, Date.now() - 86_400_000);
     assert.deepEqual(expired.map((b) => set.pathOf(b).slice(dir.length + 1)), [
       "app.log.2026-11-22.1.gz",
       "app.log.2026-11-23.1",
     ]);
+    set.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -152,10 +152,11 @@ Deno.test("rotating_file keeps exactly the newest records when backups is small"
     for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1);
     assert.ok(seqs.length > 5 * 2000, "five full backups plus the live file");
     // Deletions went through batch directories and each new live file was created ahead
-    // under a hidden name: once shut down, nothing of either is left.
+    // under a hidden name: once shut down, nothing of either is left; the record of the
+    // backups stays.
     assert.deepEqual(
       [...Deno.readDirSync(`${dir}/logs`)].map((e) => e.name).filter((n) => n.startsWith(".")),
-      [],
+      [".app.log.sluice-backups"],
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -205,9 +206,11 @@ function records(...messages: string[]): LogRecord[] {
   return messages.map((message) => createRecord({ message }));
 }
 
+/** The files of `dir` and their text, hidden ones (the journal of backups) left out. */
 function listing(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name).sort();
+  const names = [...Deno.readDirSync(dir)].filter((e) => e.isFile && !e.name.startsWith("."))
+    .map((e) => e.name).sort();
   for (const name of names) out[name] = Deno.readTextFileSync(`${dir}/${name}`);
   return out;
 }
@@ -284,41 +287,114 @@ Deno.test("rotating_file names backups app.log.<date>.<n> when size and time rot
   }
 });
 
-Deno.test("rotating_file retention deletes by count and by age, also backups found on startup", async () => {
+/**
+ * Has a sink write `count` backups `app.log.1` (newest) … `app.log.<count>`, holding
+ * "backup 1" … (oldest last), 20 ms apart; returns their modification times, newest first.
+ */
+async function writeBackups(dir: string, count: number, extra: Partial<RotatingFileOptions> = {}) {
+  const sink = new RotatingFileSink(
+    options({ max_bytes: 9, backups: 100, ...extra }),
+    harness(dir).context,
+  );
+  for (let i = count; i >= 0; i--) {
+    sink.writeSync(records(`backup ${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await sink[Symbol.asyncDispose]();
+  Deno.removeSync(`${dir}/app.log`);
+  return Array.from(
+    { length: count },
+    (_, i) => Deno.statSync(`${dir}/app.log.${i + 1}`).mtime!.getTime(),
+  );
+}
+
+Deno.test("rotating_file retention deletes by count and by age, also its backups found on startup, and no other file", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const day = 86_400_000;
-    const now = Date.now();
-    for (let i = 1; i <= 6; i++) {
-      Deno.writeTextFileSync(`${dir}/app.log.${i}`, `backup ${i}\n`);
-      const t = new Date(now - i * day);
-      Deno.utimeSync(`${dir}/app.log.${i}`, t, t);
-    }
+    const mtimes = await writeBackups(dir, 6);
     // What a crashed run left in its work directory: an interrupted compression's temporary
-    // file, a deletion batch never emptied and a next live file made ahead; and a plain file
-    // whose compressed twin was already renamed into place.
+    // file, a deletion batch never emptied and a next live file made ahead.
     const crashed = new WorkDir(`${dir}/app.log`);
     Deno.writeTextFileSync(crashed.entry("compress-7"), "partial");
     Deno.mkdirSync(crashed.entry("delete-1"));
     Deno.writeTextFileSync(crashed.entry("delete-1/0"), "old backup\n");
     Deno.writeTextFileSync(crashed.entry("next-3"), "");
     crashed.abandon();
-    Deno.writeFileSync(`${dir}/app.log.2.gz`, new Uint8Array([0x1f, 0x8b]));
+    // Other programs' files, one named like a backup.
+    Deno.writeTextFileSync(`${dir}/app.log.9`, "not ours\n");
     Deno.writeTextFileSync(`${dir}/other.log.1`, "not ours\n");
     const h = harness(dir);
+    const day = 86_400_000;
+    // Now is such that 3..6 are older than 2.5 days; 4 backups would keep 1..4 by count.
+    const now = (mtimes[1]! + mtimes[2]!) / 2 + 2.5 * day;
     const sink = new RotatingFileSink(
       options({ max_bytes: 100, backups: 4, max_age: 2.5 * day }),
       h.context,
+      { now: () => now },
     );
     await sink[Symbol.asyncDispose]();
-    // 3..6 are older than 2.5 days; 4 backups would keep 1..4 by count.
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
-      "app.log",
-      "app.log.1",
-      "app.log.2.gz",
-      "other.log.1",
-    ]);
+    assert.deepEqual(listing(dir), {
+      "app.log": "",
+      "app.log.1": "backup 1\n",
+      "app.log.2": "backup 2\n",
+      "app.log.9": "not ours\n",
+      "other.log.1": "not ours\n",
+    });
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith(".")).map((e) => e.name),
+      [".app.log.sluice-backups"],
+      "the crashed run's work directory is gone",
+    );
     assert.equal(h.metrics.sum("files_deleted_total"), 4);
+    assert.equal(h.metrics.sum("files_skipped_total"), 1);
+    assert.match(
+      h.warnings.join("\n"),
+      /leaves 1 entries named like its backups in .* app\.log\.9/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rotating_file knows its compressed backups across restarts, and leaves those it has no record of alone, saying how many and where once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const gz = (name: string) =>
+      new TextDecoder().decode(gunzipSync(Deno.readFileSync(`${dir}/${name}`)));
+    const run = async (...messages: string[]) => {
+      const h = harness(dir);
+      const sink = new RotatingFileSink(
+        options({ max_bytes: 4, backups: 2, compress: "gzip" }),
+        h.context,
+      );
+      sink.writeSync(records(...messages));
+      await sink.settled();
+      await sink[Symbol.asyncDispose]();
+      return h;
+    };
+    await run("a1", "a2", "a3");
+    const second = await run("b1", "b2", "b3");
+    // The second run's retention deleted the first run's backups: its own, known by identity.
+    assert.deepEqual(Object.keys(listing(dir)), ["app.log", "app.log.1.gz", "app.log.2.gz"]);
+    assert.deepEqual([gz("app.log.1.gz"), gz("app.log.2.gz")], ["b2\n", "b1\n"]);
+    assert.equal(second.metrics.sum("files_skipped_total"), 0);
+    // A version that kept no record (or Python's handler) left these: none is known.
+    Deno.removeSync(`${dir}/.app.log.sluice-backups`);
+    const third = await run("c1", "c2", "c3");
+    const said = third.warnings.filter((w) => w.includes("named like its backups"));
+    assert.equal(said.length, 1, third.warnings.join("\n"));
+    assert.ok(said[0]!.includes(`leaves 2 entries named like its backups in ${dir} alone`));
+    assert.ok(said[0]!.includes("delete them when no longer needed"));
+    assert.deepEqual(Object.keys(listing(dir)), [
+      "app.log",
+      "app.log.1.gz",
+      "app.log.2.gz",
+      "app.log.3.gz",
+      "app.log.4.gz",
+    ]);
+    assert.deepEqual([gz("app.log.1.gz"), gz("app.log.2.gz")], ["b2\n", "b1\n"], "left alone");
+    assert.deepEqual([gz("app.log.3.gz"), gz("app.log.4.gz")], ["c2\n", "c1\n"]);
+    assert.ok(third.metrics.sum("files_skipped_total") >= 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -336,7 +412,11 @@ Deno.test("rotating_file disposed while a compression runs leaves no hidden file
     for (let i = 0; i < 3; i++) sink.writeSync(records(...Array(100).fill(line)));
     await sink[Symbol.asyncDispose]();
     const names = [...Deno.readDirSync(dir)].map((e) => e.name);
-    assert.deepEqual(names.filter((n) => n.startsWith(".")), [], names.join(", "));
+    assert.deepEqual(
+      names.filter((n) => n.startsWith(".")),
+      [".app.log.sluice-backups"],
+      names.join(", "),
+    );
     assert.ok(h.metrics.sum("files_compressed_total") >= 1, "a compression ran");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -351,7 +431,9 @@ Deno.test("rotating_file frees an expired backup's space within a second of goin
     sink.writeSync(records("first", "second", "third", "fourth"));
     assert.equal(h.metrics.sum("files_deleted_total"), 2, "counted when retention takes them");
     const trash = () =>
-      [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith(".app.log.sluice-")).flatMap((
+      [...Deno.readDirSync(dir)].filter((e) =>
+        e.isDirectory && e.name.startsWith(".app.log.sluice-")
+      ).flatMap((
         work,
       ) => [...Deno.readDirSync(`${dir}/${work.name}`)].map((e) => e.name))
         .filter((n) => n.startsWith("delete-"));
@@ -365,10 +447,11 @@ Deno.test("rotating_file frees an expired backup's space within a second of goin
   }
 });
 
-Deno.test("rotating_file compresses rotated files in the background and compresses leftovers on startup", async () => {
+Deno.test("rotating_file compresses rotated files in the background and its leftovers on startup, not another program's", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    Deno.writeTextFileSync(`${dir}/app.log.1`, "left over\n");
+    await writeBackups(dir, 1); // a run without compression left app.log.1
+    Deno.writeTextFileSync(`${dir}/app.log.2`, "theirs\n");
     const h = harness(dir);
     const sink = new RotatingFileSink(
       options({ max_bytes: 8, backups: 5, compress: "gzip" }),
@@ -381,12 +464,20 @@ Deno.test("rotating_file compresses rotated files in the background and compress
       new TextDecoder().decode(gunzipSync(Deno.readFileSync(`${dir}/${name}`)));
     assert.deepEqual(
       [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
-      ["app.log", "app.log.1.gz", "app.log.2.gz", "app.log.3.gz"],
+      [
+        ".app.log.sluice-backups",
+        "app.log",
+        "app.log.1.gz",
+        "app.log.2",
+        "app.log.3.gz",
+        "app.log.4.gz",
+      ],
     );
     assert.equal(Deno.readTextFileSync(`${dir}/app.log`), "third\n");
     assert.equal(gz("app.log.1.gz"), "second\n");
-    assert.equal(gz("app.log.2.gz"), "first\n");
-    assert.equal(gz("app.log.3.gz"), "left over\n");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.2`), "theirs\n");
+    assert.equal(gz("app.log.3.gz"), "first\n");
+    assert.equal(gz("app.log.4.gz"), "backup 1\n");
     assert.equal(h.metrics.sum("files_compressed_total"), 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
