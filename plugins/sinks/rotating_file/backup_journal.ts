@@ -333,17 +333,21 @@ export class BackupJournal {
       this.#file = file;
       writeAll(file, bytes);
     } else {
-      const temp = this.#work.entry(`backups-${++this.#tempSeq}`);
       try {
-        Deno.writeFileSync(temp, bytes, { createNew: true });
-        Deno.renameSync(temp, this.path);
-      } catch (error) {
+        const temp = this.#work.entry(`backups-${++this.#tempSeq}`);
         try {
-          Deno.removeSync(temp);
-        } catch {
-          // Not made.
+          Deno.writeFileSync(temp, bytes, { createNew: true });
+          Deno.renameSync(temp, this.path);
+        } catch (error) {
+          try {
+            Deno.removeSync(temp);
+          } catch {
+            // Not made.
+          }
+          throw error;
         }
-        throw error;
+      } finally {
+        if (this.#ownWork) this.#work.close(); // made for this rewrite only
       }
     }
     this.#state = "valid";

@@ -176,12 +176,13 @@ export class RotatingFileSink implements Sink {
     const mode = this.#schedule ? (this.#maxBytes > 0 ? "both" : "time") : "size";
     const foreign = new ForeignEntries(context);
     const work = new WorkDir(this.#path);
+    // Its own work directory (made only to rewrite it): the journal may outlive this sink,
+    // shared with the next one after a reload.
     const journal = new BackupJournal(this.#path, {
-      work,
       onError: (error) =>
         this.#failure("record", `Cannot record the backups of sink "${this.#id}"`, error),
     });
-    this.#backups = new BackupSet(this.#path, mode, {
+    this.#backups = BackupSet.open(this.#path, mode, {
       ...(this.#schedule ? { stampPattern: this.#schedule.suffixPattern } : {}),
       journal,
       onForeign: foreign.skip,

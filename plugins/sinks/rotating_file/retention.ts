@@ -82,9 +82,36 @@ export class BackupSet {
   readonly #dir: string;
   readonly #base: string;
   readonly #name: RegExp;
-  readonly #onForeign: (path: string) => void;
+  #onForeign: (path: string) => void;
   readonly #journal: BackupJournal;
   #list: Backup[] = [];
+  #discovered = false;
+  /** How many sinks share this set (`BackupSet.open()`); 0 when it is not shared. */
+  #refs = 0;
+  #key = "";
+
+  /**
+   * The set of `livePath` that a sink of this process has open with the same naming, shared
+   * (one list, one journal; `onForeign` becomes the newest sink's), or a new one. During a
+   * reload the old pipeline's sink drains, still rotating and compressing, as the new one
+   * starts: each must see what the other did. `close()` lets go; the last one closes.
+   */
+  static open(livePath: string, mode: NamingMode, options: BackupSetOptions = {}): BackupSet {
+    const key = `${mode}\u0000${options.stampPattern ?? ""}`;
+    const open = OPEN.get(livePath);
+    if (open && open.#key === key) {
+      open.#refs++;
+      if (options.onForeign) open.#onForeign = options.onForeign;
+      return open;
+    }
+    const set = new BackupSet(livePath, mode, options);
+    if (!open) {
+      set.#refs = 1;
+      set.#key = key;
+      OPEN.set(livePath, set);
+    }
+    return set;
+  }
 
   /** The backups of `livePath`, named as `mode` says; none is known before `discover()`. */
   constructor(livePath: string, mode: NamingMode, options: BackupSetOptions = {}) {
@@ -123,6 +150,8 @@ export class BackupSet {
    * removed. (Temporary files live in the sink's work directory, `WorkDir`.)
    */
   discover(): string[] {
+    if (this.#discovered && this.#refs > 1) return []; // shared, and up to date
+    this.#discovered = true;
     const found = new Map<string, Backup>();
     const removed: string[] = [];
     const journal = this.#journal;
@@ -291,8 +320,12 @@ export class BackupSet {
     return true;
   }
 
-  /** Closes the journal. */
+  /** Closes the journal (when the last sink sharing the set lets go). */
   close(): void {
+    if (this.#refs > 0) {
+      if (--this.#refs > 0) return;
+      if (OPEN.get(this.livePath) === this) OPEN.delete(this.livePath);
+    }
     this.#journal.close();
   }
 
@@ -339,6 +372,9 @@ export class BackupSet {
     }
   }
 }
+
+/** Sets shared by the sinks of this process, by live path (`BackupSet.open()`). */
+const OPEN = new Map<string, BackupSet>();
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -287,7 +287,8 @@ export class Upkeep {
     try {
       temp = this.#work.entry(`compress-${++this.#tempSeq}`);
       await gzipFile(source, temp, this.#abort.signal);
-      if (backup.removed) {
+      // Removed meanwhile, or compressed by the other sink sharing the set (during a reload).
+      if (backup.removed || backup.gz) {
         removeQuietly(temp);
         return;
       }

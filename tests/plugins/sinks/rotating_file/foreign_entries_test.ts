@@ -229,3 +229,45 @@ Deno.test("rotating_file keeps foreign regular files named like its time-rotated
     3,
   );
 });
+
+Deno.test("rotating_file keeps the record of its backups across SIGHUP reloads while records flow: the next start knows every backup it wrote", async () => {
+  await withConfig(sluiceYaml("backups: 4, compress: gzip"), async (config, dir) => {
+    const logs = join(dir, "logs");
+    const first = await startSluice(config);
+    const posting = ingest(first.url, 60);
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      first.signal("SIGHUP");
+    }
+    await posting; // accepted: the stop drains them (after a reload the counters start anew)
+    const stopped = await first.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /SIGHUP: reloaded/);
+    assert.doesNotMatch(
+      stopped.stderr,
+      /not written by it|Cannot (record|rotate|compress|delete)/,
+      stopped.stderr,
+    );
+    const backups = () =>
+      [...Deno.readDirSync(logs)].map((e) => e.name).filter((n) => /^app\.log\.\d+/.test(n));
+    const before = backups().length;
+    assert.ok(before >= 4, `${before} backups`);
+    // The next start knows them all: retention brings them back to 4, nothing is foreign.
+    const second = await startSluice(config);
+    await ingest(second.url, 20);
+    await metricsWhen(
+      second.url,
+      (metrics) => metricValue(metrics, "sluice_records_out_total", { component: "out" }) >= 1000,
+    );
+    const metrics = await (await fetch(`${second.url}/metrics`)).text();
+    const result = await second.stop();
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(
+      result.stderr,
+      /not written by it|Cannot (record|rotate|compress|delete)/,
+      result.stderr,
+    );
+    assert.equal(metricValue(metrics, "sluice_files_skipped_total"), 0);
+    assert.equal(backups().length, 4, backups().join(", "));
+  });
+});

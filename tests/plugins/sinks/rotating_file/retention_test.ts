@@ -130,3 +130,30 @@ Deno.test("BackupSet discovers the backups its journal records, newest first, ex
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("BackupSet.open shares one set between the sinks of a file (a reload's old and new), until the last lets go", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const live = `${dir}/app.log`;
+    const old = BackupSet.open(live, "size");
+    old.discover();
+    Deno.writeTextFileSync(live, "ours\n");
+    old.rotateIn();
+    const next = BackupSet.open(live, "size");
+    assert.equal(next, old, "one list: what either does, the other sees");
+    assert.deepEqual(next.discover(), []);
+    assert.equal(next.list.length, 1);
+    const other = BackupSet.open(live, "time");
+    assert.notEqual(other, old, "another naming is another set");
+    other.close();
+    old.close();
+    assert.equal(BackupSet.open(live, "size"), next, "still open for the new sink");
+    next.close();
+    next.close();
+    const later = BackupSet.open(live, "size");
+    assert.notEqual(later, next, "closed by the last");
+    later.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
