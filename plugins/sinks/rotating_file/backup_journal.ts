@@ -43,6 +43,7 @@ const MAX_BYTES = 64 * 1024 * 1024;
  * 30 µs for a rename onto a free name), so it is kept rare: one per 500 rotations or so.
  */
 const COMPACT_LINES = 1024;
+const encoder = new TextEncoder();
 const LINE = /^([+-]) (\d+) (\d+) (\d+) (-?\d+) ("(?:[^"\\]|\\.)*")$/;
 
 /** One backup the journal knows: its name when recorded, and its identity. */
@@ -242,7 +243,7 @@ export class BackupJournal {
       for (const identity of removed) text += line("-", "", identity);
       for (const entry of added) text += line("+", entry.name, entry.identity);
       this.#file ??= Deno.openSync(this.path, { append: true });
-      writeAll(this.#file, new TextEncoder().encode(text));
+      writeAll(this.#file, encoder.encode(text));
       this.#lines += removed.length + added.length;
     } catch (error) {
       this.#onError(error);
@@ -311,7 +312,7 @@ export class BackupJournal {
   #rewrite(fresh = false): void {
     let text = this.#header;
     for (const entry of this.#entries.values()) text += line("+", entry.name, entry.identity);
-    let bytes = new TextEncoder().encode(text);
+    let bytes = encoder.encode(text);
     this.#closeFile();
     if (fresh) {
       let file: Deno.FsFile;
@@ -327,7 +328,7 @@ export class BackupJournal {
           throw error;
         }
         file = Deno.openSync(this.path, { append: true });
-        bytes = bytes.subarray(new TextEncoder().encode(this.#header).length);
+        bytes = bytes.subarray(encoder.encode(this.#header).length);
       }
       // A failure leaves it half written: record() then removes it.
       this.#file = file;
