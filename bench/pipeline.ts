@@ -17,7 +17,14 @@
  *
  * Flags: `--n 1000000`, `--runs 3`, `--quick` (20,000 lines, 1 run), `--dry` (write nothing),
  * `--skip-extras` (no flood, no cold start), `--only rsyslog,sluice_tcp_json` (those jobs'
- * medians only), `--root DIR` (Sluice from another checkout).
+ * medians only), `--root DIR` (Sluice from another checkout), `--base DIR` (adds the jobs
+ * `base_tcp_json`, `base_tcp_json_redact` and `base_http`: the same pipelines from another
+ * checkout, so `--only` can alternate before and after in one run). Jobs only `--only` runs:
+ * `sluice_tcp_json_redact` (a `redact` processor in the TCP path, issue #18's 0.8x goal) and
+ * the Worker prototype `proto_w1`, `proto_w2`, `proto_w1_redact`, `proto_w2_redact`
+ * (bench/pipeline/worker_json/). Each TCP and HTTP run also prints the receiver's CPU time
+ * per line (all its threads, from `/proc/PID/stat`), which a loaded machine inflates less
+ * than the wall clock.
  *
  * @module
  */
@@ -59,6 +66,13 @@ const STALL_MS = 30_000;
  */
 const SLUICE_ROOT = argv.includes("--root") ? argv[argv.indexOf("--root") + 1]! : ROOT;
 const CLI = join(SLUICE_ROOT, "src", "cli", "main.ts");
+/**
+ * `--base DIR` adds the job `base_tcp_json`: the TCP JSON pipeline run from another checkout,
+ * so `--only base_tcp_json,sluice_tcp_json` alternates before and after in one run.
+ */
+const BASE_CLI = argv.includes("--base")
+  ? join(argv[argv.indexOf("--base") + 1]!, "src", "cli", "main.ts")
+  : undefined;
 const RSYSLOGD = "/usr/sbin/rsyslogd";
 
 const tempDir = await Deno.makeTempDir({ prefix: "sluice_pipeline_" });
@@ -139,6 +153,20 @@ class Proc {
     try {
       const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+    } catch {
+      return NaN;
+    }
+  }
+
+  /**
+   * CPU time the process has used so far (user + system, all its threads), in ms: under a
+   * shared machine's load this is firmer than the wall clock (`/proc/PID/stat`, 100 Hz ticks).
+   */
+  cpuMs(): number {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${this.pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     } catch {
       return NaN;
     }
@@ -295,6 +323,8 @@ export interface Outcome {
   /** Sender start to its last write. */
   senderMs?: number;
   peakRss?: number;
+  /** The receiver's CPU time (all threads) from the sender's start to the last line, ms. */
+  cpuMs?: number;
   check?: Check;
   error?: string;
   note?: string;
@@ -325,13 +355,16 @@ async function tcpRun(
   const out = join(tempDir, `out_${port}.log`);
   const server = await start(port, out);
   let sender: Proc | undefined;
+  let cpuBefore = 0;
   try {
     await waitForPort(port, server);
+    cpuBefore = server.cpuMs();
     sender = helper("tcp_sender.ts", "--port", String(port), "--input", input);
     const started = (await sender.event("start")).t as number;
     const ended = (await sender.event("end")).t as number;
     const done = await waitForLines(out, n);
     const peakRss = server.peakRss();
+    const cpuMs = server.cpuMs() - cpuBefore;
     await server.stop();
     const check = await verifyOutput(out, "json", n, inputKeysKept);
     if (done.t === undefined) {
@@ -341,7 +374,7 @@ async function tcpRun(
         peakRss,
       };
     }
-    return { elapsedMs: done.t - started, senderMs: ended - started, peakRss, check };
+    return { elapsedMs: done.t - started, senderMs: ended - started, peakRss, check, cpuMs };
   } finally {
     await sender?.stop();
     await server.stop();
@@ -384,6 +417,7 @@ async function startSluiceTcp(
   out: string,
   raw: boolean,
   disk = false,
+  cli = CLI,
 ): Promise<Proc> {
   const { dataDir, buffer } = diskBuffer(disk, `tcp_${port}`);
   const config = await sluiceConfig(
@@ -400,7 +434,7 @@ sinks:
   file: { type: file, path: ${out}, format: json${buffer} }
 `,
   );
-  return deno(["run", "-A", CLI, "run", "--config", config]);
+  return deno(["run", "-A", cli, "run", "--config", config]);
 }
 
 async function senderAloneTcp(input: string, n: number): Promise<Outcome> {
@@ -424,7 +458,12 @@ async function senderAloneTcp(input: string, n: number): Promise<Outcome> {
   }
 }
 
-async function httpRun(n: number, input = inputPath, disk = false): Promise<Outcome> {
+async function httpRun(
+  n: number,
+  input = inputPath,
+  disk = false,
+  cli = CLI,
+): Promise<Outcome> {
   const port = freePort();
   const out = join(tempDir, `out_http_${port}.log`);
   const { dataDir, buffer } = diskBuffer(disk, `http_${port}`);
@@ -439,10 +478,12 @@ sinks:
   file: { type: file, path: ${out}, format: json${buffer} }
 `,
   );
-  const server = deno(["run", "-A", CLI, "run", "--config", config]);
+  const server = deno(["run", "-A", cli, "run", "--config", config]);
   let sender: Proc | undefined;
+  let cpuBefore = 0;
   try {
     await waitForOk(`http://127.0.0.1:${port}/ready`, server);
+    cpuBefore = server.cpuMs();
     sender = helper(
       "http_sender.ts",
       "--url",
@@ -454,6 +495,7 @@ sinks:
     const end = await sender.event("end");
     const done = await waitForLines(out, n);
     const peakRss = server.peakRss();
+    const cpuMs = server.cpuMs() - cpuBefore;
     await server.stop();
     const check = await verifyOutput(out, "json", n, inputKeysKept);
     const note = `${end.retried} retried, ${end.failed} failed requests${
@@ -470,6 +512,7 @@ sinks:
       elapsedMs: done.t - started,
       senderMs: (end.t as number) - started,
       peakRss,
+      cpuMs,
       check,
       note,
     };
@@ -561,6 +604,90 @@ const JOBS: Job[] = [
   },
 ];
 
+/**
+ * The worker-ingest prototype (bench/pipeline/worker_json/, issue #18), for `--only`: TCP
+ * NDJSON parsed and formatted by 1 or 2 Workers, emitted through the real pipeline into the
+ * same file sink, which writes each record's precomputed line. `_redact` redacts in them.
+ */
+async function startProtoTcp(
+  port: number,
+  out: string,
+  workers: number,
+  redact: boolean,
+): Promise<Proc> {
+  const dir = join(ROOT, "bench", "pipeline", "worker_json");
+  const config = await sluiceConfig(
+    `proto_${port}`,
+    `sources:
+  lines: { module: ${
+      join(dir, "source.ts")
+    }, address: 127.0.0.1:${port}, workers: ${workers}, redact: ${redact} }
+sinks:
+  file: { type: file, path: ${out}, format: { module: ${join(dir, "format.ts")} } }
+`,
+  );
+  return deno(["run", "-A", CLI, "run", "--config", config]);
+}
+
+/** Sluice's own tcp source with a `redact` processor (the issue's 0.8x goal), for `--only`. */
+async function startSluiceTcpRedact(port: number, out: string, cli = CLI): Promise<Proc> {
+  const config = await sluiceConfig(
+    `redact_${port}`,
+    `sources:
+  lines: { type: tcp, address: 127.0.0.1:${port}, parser: json }
+processors:
+  scrub: { type: redact, inputs: [lines], fields: [password, "*.token", card.number, headers.authorization], patterns: [credit_card, us_ssn, email, jwt, bearer_token, aws_access_key, url_password] }
+sinks:
+  file: { type: file, inputs: [scrub], path: ${out}, format: json }
+`,
+  );
+  return deno(["run", "-A", cli, "run", "--config", config]);
+}
+
+const EXTRA_JOBS: Job[] = [1, 2].flatMap((workers) =>
+  [false, true].map((redact): Job => ({
+    key: `proto_w${workers}${redact ? "_redact" : ""}`,
+    label: `Prototype: tcp -> ${workers} Worker(s)${redact ? " with redact" : ""} -> file (json)`,
+    kind: "sluice",
+    group: "tcp",
+    n: N,
+    run: (n) => tcpRun((port, out) => startProtoTcp(port, out, workers, redact), inputPath, n),
+  }))
+);
+if (BASE_CLI !== undefined) {
+  EXTRA_JOBS.push({
+    key: "base_tcp_json",
+    label: "Sluice tcp (json parser) -> file (json), --base checkout",
+    kind: "sluice",
+    group: "tcp",
+    n: N,
+    run: (n) =>
+      tcpRun((port, out) => startSluiceTcp(port, out, false, false, BASE_CLI), inputPath, n),
+  }, {
+    key: "base_tcp_json_redact",
+    label: "Sluice tcp (json parser) -> redact -> file (json), --base checkout",
+    kind: "sluice",
+    group: "tcp",
+    n: N,
+    run: (n) => tcpRun((port, out) => startSluiceTcpRedact(port, out, BASE_CLI), inputPath, n),
+  }, {
+    key: "base_http",
+    label: "Sluice http (NDJSON, 1,000/POST) -> file (json), --base checkout",
+    kind: "sluice",
+    group: "http",
+    n: N,
+    run: (n) => httpRun(n, inputPath, false, BASE_CLI),
+  });
+}
+EXTRA_JOBS.push({
+  key: "sluice_tcp_json_redact",
+  label: "Sluice tcp (json parser) -> redact -> file (json)",
+  kind: "sluice",
+  group: "tcp",
+  n: N,
+  run: (n) => tcpRun(startSluiceTcpRedact, inputPath, n),
+});
+
 /** The same TCP JSON and HTTP pipelines with a disk buffer on the file sink (`--disk`). */
 const DISK_JOBS: Job[] = [
   {
@@ -592,7 +719,11 @@ if (diskMode) {
 const onlyIndex = argv.indexOf("--only");
 if (onlyIndex !== -1) {
   const keep = new Set((argv[onlyIndex + 1] ?? "").split(","));
-  JOBS.splice(0, JOBS.length, ...[...JOBS, ...DISK_JOBS].filter((job) => keep.has(job.key)));
+  JOBS.splice(
+    0,
+    JOBS.length,
+    ...[...JOBS, ...DISK_JOBS, ...EXTRA_JOBS].filter((job) => keep.has(job.key)),
+  );
 }
 const outcomes = new Map<string, Outcome[]>(JOBS.map((job) => [job.key, []]));
 console.log(`pipeline: N=${N}, runs=${RUNS}, load ${loadBefore}, rsyslog ${rsyslogAvailable}`);
@@ -617,7 +748,9 @@ function describe(o: Outcome, n: number): string {
   if (o.error) return `error: ${o.error}`;
   return `${formatInt(n / (o.elapsedMs! / 1000))} rec/s, sender ${o.senderMs?.toFixed(0)} ms, rss ${
     formatMiB(o.peakRss ?? NaN)
-  }${o.check ? `, lost ${formatInt(n - o.check.distinct)}` : ""}${o.note ? `, ${o.note}` : ""}`;
+  }${o.cpuMs !== undefined ? `, cpu ${(o.cpuMs * 1000 / n).toFixed(2)} µs/line` : ""}${
+    o.check ? `, lost ${formatInt(n - o.check.distinct)}` : ""
+  }${o.note ? `, ${o.note}` : ""}`;
 }
 
 for (let run = 0; run < RUNS; run++) {
@@ -633,7 +766,12 @@ if (onlyIndex !== -1) {
   // A subset has no report to write: print each job's median and stop.
   for (const [key, list] of outcomes) {
     const rates = list.filter((o) => o.elapsedMs).map((o) => N / (o.elapsedMs! / 1000));
-    console.log(`${key}: median ${formatInt(median(rates))} rec/s of ${rates.length} runs`);
+    const cpu = list.filter((o) => o.cpuMs !== undefined).map((o) => o.cpuMs! * 1000 / N);
+    console.log(
+      `${key}: median ${formatInt(median(rates))} rec/s of ${rates.length} runs${
+        cpu.length > 0 ? `, cpu ${median(cpu).toFixed(2)} µs/line` : ""
+      }`,
+    );
   }
   await Deno.remove(tempDir, { recursive: true });
   Deno.exit(0);
