@@ -21,8 +21,8 @@
  * `base_tcp_json`, `base_tcp_json_redact` and `base_http`: the same pipelines from another
  * checkout, so `--only` can alternate before and after in one run). Jobs only `--only` runs:
  * `sluice_tcp_json_redact` (a `redact` processor in the TCP path, issue #18's 0.8x goal) and
- * the Worker prototype `proto_w1`, `proto_w2`, `proto_w1_redact`, `proto_w2_redact`
- * (bench/pipeline/worker_json/). Each TCP and HTTP run also prints the receiver's CPU time
+ * the Worker prototype `proto_w1`, `proto_w2`, `proto_w1_redact`, `proto_w2_redact`,
+ * `proto_w1_direct`, `proto_w2_direct` (bench/pipeline/worker_json/). Each TCP and HTTP run also prints the receiver's CPU time
  * per line (all its threads, from `/proc/PID/stat`), which a loaded machine inflates less
  * than the wall clock.
  *
@@ -614,16 +614,19 @@ async function startProtoTcp(
   out: string,
   workers: number,
   redact: boolean,
+  direct = false,
 ): Promise<Proc> {
   const dir = join(ROOT, "bench", "pipeline", "worker_json");
+  // `direct`: the source writes the Workers' bytes to `out` itself; the sink gets nothing.
+  const writeTo = direct ? `, write_to: ${out}` : "";
+  const sinkPath = direct ? `${out}.unused` : out;
+  const source = join(dir, "source.ts");
   const config = await sluiceConfig(
     `proto_${port}`,
     `sources:
-  lines: { module: ${
-      join(dir, "source.ts")
-    }, address: 127.0.0.1:${port}, workers: ${workers}, redact: ${redact} }
+  lines: { module: ${source}, address: 127.0.0.1:${port}, workers: ${workers}, redact: ${redact}${writeTo} }
 sinks:
-  file: { type: file, path: ${out}, format: { module: ${join(dir, "format.ts")} } }
+  file: { type: file, path: ${sinkPath}, format: { module: ${join(dir, "format.ts")} } }
 `,
   );
   return deno(["run", "-A", CLI, "run", "--config", config]);
@@ -644,6 +647,14 @@ sinks:
   return deno(["run", "-A", cli, "run", "--config", config]);
 }
 
+const DIRECT_JOBS: Job[] = [1, 2].map((workers): Job => ({
+  key: `proto_w${workers}_direct`,
+  label: `Prototype: tcp -> ${workers} Worker(s) -> UTF-8 bytes appended by the main thread`,
+  kind: "sluice",
+  group: "tcp",
+  n: N,
+  run: (n) => tcpRun((port, out) => startProtoTcp(port, out, workers, false, true), inputPath, n),
+}));
 const EXTRA_JOBS: Job[] = [1, 2].flatMap((workers) =>
   [false, true].map((redact): Job => ({
     key: `proto_w${workers}${redact ? "_redact" : ""}`,
@@ -722,7 +733,7 @@ if (onlyIndex !== -1) {
   JOBS.splice(
     0,
     JOBS.length,
-    ...[...JOBS, ...DISK_JOBS, ...EXTRA_JOBS].filter((job) => keep.has(job.key)),
+    ...[...JOBS, ...DISK_JOBS, ...EXTRA_JOBS, ...DIRECT_JOBS].filter((job) => keep.has(job.key)),
   );
 }
 const outcomes = new Map<string, Outcome[]>(JOBS.map((job) => [job.key, []]));

@@ -26,6 +26,8 @@ interface Reply {
   strs: string;
   strEnds: Int32Array;
   rejects: Record<string, number>;
+  /** The lines as UTF-8, in the `write_to` mode. */
+  out?: ArrayBuffer;
 }
 
 class Pool {
@@ -34,7 +36,7 @@ class Pool {
   #next = 0;
   #id = 0;
 
-  constructor(size: number, redact: boolean) {
+  constructor(size: number, redact: boolean, bytes: boolean) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
       worker.onmessage = (event) => {
@@ -51,7 +53,7 @@ class Pool {
       new Promise<void>((resolve) => {
         const id = -1 - this.workers.indexOf(worker);
         this.#waiting.set(id, () => resolve());
-        worker.postMessage({ setup: true, redact, id });
+        worker.postMessage({ setup: true, redact, bytes, id });
       })
     )).then(() => {});
   }
@@ -81,10 +83,17 @@ export default definePlugin({
     address: s.string().describe("host:port"),
     workers: s.integer({ min: 1, max: 8 }).default(1).describe("Workers."),
     redact: s.boolean().default(false).describe("Redact in the Workers."),
+    write_to: s.string().optional().describe(
+      "Upper-bound mode: the main thread appends the Workers' bytes to this file itself, " +
+        "bypassing the pipeline (no records, no queues, no counters but rejects).",
+    ),
   }),
   create(options, context) {
     const [hostname, port] = options.address.split(":") as [string, string];
-    const pool = new Pool(options.workers, options.redact);
+    const pool = new Pool(options.workers, options.redact, options.write_to !== undefined);
+    const direct = options.write_to === undefined
+      ? undefined
+      : Deno.openSync(options.write_to, { write: true, create: true, append: true });
     const inFlight = 2 * options.workers;
     let listener: Deno.Listener | undefined;
     const loops = new Set<Promise<void>>();
@@ -96,6 +105,11 @@ export default definePlugin({
         while (replies.length > (all ? 0 : inFlight - 1)) {
           const reply = await replies.shift()!;
           for (const reason in reply.rejects) context.reject(reason, reply.rejects[reason]);
+          if (direct !== undefined) {
+            const bytes = new Uint8Array(reply.out!);
+            for (let at = 0; at < bytes.length;) at += direct.writeSync(bytes.subarray(at));
+            continue;
+          }
           const { count, text, ends, times, levels, strs, strEnds } = reply;
           const records = new Array<IngestedRecord>(count);
           let start = 0;
@@ -171,6 +185,7 @@ export default definePlugin({
         await accepting;
         await Promise.allSettled([...loops]);
         for (const worker of pool.workers) worker.terminate();
+        direct?.close();
       },
     };
   },

@@ -30,6 +30,9 @@ const format = json.create(
 ) as (record: LogRecord) => string;
 const fatal = new TextDecoder("utf-8", { fatal: true });
 let redact: ((record: LogRecord) => LogRecord) | undefined;
+/** Answer the lines as UTF-8 bytes only (the `write_to` mode of source.ts). */
+let bytesOnly = false;
+const encoder = new TextEncoder();
 
 interface Request {
   id: number;
@@ -41,8 +44,14 @@ interface Request {
 }
 
 scope.onmessage = (event: MessageEvent) => {
-  const request = event.data as Request | { setup: true; redact: boolean; id: number };
+  const request = event.data as Request | {
+    setup: true;
+    redact: boolean;
+    bytes: boolean;
+    id: number;
+  };
   if ("setup" in request) {
+    bytesOnly = request.bytes;
     if (request.redact) {
       redact = createRedactor({
         fields: ["password", "*.token", "card.number", "headers.authorization"],
@@ -106,6 +115,11 @@ scope.onmessage = (event: MessageEvent) => {
     strs += record.message;
     strEnds[2 * count + 1] = strs.length;
     count++;
+  }
+  if (bytesOnly) {
+    const out = encoder.encode(text).buffer;
+    scope.postMessage({ id, count, out, rejects }, [out]);
+    return;
   }
   scope.postMessage(
     { id, count, text, ends, times, levels, strs, strEnds, rejects },
