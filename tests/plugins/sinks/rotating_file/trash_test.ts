@@ -91,3 +91,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test("Trash prepare() makes the next batch ahead, which take() uses and empty(true) keeps while empty", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const trash = new Trash((n) => `${dir}/.batch-${n}`);
+    await trash.prepare();
+    assert.ok(trash.open && !trash.pending);
+    assert.deepEqual(await trash.empty(true), { removed: 0 });
+    assert.ok(Deno.statSync(`${dir}/.batch-1`).isDirectory, "kept for the next files");
+    Deno.writeTextFileSync(`${dir}/a`, "a");
+    trash.take(`${dir}/a`);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/.batch-1`)].map((e) => e.name), ["0"]);
+    assert.ok(trash.pending);
+    assert.deepEqual(await trash.empty(true), { removed: 1 });
+    await trash.prepare();
+    assert.deepEqual(await trash.empty(), { removed: 0 });
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "without keepEmpty it goes too");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
