@@ -85,6 +85,20 @@ export class WatchedFile {
     this.#nextCheck = this.#now() + this.#interval;
   }
 
+  /**
+   * Takes `file`, an append handle of the file that is now at the path (the caller just
+   * renamed it there) with its identity and size as `info` says, instead of opening the path:
+   * an open and a stat fewer. An open handle is closed first.
+   */
+  adopt(file: Deno.FsFile, info: { dev: number; ino: number; size: number }): void {
+    this.close();
+    this.#dev = info.dev;
+    this.#ino = info.ino;
+    this.#size = info.size;
+    this.#file = file;
+    this.#nextCheck = this.#now() + this.#interval;
+  }
+
   /** Closes the handle and opens the path again. */
   reopen(): void {
     this.close();

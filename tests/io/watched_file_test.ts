@@ -146,3 +146,24 @@ Deno.test("the file sink follows an outside move on its own within a second", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("WatchedFile adopt() takes a handle of the file renamed to its path, without opening it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const watched = new WatchedFile(`${dir}/app.log`);
+    watched.write(new TextEncoder().encode("old\n"));
+    watched.close();
+    Deno.renameSync(`${dir}/app.log`, `${dir}/app.log.1`);
+    const file = Deno.openSync(`${dir}/next`, { append: true, createNew: true });
+    const info = file.statSync();
+    Deno.renameSync(`${dir}/next`, `${dir}/app.log`);
+    watched.adopt(file, { dev: info.dev, ino: info.ino ?? 0, size: info.size });
+    assert.equal(watched.check(), undefined, "the path is the adopted file");
+    watched.write(new TextEncoder().encode("new\n"));
+    watched.close();
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log`), "new\n");
+    assert.equal(Deno.readTextFileSync(`${dir}/app.log.1`), "old\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -482,8 +482,9 @@ export class RotatingFileSink implements Sink {
       return false;
     }
     this.#counters.rotations.inc();
-    this.#upkeep.placeSpare();
-    this.#file.open();
+    const spare = this.#upkeep.placeSpare();
+    if (spare) this.#file.adopt(spare.file, spare.info);
+    else this.#file.open();
     this.#upkeep.prepareSpare();
     this.#upkeep.applyRetention(now);
     this.#upkeep.rotated(backup);

@@ -24,6 +24,18 @@ const SPARES = 4;
 interface Spare {
   path: string;
   created: Promise<boolean>;
+  /** Its append handle and identity, once created and stat-ed (in the background). */
+  open?: PlacedSpare | undefined;
+  /** Placed or removed: a handle that arrives later is closed. */
+  gone?: boolean;
+}
+
+/** The handle of a next live file renamed into place, for `WatchedFile.adopt()`. */
+export interface PlacedSpare {
+  /** Its append handle. */
+  file: Deno.FsFile;
+  /** Its identity and size. */
+  info: { dev: number; ino: number; size: number };
 }
 
 /** Options of an {@linkcode Upkeep}. */
@@ -159,16 +171,24 @@ export class Upkeep {
     if (backup && this.#compress) this.#enqueue(backup);
   }
 
-  /** Renames the next live file into place, when one was created in time. */
-  placeSpare(): void {
+  /**
+   * Renames the next live file into place, when one was created in time; returns its handle
+   * when that is open already (else the caller opens the path).
+   */
+  placeSpare(): PlacedSpare | undefined {
     const spare = this.#spares.shift();
-    if (spare === undefined) return;
+    if (spare === undefined) return undefined;
     try {
       Deno.renameSync(spare.path, this.#path);
     } catch {
       // Not created yet (or it failed): open() creates the file, and the spare goes.
       this.#removeSpare(spare);
+      return undefined;
     }
+    spare.gone = true;
+    const open = spare.open;
+    spare.open = undefined;
+    return open;
   }
 
   /**
@@ -200,7 +220,16 @@ export class Upkeep {
       return undefined; // No spare: the next rotation creates its file, and reports if that fails too.
     }
     const created = Deno.open(path, { append: true, createNew: true }).then(
-      (file) => {
+      async (file) => {
+        try {
+          const info = await file.stat();
+          if (!spare.gone) {
+            spare.open = { file, info: { dev: info.dev, ino: info.ino ?? 0, size: info.size } };
+            return true;
+          }
+        } catch {
+          // Placed without its handle: the path is opened.
+        }
         file.close();
         return true;
       },
@@ -258,7 +287,10 @@ export class Upkeep {
   }
 
   #removeSpare(spare: Spare): void {
+    spare.gone = true;
     this.#track(spare.created.then(() => {
+      spare.open?.file.close();
+      spare.open = undefined;
       try {
         Deno.removeSync(spare.path);
       } catch (error) {
@@ -309,7 +341,11 @@ export class Upkeep {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#disposed) {
+    // Off the write path: starting a compression opens two files and dispatches a read
+    // (200-300 µs), which waits for the batch that rotated to finish. The first one runs
+    // even when the sink closed meanwhile: it was in progress as far as close() is concerned.
+    await undefined;
+    for (let first = true; this.#queue.length > 0 && (first || !this.#disposed); first = false) {
       const backup = this.#queue.shift()!;
       if (backup.removed || backup.gz) continue;
       await this.#compressOne(backup);
