@@ -114,7 +114,7 @@ export class UdpIngest implements AsyncDisposable {
           onError: (message) =>
             this.#context.log.warnOnce(
               `source:${id}:udp_worker`,
-              `Source "${id}" stopped receiving UDP: its receiver failed: ${message}`,
+              `Source "${id}" (UDP): ${message}`,
             ),
           maxBytes: MAX_HANDOVER_BYTES,
           maxDatagrams: this.#options.maxPending,
