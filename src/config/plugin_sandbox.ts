@@ -51,6 +51,9 @@ const CHILD_URL = new URL("./sandbox_child.ts", import.meta.url).href;
 /** How long the child may take to answer (its modules' top levels are bounded at 10 s each). */
 const ANSWER_TIMEOUT_MS = 60_000;
 
+/** The longest line of the child's stdout (in UTF-16 units); answers are far smaller. */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
+
 /**
  * A sandbox for one config load. Give it to `loadConfig` (`sandbox:`), which then loads the
  * config's `module:` plugins in a `deno run` process without permissions instead of importing
@@ -102,6 +105,8 @@ export class SandboxSession implements AsyncDisposable {
   #busy: string | number | undefined;
   /** How the child ended, for messages: `code 0`, `signal SIGKILL`. */
   #ending = "";
+  /** Why this sandbox killed its child for breaking the protocol, if it did. */
+  #misbehaved: string | undefined;
   readonly #pending = new Map<number, (answer: unknown) => void>();
   #failure: Error | undefined;
   #nextId = 0;
@@ -167,6 +172,18 @@ export class SandboxSession implements AsyncDisposable {
             path: request.path,
             message: `Plugin module "${request.specifier}" ended the sandbox process ` +
               `(${this.#ending}) while parsing its options`,
+          }],
+          formats: [],
+        };
+      }
+      if (
+        !isPlainObject(answer) || !Array.isArray(answer.issues) || !Array.isArray(answer.formats)
+      ) {
+        answer = {
+          issues: [{
+            path: request.path,
+            message: `Plugin module "${request.specifier}" sent the sandbox a malformed answer ` +
+              `while parsing its options`,
           }],
           formats: [],
         };
@@ -377,6 +394,7 @@ export class SandboxSession implements AsyncDisposable {
     this.#child = process;
     this.#failure = undefined;
     this.#exited = false;
+    this.#misbehaved = undefined;
     this.#stdin = process.stdin.getWriter();
     this.#busy = undefined;
     const ready = new Promise<unknown>((resolve) => this.#pending.set(0, resolve));
@@ -391,24 +409,45 @@ export class SandboxSession implements AsyncDisposable {
 
   async #read(process: Deno.ChildProcess): Promise<void> {
     const decoder = new TextDecoder();
-    let buffered = "";
+    // The pieces of the line not ended yet, and their length: linear however it arrives.
+    let pieces: string[] = [];
+    let length = 0;
+    const reader = process.stdout.getReader();
     try {
-      for await (const chunk of process.stdout) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf("\n")) >= 0) {
-          this.#line(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const parts = decoder.decode(value, { stream: true }).split("\n");
+        for (let i = 0; i < parts.length - 1 && !this.#misbehaved; i++) {
+          pieces.push(parts[i]!);
+          this.#line(pieces.join(""), process);
+          pieces = [];
+          length = 0;
         }
+        const rest = parts[parts.length - 1]!;
+        if (rest !== "") {
+          pieces.push(rest);
+          length += rest.length;
+        }
+        if (!this.#misbehaved && length > MAX_LINE_CHARS) {
+          this.#misbehave(
+            process,
+            `it wrote more than ${MAX_LINE_CHARS / (1024 * 1024)} MiB to stdout without a newline`,
+          );
+        }
+        if (this.#misbehaved) break;
       }
     } catch {
       // The pipe broke: the exit below says what happened.
     }
-    if (buffered !== "") this.#line(buffered);
+    if (this.#misbehaved) await reader.cancel().catch(() => {});
+    else if (length > 0) this.#line(pieces.join(""), process);
+    reader.releaseLock();
     const status = await process.status;
     if (this.#child !== process) return; // a child this sandbox has stopped and replaced
     this.#exited = true;
-    this.#ending = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+    this.#ending = this.#misbehaved ??
+      (status.signal ? `signal ${status.signal}` : `code ${status.code}`);
     this.#failure = new PluginSandboxError(
       `The plugin sandbox (deno run without permissions) exited with ${this.#ending} ` +
         `before it answered`,
@@ -417,18 +456,39 @@ export class SandboxSession implements AsyncDisposable {
     this.#pending.clear();
   }
 
-  #line(line: string): void {
+  /** The child broke the protocol (`reason`, for messages): it is killed, and ends so. */
+  #misbehave(process: Deno.ChildProcess, reason: string): void {
+    if (this.#child !== process || this.#misbehaved) return;
+    this.#misbehaved = `killed: ${reason}`;
+    try {
+      process.kill("SIGKILL");
+    } catch {
+      // It has exited already.
+    }
+  }
+
+  #line(line: string, process: Deno.ChildProcess): void {
     if (!line.startsWith(SANDBOX_LINE)) {
       // A plugin wrote to stdout itself: pass it on where it cannot be taken for an answer.
       console.error(line);
       return;
     }
-    const message = JSON.parse(line.slice(SANDBOX_LINE.length)) as {
+    let message: {
       ready?: ModuleDescription[];
       busy?: string | number;
       id?: number;
       answer?: unknown;
     };
+    try {
+      message = JSON.parse(line.slice(SANDBOX_LINE.length));
+    } catch {
+      this.#misbehave(process, "it wrote a malformed answer line to stdout");
+      return;
+    }
+    if (!isPlainObject(message)) {
+      this.#misbehave(process, "it wrote a malformed answer line to stdout");
+      return;
+    }
     if (message.busy !== undefined) {
       this.#busy = message.busy;
       return;

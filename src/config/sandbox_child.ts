@@ -20,7 +20,6 @@ import {
   type ParseAnswer,
   type ParseRequest,
   SANDBOX_LINE,
-  setAt,
   type SettleAnswer,
   type SettleItem,
 } from "./sandbox_protocol.ts";
@@ -181,7 +180,13 @@ async function settle(
 ): Promise<SettleAnswer> {
   const entry = parsed.get(item.handle)!;
   const options = entry.value;
-  for (const { path, spec } of item.formats) setAt(options, path, spec);
+  // The paths are this plugin's own (its parse() chose them, the parent checked them against
+  // the options' JSON): set them as they are, in the options themselves.
+  for (const { path, spec } of item.formats) {
+    let node = options as Record<string | number, unknown>;
+    for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+    node[path[path.length - 1]!] = spec;
+  }
   const { definition } = entry;
   const answer: SettleAnswer = {};
   if (typeof definition.permissions === "function") {

@@ -94,8 +94,54 @@ export interface SettleAnswer {
   createError?: string;
 }
 
+/** Keys a key path from the child may never step through or set: they reach prototypes. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+function isContainer(value: unknown): value is Record<string | number, unknown> {
+  if (Array.isArray(value)) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function isStep(node: Record<string | number, unknown>, key: unknown, last: boolean): boolean {
+  if (Array.isArray(node)) {
+    return typeof key === "number" && Number.isInteger(key) && key >= 0 && key < node.length;
+  }
+  if (typeof key !== "string" || FORBIDDEN_KEYS.has(key)) return false;
+  // The last key may be new (a plugin's value need not hold the placeholder itself).
+  return last || Object.hasOwn(node, key);
+}
+
 /**
- * Puts `value` at `path` inside `target` (where a resolved formatter replaces a placeholder).
+ * Whether {@linkcode setAt} can put a value at `path` inside `target`: a non-empty list of
+ * keys, each but the last an own property, every node on the way a plain mapping or a list
+ * (an integer index within it), and no `__proto__`, `constructor` or `prototype`. The child
+ * (a plugin's `parse()`) chooses the paths, so the parent checks them before it writes.
+ *
+ * @example
+ * ```ts
+ * import { canSetAt } from "./sandbox_protocol.ts";
+ * import assert from "node:assert/strict";
+ * const options = { outputs: [{ format: "placeholder" }] };
+ * assert.equal(canSetAt(options, ["outputs", 0, "format"]), true);
+ * assert.equal(canSetAt(options, ["constructor", "prototype", "polluted"]), false);
+ * assert.equal(canSetAt(options, ["missing", "format"]), false);
+ * ```
+ */
+export function canSetAt(target: unknown, path: unknown): boolean {
+  if (!Array.isArray(path) || path.length === 0) return false;
+  let node = target;
+  for (let i = 0; i < path.length; i++) {
+    if (!isContainer(node) || !isStep(node, path[i], i === path.length - 1)) return false;
+    if (i < path.length - 1) node = node[path[i] as string | number];
+  }
+  return true;
+}
+
+/**
+ * Puts `value` at `path` inside `target` (where a resolved formatter replaces a placeholder);
+ * throws a `TypeError` for a path {@linkcode canSetAt} refuses, and writes nothing then.
  *
  * @example
  * ```ts
@@ -104,9 +150,14 @@ export interface SettleAnswer {
  * const options = { outputs: [{ format: "placeholder" }] };
  * setAt(options, ["outputs", 0, "format"], { type: "json", options: {} });
  * assert.deepEqual(options.outputs[0], { format: { type: "json", options: {} } });
+ * assert.throws(() => setAt(options, ["constructor", "prototype", "polluted"], 1), TypeError);
+ * assert.equal(({} as Record<string, unknown>).polluted, undefined);
  * ```
  */
 export function setAt(target: Record<string, unknown>, path: Path, value: unknown): void {
+  if (!canSetAt(target, path)) {
+    throw new TypeError(`Cannot set a value at key path ${JSON.stringify(path)}`);
+  }
   let node = target as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
   node[path[path.length - 1]!] = value;

@@ -16,6 +16,7 @@ import {
   type Shape,
 } from "../schema/schema.ts";
 import {
+  canSetAt,
   FORMATTER_SCHEMA_MARK,
   type ParseAnswer,
   type ParseRequest,
@@ -114,9 +115,19 @@ export class SandboxedOptions extends ObjectSchema<Shape> {
     const view = structuredClone(answer.value ?? {});
     const formats: SandboxedView["formats"] = [];
     for (const format of answer.formats) {
+      // The child chose the path (a plugin's parse() passes it to resolveFormatter): it must
+      // lead, through the options' own keys, to a place inside them.
+      const relative = formatPath(format.path, path);
+      if (!relative || (answer.value !== undefined && !canSetAt(view, relative))) {
+        ctx.issues.push({
+          path,
+          message: `Plugin module "${this.specifier}" put a formatter at key path ` +
+            `${describePath(format.path)}, which is not a place in its options`,
+        });
+        continue;
+      }
       const spec = ctx.resolveFormatter?.(format.value, format.path, ctx);
       if (!spec) continue;
-      const relative = format.path.slice(path.length);
       if (answer.value !== undefined) setAt(view, relative, spec);
       formats.push({ path: relative, spec });
     }
@@ -137,6 +148,19 @@ export class SandboxedOptions extends ObjectSchema<Shape> {
     };
     return fill(this.json) as JsonSchema;
   }
+}
+
+/** `path` relative to `base`, when it is a key path strictly inside it. */
+function formatPath(path: unknown, base: Path): Path | undefined {
+  if (!Array.isArray(path) || path.length <= base.length) return undefined;
+  if (!path.every((key) => typeof key === "string" || typeof key === "number")) return undefined;
+  if (!base.every((key, i) => path[i] === key)) return undefined;
+  return path.slice(base.length);
+}
+
+function describePath(path: unknown): string {
+  const text = JSON.stringify(path) ?? String(path);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
 function walkPaths(value: unknown, path: Path, visit: (path: Path) => void): void {

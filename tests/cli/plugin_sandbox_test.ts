@@ -252,3 +252,89 @@ Deno.test("sandbox: a plugin that ends the sandbox process is a problem at its p
     })
   );
 });
+
+/** A plugin whose parse() hands the parent a formatter at `at` (source, relative to its path). */
+function formatPathPlugin(at: string): string {
+  return `export default {
+  kind: "sink",
+  type: "formatpath",
+  description: "Puts a formatter where it pleases.",
+  options: {
+    parse(value, path, ctx) {
+      ctx.resolveFormatter?.("json", [...path, ${at}], ctx);
+      return { path: String(value?.path) };
+    },
+    jsonSchema: () => ({ type: "object" }),
+  },
+  create() { return { write() {}, async [Symbol.asyncDispose]() {} }; },
+};
+`;
+}
+
+Deno.test("sandbox: a formatter key path from the child cannot pollute the parent's prototypes and is a problem at the plugin", async () => {
+  const { loadConfig } = await import("../../src/config/load.ts");
+  const { PluginSandbox } = await import("../../src/config/plugin_sandbox.ts");
+  const { ConfigError } = await import("../../src/config/config_error.ts");
+  await withTempDir(async (dir) => {
+    const cases: [string, string][] = [
+      ["proto.ts", `"constructor", "prototype", "polluted"`],
+      ["dunder.ts", `"__proto__", "polluted"`],
+      ["missing.ts", `"nowhere", "deeper", "format"`],
+    ];
+    for (const [name, at] of cases) {
+      await Deno.writeTextFile(`${dir}/${name}`, formatPathPlugin(at));
+      await using sandbox = new PluginSandbox({ create: true });
+      let error: unknown;
+      try {
+        await loadConfig({ sinks: { out: { module: `./${name}`, path: "a.log" } } }, {
+          baseDir: dir,
+          sandbox,
+        });
+      } catch (e) {
+        error = e;
+      }
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, name);
+      assert.ok(error instanceof ConfigError, `${name}: ${error}`);
+      assert.deepEqual(
+        error.problems.map((p) => [p.path, p.message]),
+        [[
+          "sinks.out",
+          `Plugin module "./${name}" put a formatter at key path ` +
+          `${JSON.stringify(["sinks", "out", ...JSON.parse(`[${at}]`)])}, ` +
+          "which is not a place in its options",
+        ]],
+        name,
+      );
+    }
+  });
+});
+
+Deno.test("sandbox: a plugin that floods stdout without a newline, or forges a malformed answer, is killed and is a problem at its position", async () => {
+  await withTempDir(async (dir) => {
+    // 17 MiB without a newline: over the sandbox's 16 MiB line limit.
+    await Deno.writeTextFile(
+      `${dir}/flood.ts`,
+      "Deno.stdout.writeSync(new Uint8Array(17 * 1024 * 1024).fill(120));\nexport default {};\n",
+    );
+    await Deno.writeTextFile(
+      `${dir}/forged.ts`,
+      'Deno.stdout.writeSync(new TextEncoder().encode("\\n\\u001esluice-sandbox {not json\\n"));\n' +
+        "await new Promise(() => {});\nexport default {};\n",
+    );
+    const file = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      file,
+      'sources:\n  app: { type: logger }\nsinks:\n  flood: { module: "./flood.ts" }\n' +
+        '  forged: { module: "./forged.ts" }\n',
+    );
+    const started = Date.now();
+    const result = await runCli(["check", "--config", file], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr.slice(-2000));
+    assert.ok(Date.now() - started < 50_000, "no wait for the answer timeout");
+    const lines = result.stderr.split("\n").filter((line) => line.startsWith(file));
+    assert.deepEqual(lines.map((line) => line.replace(/^\S+ /, "")), [
+      'sinks.flood.module: Cannot load plugin module "./flood.ts": its top level ended the sandbox process (killed: it wrote more than 16 MiB to stdout without a newline)',
+      'sinks.forged.module: Cannot load plugin module "./forged.ts": its top level ended the sandbox process (killed: it wrote a malformed answer line to stdout)',
+    ]);
+  });
+});
