@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { receiveUdp } from "../../src/ingest/udp_receiver.ts";
 import { readKernelDrops } from "../../src/io/udp_kernel_drops.ts";
 import { python3, skipWithout } from "../helpers/peers.ts";
+import { waitFor } from "../helpers/net_pipeline.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -18,12 +19,11 @@ function datagram(i: number, size: number): Uint8Array {
   return encoder.encode(head + "x".repeat(Math.max(0, size - head.length)));
 }
 
-async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** A loopback UDP client that sends to `port`. */
+function clientTo(port: number): { send(bytes: Uint8Array): Promise<number>; close(): void } {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const to = { transport: "udp" as const, hostname: "127.0.0.1", port };
+  return { send: (bytes) => socket.send(bytes, to), close: () => socket.close() };
 }
 
 Deno.test("datagrams of every size from 1 byte to 9 KiB pass through a ring that wraps hundreds of times, whole and in order", async () => {
@@ -36,19 +36,23 @@ Deno.test("datagrams of every size from 1 byte to 9 KiB pass through a ring that
     maxBytes: 64 * 1024, // the smallest ring
     maxDatagrams: 100_000,
   });
-  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const client = clientTo(receiver.port);
   try {
     const sent: string[] = [];
-    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: receiver.port };
     for (let i = 0; i < 3000; i++) {
       // Sizes that are not multiples of 4 and that leave every possible tail at the ring's end.
       const bytes = datagram(i, 1 + (i * 7919) % (9 * 1024));
       sent.push(decoder.decode(bytes));
-      await client.send(bytes, to);
+      await client.send(bytes);
       // Paced so that the ring never fills: this test is about wrapping, not dropping.
-      if (i % 8 === 0) await until(() => got.length === sent.length);
+      if (i % 8 === 0) {
+        await waitFor(() => got.length === sent.length, () => `${got.length} of ${sent.length}`);
+      }
     }
-    await until(() => got.length + dropped === sent.length);
+    await waitFor(
+      () => got.length + dropped === sent.length,
+      () => `${got.length} taken, ${dropped} dropped, of ${sent.length}`,
+    );
     assert.equal(dropped, 0);
     assert.deepEqual(got, sent);
   } finally {
@@ -120,10 +124,9 @@ Deno.test("close delivers every datagram already in the ring before it resolves"
     maxBytes: 1 << 20,
     maxDatagrams: 10_000,
   });
-  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const client = clientTo(receiver.port);
   try {
-    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: receiver.port };
-    for (let i = 0; i < 50; i++) await client.send(datagram(i, 100), to);
+    for (let i = 0; i < 50; i++) await client.send(datagram(i, 100));
     // Give the Worker time to take them off the socket, without yielding to the ring's reader.
     const busyUntil = performance.now() + 200;
     while (performance.now() < busyUntil) { /* busy */ }
@@ -148,11 +151,10 @@ Deno.test("a datagram handler that throws loses only its datagram: the rest arri
     maxBytes: 1 << 20,
     maxDatagrams: 10_000,
   });
-  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const client = clientTo(receiver.port);
   try {
-    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: receiver.port };
-    for (let i = 0; i < 3; i++) await client.send(datagram(i, 50), to);
-    await until(() => got.length === 2);
+    for (let i = 0; i < 3; i++) await client.send(datagram(i, 50));
+    await waitFor(() => got.length === 2, () => `${got.length} of 2`);
   } finally {
     client.close();
     await receiver.close();
