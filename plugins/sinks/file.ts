@@ -4,6 +4,7 @@
  * @module
  */
 
+import { JsonFieldsRecord } from "../../src/core/json_fields_record.ts";
 import { dirname, resolve } from "node:path";
 import type { LogRecord } from "../../src/core/record.ts";
 import { chainOptionSchema, chainPermissions, openFileChain } from "../../src/crypto/chain.ts";
@@ -97,6 +98,9 @@ export default definePlugin({
       }
     };
     return {
+      // Records from a JsonBlockReader keep their fields as text for a formatter that
+      // writes it as it is (the json formatter); a chain wraps the formatter but not the line.
+      [JsonFieldsRecord.TAKES_TEXT]: JsonFieldsRecord.takesText(inner),
       writeSync,
       write: writeSync,
       flush() {

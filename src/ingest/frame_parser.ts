@@ -38,6 +38,8 @@ export interface FrameParser {
   text?: (line: string, now: number) => LogRecord;
   /** The decoder `text` expects its input from. */
   decoder?: TextDecoder;
+  /** Set for `json`: its text path is `parseJsonLine`, which a `JsonBlockReader` matches. */
+  json?: boolean;
 }
 
 /**
@@ -97,5 +99,6 @@ export function createFrameParser(options: FrameParserOptions): FrameParser {
   const parse: FrameParser = (bytes, now) => text(decode(bytes), now);
   parse.text = text;
   parse.decoder = decoder;
+  if (options.format === "json") parse.json = true;
   return parse;
 }

@@ -29,6 +29,14 @@ export interface FrameHandler {
    * decoder) goes through `frame`, line by line, so that only the bad lines are rejected.
    */
   line?(text: string): void;
+  /**
+   * Optional, with `line`: receives the complete newline frames of an ASCII chunk at once, its
+   * bytes and their text (one character per byte), instead of `line` per frame. The handler
+   * cuts them as `line` would receive them: at LF (and NUL with `nulDelimiter`), a trailing CR
+   * removed, empty frames skipped, frames over `maxFrameBytes` rejected as `frame_too_large`
+   * (`JsonBlockReader` does, in src/parse/json_block_reader.ts).
+   */
+  block?(bytes: Uint8Array, text: string): void;
 }
 
 /** Options of a {@linkcode FrameDecoder}. */
@@ -273,6 +281,10 @@ export class FrameDecoder {
     const max = this.#max;
     // One code unit per byte (ASCII, the usual case): text offsets are byte offsets.
     if (text.length === lastStop - start) {
+      if (handler.block !== undefined) {
+        handler.block(data.subarray(start, lastStop), text);
+        return lastStop + 1;
+      }
       let t = 0;
       let nextNulChar = nul ? text.indexOf("\0") : -1;
       for (;;) {

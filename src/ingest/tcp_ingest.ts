@@ -11,6 +11,7 @@ import type { FrameParser } from "./frame_parser.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { Counter, SourceContext } from "../plugin/types.ts";
 import { type Address, formatAddress } from "../io/address.ts";
+import { JsonBlockReader, type JsonBlockReject } from "../parse/json_block_reader.ts";
 import { FrameDecoder, type FrameHandler, type FramingMode } from "./framing.ts";
 import { messageOf } from "../core/message_of.ts";
 
@@ -317,6 +318,25 @@ export class TcpIngest implements AsyncDisposable {
         }
       };
     }
+    // JSON lines in blocks, the scanner's way, where every sink fed writes fields kept as text
+    // (SourceContext.fieldsAsText); else line by line, parsed in full.
+    const reader = parse.json && parseText
+      ? new JsonBlockReader({
+        maxLineBytes: options.maxFrameBytes,
+        tooLarge: "frame_too_large",
+        nulDelimiter: options.nulDelimiter,
+      })
+      : undefined;
+    const rejectLine: JsonBlockReject = (_line, reason, message) => {
+      if (reason === "frame_too_large") count(reason);
+      else count(reason, message);
+    };
+    const blockHandler: FrameHandler | undefined = reader && {
+      ...handler,
+      block(bytes, text) {
+        reader.read(bytes, text, now, batch, rejectLine, rate > 0 ? admit : undefined);
+      },
+    };
     const flushCounts = () => {
       if (rejects.size > 0) {
         for (const [reason, n] of rejects) context.reject(reason, n);
@@ -354,7 +374,10 @@ export class TcpIngest implements AsyncDisposable {
         if (n === null) break;
         now = Date.now();
         entry.lastActive = now;
-        decoder.push(buffer.subarray(0, n), handler);
+        decoder.push(
+          buffer.subarray(0, n),
+          blockHandler !== undefined && context.fieldsAsText === true ? blockHandler : handler,
+        );
         flushCounts();
         if (batch.length > 0) {
           const records = batch;

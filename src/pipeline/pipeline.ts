@@ -4,6 +4,7 @@
  * @module
  */
 
+import { JsonFieldsRecord } from "../core/json_fields_record.ts";
 import { sinkInputs } from "../config/sink_inputs.ts";
 import type { ResolvedConfig } from "../config/types.ts";
 import { PluginError } from "../plugin/plugin_error.ts";
@@ -507,7 +508,11 @@ async function create<T>(
 /** A sink node, or a PluginError naming the sink when its disk buffer cannot be opened. */
 function createSinkNode(sink: Sink, options: SinkNodeOptions): SinkNode {
   try {
-    return new SinkNode(sink, options);
+    const node = new SinkNode(sink, options);
+    // Whether records may reach it with their fields still as JSON text (a disk frame reads
+    // them; a source uses the fast JSON reader only when every target says so).
+    if (!options.buffer.disk && JsonFieldsRecord.takesText(sink)) JsonFieldsRecord.mark(node);
+    return node;
   } catch (error) {
     throw new PluginError(
       `Cannot create sink "${options.id}": cannot open its disk buffer in ${options.diskDir}: ${

@@ -6,6 +6,7 @@
  */
 
 import type { LogRecord } from "../core/record.ts";
+import { JsonFieldsRecord } from "../core/json_fields_record.ts";
 import type { Processor } from "../plugin/types.ts";
 import type { Series } from "./metrics.ts";
 import type { Target } from "./target.ts";
@@ -26,7 +27,8 @@ export class ProcessorNode implements Target {
     this.counters.in.value++;
     let out: LogRecord | readonly LogRecord[] | null;
     try {
-      out = this.fn(record);
+      // Fields still kept as JSON text are parsed once here, not through a Proxy per access.
+      out = this.fn(JsonFieldsRecord.settle(record));
     } catch (error) {
       // A processor that throws may be the one removing secrets: drop, never pass unprocessed.
       this.counters.errors.value++;

@@ -5,6 +5,7 @@
  */
 
 import type { LogRecord } from "../core/record.ts";
+import { JsonFieldsRecord } from "../core/json_fields_record.ts";
 
 /** The record object, its fields object and bookkeeping, whatever the text. */
 const RECORD_OVERHEAD = 64;
@@ -30,6 +31,9 @@ const FIELD_OVERHEAD = 16;
  */
 export function estimateRecordBytes(record: LogRecord): number {
   let size = RECORD_OVERHEAD + record.message.length;
+  // Fields still held as their JSON text weigh that text (reading them would parse them).
+  const json = JsonFieldsRecord.fieldsJson(record);
+  if (json !== undefined) return size + json.length;
   const fields = record.fields;
   for (const key in fields) {
     const value = fields[key];

@@ -6,6 +6,13 @@
 
 import type { LogRecord } from "../core/record.ts";
 import { estimateRecordBytes } from "./record_bytes.ts";
+import { JsonFieldsRecord, type TextBlock } from "../core/json_fields_record.ts";
+
+/** Consecutive queued records cut from one block of text. */
+interface Run {
+  block: TextBlock;
+  count: number;
+}
 
 /** Queued records with their estimated size, for a sink's `max_records` and `max_bytes`. */
 export class RecordQueue {
@@ -16,20 +23,43 @@ export class RecordQueue {
    */
   #charges: number[] = [];
   #bytes = 0;
+  /** The blocks queued records' strings are cut from (see `JsonFieldsRecord.blockOf`). */
+  #runs: Run[] = [];
+  #held = 0;
 
   /** Records queued. */
   get length(): number {
     return this.#records.length;
   }
 
-  /** Estimated bytes queued. */
+  /**
+   * Estimated bytes queued (what `buffer.max_bytes` bounds): the records' own and the blocks
+   * of text their strings are cuts of.
+   */
   get bytes(): number {
+    return this.#bytes + this.#held;
+  }
+
+  /** Estimated bytes of the queued records themselves (when a batch is worth writing). */
+  get ownBytes(): number {
     return this.#bytes;
   }
 
   /** Appends a record, charged its estimated size. */
   push(record: LogRecord): void {
     const charge = estimateRecordBytes(record);
+    // A record whose strings are cuts of a read's text keeps that text alive: the queue holds
+    // each such block once for its run of records (a sink whose level keeps one line of 400
+    // holds the other 399 too).
+    const block = JsonFieldsRecord.blockOf(record);
+    if (block !== undefined) {
+      const last = this.#runs[this.#runs.length - 1];
+      if (last !== undefined && last.block === block) last.count++;
+      else {
+        this.#runs.push({ block, count: 1 });
+        this.#held += block.length;
+      }
+    }
     this.#records.push(record);
     this.#charges.push(charge);
     this.#bytes += charge;
@@ -37,8 +67,16 @@ export class RecordQueue {
 
   /** Removes the oldest record; `false` when there was none. */
   dropOldest(): boolean {
-    if (!this.#records.shift()) return false;
+    const record = this.#records.shift();
+    if (!record) return false;
     this.#bytes -= this.#charges.shift()!;
+    const first = this.#runs[0];
+    if (first !== undefined && JsonFieldsRecord.blockOf(record) === first.block) {
+      if (--first.count === 0) {
+        this.#runs.shift();
+        this.#held -= first.block.length;
+      }
+    }
     return true;
   }
 
@@ -48,6 +86,8 @@ export class RecordQueue {
     this.#records = [];
     this.#charges = [];
     this.#bytes = 0;
+    this.#runs = [];
+    this.#held = 0;
     return records;
   }
 }

@@ -1,6 +1,5 @@
 /**
- * A sink's place in the pipeline: its level, its bounded queue, its batching, its retries
- * and fallback, and its counters.
+ * A sink's place in the pipeline: its level, bounded queue, batching, retries, fallback, counters.
  *
  * @module
  */
@@ -13,6 +12,7 @@ import type { Target } from "./target.ts";
 import type { DiskBufferStatus, SinkStatus } from "./sink_status.ts";
 import { DeliveryError } from "../plugin/delivery_error.ts";
 import { estimateRecordBytes } from "./record_bytes.ts";
+import { JsonFieldsRecord } from "../core/json_fields_record.ts";
 import { AckWaiters } from "./ack_waiters.ts";
 import { RecordQueue } from "./record_queue.ts";
 import { beforeDeadline } from "../core/before_deadline.ts";
@@ -243,7 +243,7 @@ export class SinkNode implements Target, SinkStatus {
     this.#accepted++;
     this.#queue.push(record);
     if (this.#sync) {
-      if (this.#queue.bytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
+      if (this.#queue.ownBytes >= SYNC_BATCH_BYTES && this.#failingSince === 0) this.#drainSync();
       else if (this.#timer === undefined) this.#schedule(this.#maxWait);
     } else if (this.#writing === undefined) {
       // A half-full queue does not wait for max_wait: waiting longer would only end in drops.
@@ -587,7 +587,7 @@ export class SinkNode implements Target, SinkStatus {
     }).inc(batch.length);
     // The hand-off cannot wait for space: the fallback applies its own when_full, so its
     // queue stays bounded (and every record it cannot take is counted) when it fails too.
-    for (const record of batch) fallback.push(record, true);
+    for (const record of batch) fallback.push(JsonFieldsRecord.settle(record), true);
     // Removed from this disk buffer only once in the fallback's (when it has one).
     fallback.#disk?.commit();
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { JsonFieldsRecord } from "../core/json_fields_record.ts";
 import type { LogRecord } from "../core/record.ts";
 import type { Counter, Formatter, PluginContext, Source, SourceContext } from "../plugin/types.ts";
 import type { FormatterSpec } from "../schema/schema.ts";
@@ -68,6 +69,16 @@ export class LiveSourceContext implements SourceContext {
     let min = Infinity;
     for (const sink of this.sinks) if (sink.level < min) min = sink.level;
     return min;
+  }
+  /**
+   * Whether every target is a sink that writes fields kept as JSON text as they stand (see
+   * `JsonFieldsRecord`): only then does reading lines with a `JsonBlockReader` pay.
+   */
+  get fieldsAsText(): boolean {
+    const targets = this.targets;
+    if (targets.length === 0) return false;
+    for (const target of targets) if (!JsonFieldsRecord.takesText(target)) return false;
+    return true;
   }
   /** Routes one in-process record; never waits (sinks apply `when_full`). */
   push(record: LogRecord): void {

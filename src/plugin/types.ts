@@ -128,6 +128,12 @@ export interface SourceContext extends PluginContext {
   push(record: LogRecord): void;
   /** The lowest level any sink reachable from this source accepts (`Infinity` when none). */
   readonly minLevel: number;
+  /**
+   * Whether every component this source feeds is a sink whose formatter writes a record's
+   * fields from the JSON text they arrived as (the json formatter, memory buffer): a JSON line
+   * source then reads lines with a `JsonBlockReader`, which keeps that text. Optional: absent is false.
+   */
+  readonly fieldsAsText?: boolean;
   /** Identifies the pipeline this source belongs to (the newest pipeline owns in-process logging). */
   readonly owner: object;
 }

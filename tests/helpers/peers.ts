@@ -99,3 +99,12 @@ export function freezeDirectory(dir: string, on: boolean): boolean {
 export function skipWithoutFreeze(): boolean {
   return Deno.uid() === 0 && skipWithout(chattr());
 }
+
+/** clang with the WebAssembly target and lld (Debian packages `clang` and `lld`). */
+export function clangWasm(): Peer {
+  return findPeer(
+    "sh",
+    ["-c", "command -v clang && command -v wasm-ld"],
+    "install them with: apt-get install -y clang lld",
+  );
+}

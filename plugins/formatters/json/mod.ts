@@ -11,6 +11,7 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { JSON_CORE_KEYS, jsonOptions } from "../../../src/format/json_options.ts";
 import { wellFormedJson } from "../../../src/core/well_formed_json.ts";
 import { isoTimeCache } from "../../../src/core/time_cache.ts";
+import { JsonFieldsRecord } from "../../../src/core/json_fields_record.ts";
 import { ecsFormatter } from "./ecs.ts";
 import { otelFormatter } from "./otel.ts";
 
@@ -79,6 +80,10 @@ export default definePlugin({
     const traceNames = new Set([names.trace_id, names.span_id, names.parent_span_id]);
     const [r0, r1, r2, r3, r4] = [...reserved];
     const [t0, t1, t2] = [...traceNames];
+    // With the default key names, no field of a record from the fast JSON line reader can
+    // collide with a record key (it leaves such lines to the slow path), so its fields' text,
+    // already as JSON.stringify writes it, goes into the line as it is.
+    const defaultNames = JSON_CORE_KEYS.every((key) => names[key] === key);
     const isoTime = options.time === "iso" ? isoTimeCache() : undefined;
     const numericLevel = options.level === "number";
     // The line's head is cached in three parts: records of a burst share their millisecond,
@@ -100,7 +105,7 @@ export default definePlugin({
     let head = "";
     let headComma = "";
     let headValid = false;
-    return (record: LogRecord): string => {
+    const formatter = (record: LogRecord): string => {
       const time = record.time;
       if (time !== lastTime) {
         timeText = checked(isoTime ? timeKey + '"' + isoTime(time) + '"' : timeKey + time);
@@ -126,6 +131,13 @@ export default definePlugin({
         head = timeText + levelText + messageText;
         headComma = head + ",";
         headValid = true;
+      }
+      if (defaultNames) {
+        const json = JsonFieldsRecord.fieldsJson(record);
+        if (
+          json !== undefined && record.trace_id === undefined && record.caller === undefined &&
+          record.error === undefined
+        ) return json === "" ? head + "}" : headComma + json + "}";
       }
       let out = head;
       const fields = record.fields;
@@ -164,6 +176,8 @@ export default definePlugin({
       if (error !== undefined) out += errorKey + checked(safeStringify(error));
       return out + "}";
     };
+    if (defaultNames) JsonFieldsRecord.mark(formatter);
+    return formatter;
   },
 });
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { JsonFieldsRecord } from "../../../src/core/json_fields_record.ts";
 import { dirname, resolve } from "node:path";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { encodeText, formatBatch } from "../../../src/io/encode_batch.ts";
@@ -96,6 +97,8 @@ export class RotatingFileSink implements Sink {
   readonly #id: string;
   readonly #path: string;
   readonly #format: Formatter;
+  /** Records may keep their fields as JSON text when the formatter writes that text. */
+  readonly [JsonFieldsRecord.TAKES_TEXT]!: boolean;
   readonly #maxBytes: number;
   readonly #keep: number;
   readonly #fsync: boolean;
@@ -135,6 +138,7 @@ export class RotatingFileSink implements Sink {
     this.#id = context.id;
     this.#path = resolve(context.baseDir, options.path);
     this.#format = context.createFormatter(options.format);
+    this[JsonFieldsRecord.TAKES_TEXT] = JsonFieldsRecord.takesText(this.#format);
     this.#maxBytes = options.max_bytes;
     this.#fsync = options.fsync;
     this.#keep = options.backups;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { JsonFieldsRecord } from "../../../src/core/json_fields_record.ts";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { type Address, addressSchema, formatAddress } from "../../../src/io/address.ts";
 import { encodeFrames } from "./encode_frames.ts";
@@ -104,6 +105,8 @@ export default definePlugin({
       onDisconnect: () => disconnects.inc(),
     });
     return {
+      // Records may keep their fields as JSON text when the formatter writes that text.
+      [JsonFieldsRecord.TAKES_TEXT]: JsonFieldsRecord.takesText(format),
       async write(records: readonly LogRecord[]) {
         const bytes = encodeFrames(records, format, options.framing, onFormatError);
         if (bytes.length === 0) return;

@@ -1,0 +1,300 @@
+/**
+ * Reads blocks of NDJSON lines into records, taking the lines already in `JSON.stringify`'s
+ * form without `JSON.parse`.
+ *
+ * @module
+ */
+
+import { JsonFieldsRecord, type TextBlock } from "../core/json_fields_record.ts";
+import type { LogRecord } from "../core/record.ts";
+import { messageOf } from "../core/message_of.ts";
+import { ParseError } from "./parse_error.ts";
+import { parseJsonLine } from "./record_from_object.ts";
+import { JSON_LINE_SCANNER_WASM } from "./json_line_scanner_wasm.ts";
+
+/** Options of a {@linkcode JsonBlockReader}. */
+export interface JsonBlockReaderOptions {
+  /** Longer lines are rejected with `tooLarge` as their reason. */
+  maxLineBytes: number;
+  /** The reason a line over `maxLineBytes` is rejected with. */
+  tooLarge: string;
+  /** Also end lines at a NUL byte. */
+  nulDelimiter?: boolean;
+}
+
+/** Hears of a line that did not become a record: its index in the block, reason, message. */
+export type JsonBlockReject = (line: number, reason: string, message: string, text: string) => void;
+
+// Slots per line of the scanner's output (src/parse/json_line_scanner.c).
+const STRIDE = 20;
+const START = 0;
+const END = 1;
+const STATUS = 2;
+const LEVEL = 3;
+const LOGGER_START = 4;
+const LOGGER_END = 5;
+const MESSAGE_START = 6;
+const MESSAGE_END = 7;
+const FLAGS = 8;
+const SEGMENTS = 9;
+const SEGMENT0 = 10;
+const FAST = 1;
+const F_TIME = 1;
+const F_LOGGER = 4;
+const F_MESSAGE = 8;
+const F_LOGGER_ESCAPED = 16;
+const F_MESSAGE_ESCAPED = 32;
+const F_LOGGER_SAME = 64;
+const F_MESSAGE_SAME = 128;
+/** The scanner reads up to 15 bytes past a line's end 16 at a time. */
+const SLACK = 16;
+/**
+ * The most bytes handed to the scanner at once: larger blocks go in windows cut at a line end,
+ * so the module's memory (which never shrinks) stays near this size.
+ */
+const WINDOW = 1 << 20;
+const PAGE = 65_536;
+
+interface Scanner {
+  memory: WebAssembly.Memory;
+  input: number;
+  scan: (from: number, length: number, nul: number) => number;
+  consumed: () => number;
+  results: number;
+  times: number;
+}
+
+let scanner: Scanner | undefined;
+
+function instance(): Scanner {
+  if (scanner !== undefined) return scanner;
+  const bytes = Uint8Array.from(atob(JSON_LINE_SCANNER_WASM), (c) => c.charCodeAt(0));
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as Record<
+    string,
+    unknown
+  >;
+  const call = (name: string) => exports[name] as (...args: number[]) => number;
+  scanner = {
+    memory: exports.memory as WebAssembly.Memory,
+    input: call("input")(),
+    scan: call("scan"),
+    consumed: call("consumed"),
+    results: call("results")(),
+    times: call("times")(),
+  };
+  return scanner;
+}
+
+/**
+ * Reads the lines of a block of ASCII text into records, as `parseJsonLine` reads each one,
+ * but a line that is a JSON object already in `JSON.stringify`'s form (no whitespace, numbers
+ * as JavaScript prints them, at most one key of each record group, no `error`, `fields` or
+ * trace keys, no repeated or array-index keys; see src/parse/json_line_scanner.c) is read by
+ * a WebAssembly scanner instead of `JSON.parse`: it becomes a {@linkcode JsonFieldsRecord}
+ * whose fields stay their JSON text, and whose strings are cuts of the block's text. Every
+ * other line goes to `parseJsonLine`, so a line the scanner leaves is read exactly as before.
+ * Lines end at LF (and NUL with `nulDelimiter`), a trailing CR removed; empty lines are
+ * skipped.
+ *
+ * @example A block of two lines: one the scanner takes, one it leaves
+ * ```ts
+ * import { JsonBlockReader } from "./json_block_reader.ts";
+ * import type { LogRecord } from "../core/record.ts";
+ * import assert from "node:assert/strict";
+ * const reader = new JsonBlockReader({ maxLineBytes: 1024, tooLarge: "frame_too_large" });
+ * const text = '{"level":"warn","message":"disk","free":3}\n{ "message": "spaced" }';
+ * const records: LogRecord[] = [];
+ * reader.read(new TextEncoder().encode(text), text, 0, records, () => {});
+ * assert.deepEqual(records.map((r) => [r.level, r.message, { ...r.fields }]), [
+ *   [30, "disk", { free: 3 }],
+ *   [20, "spaced", {}],
+ * ]);
+ * ```
+ */
+export class JsonBlockReader {
+  readonly #max: number;
+  readonly #tooLarge: string;
+  readonly #nul: number;
+
+  /** A reader; the WebAssembly module is compiled once per process, on first use. */
+  constructor(options: JsonBlockReaderOptions) {
+    this.#max = options.maxLineBytes;
+    this.#tooLarge = options.tooLarge;
+    this.#nul = options.nulDelimiter ? 1 : 0;
+  }
+
+  /**
+   * Reads the complete lines of `bytes`, whose decoded `text` has one character per byte
+   * (ASCII), into `out`. A line that does not become a record goes to `reject` (`line` counts
+   * every line of the block from 0, empty ones too); `admit`, when given, is asked before each
+   * record is kept (a rate limit).
+   */
+  read(
+    bytes: Uint8Array,
+    text: string,
+    now: number,
+    out: LogRecord[],
+    reject: JsonBlockReject,
+    admit?: () => boolean,
+  ): void {
+    const block: TextBlock = { length: text.length };
+    let line = 0;
+    let at = 0;
+    while (at < bytes.length) {
+      let size = bytes.length - at;
+      if (size > WINDOW) {
+        const stop = this.#lastStop(bytes, at, at + WINDOW);
+        if (stop === -1) {
+          // One line longer than the window: too long for the scanner, not for the reader.
+          const end = this.#nextStop(bytes, at + WINDOW);
+          this.#slow(text, at, end, line++, now, out, reject, admit);
+          at = end + 1;
+          continue;
+        }
+        size = stop - at;
+      }
+      line = this.#window(bytes, text, at, size, line, now, out, reject, admit, block);
+      at += size + 1;
+    }
+  }
+
+  /** Scans the `size` bytes from `at` (ending at a line end); returns the next line index. */
+  #window(
+    bytes: Uint8Array,
+    text: string,
+    at: number,
+    size: number,
+    line: number,
+    now: number,
+    out: LogRecord[],
+    reject: JsonBlockReject,
+    admit: (() => boolean) | undefined,
+    block: TextBlock,
+  ): number {
+    const s = instance();
+    const need = s.input + size + SLACK;
+    if (need > s.memory.buffer.byteLength) {
+      s.memory.grow(Math.ceil((need - s.memory.buffer.byteLength) / PAGE));
+    }
+    const memory = s.memory.buffer;
+    const input = new Uint8Array(memory, s.input, size + SLACK);
+    input.set(bytes.subarray(at, at + size));
+    input.fill(0, size);
+    const max = this.#max;
+    let logger = "";
+    let message = "";
+    let from = 0;
+    while (from < size) {
+      const count = s.scan(from, size, this.#nul);
+      from = s.consumed();
+      const slots = new Int32Array(memory, s.results, count * STRIDE);
+      const times = new Float64Array(memory, s.times, count);
+      for (let i = 0; i < count; i++, line++) {
+        const o = i * STRIDE;
+        const start = at + slots[o + START]!;
+        const end = at + slots[o + END]!;
+        if (slots[o + STATUS] !== FAST) {
+          if (end > start) this.#slow(text, start, end, line, now, out, reject, admit);
+          continue;
+        }
+        // The scanner marks a logger or message equal to the last fast line's, so these two
+        // are kept up to date for every fast line, taken or not.
+        const flags = slots[o + FLAGS]!;
+        if ((flags & (F_LOGGER | F_LOGGER_SAME)) === F_LOGGER) {
+          logger = cut(
+            text,
+            at,
+            slots[o + LOGGER_START]!,
+            slots[o + LOGGER_END]!,
+            flags & F_LOGGER_ESCAPED,
+          );
+        }
+        if ((flags & (F_MESSAGE | F_MESSAGE_SAME)) === F_MESSAGE) {
+          message = cut(
+            text,
+            at,
+            slots[o + MESSAGE_START]!,
+            slots[o + MESSAGE_END]!,
+            flags & F_MESSAGE_ESCAPED,
+          );
+        }
+        if (end - start > max) {
+          reject(line, this.#tooLarge, "Line too long", "");
+          continue;
+        }
+        if (admit !== undefined && !admit()) continue;
+        const segments = slots[o + SEGMENTS]!;
+        let json = "";
+        if (segments > 0) {
+          json = text.slice(at + slots[o + SEGMENT0]!, at + slots[o + SEGMENT0 + 1]!);
+          for (let k = 1; k < segments; k++) {
+            const segment = o + SEGMENT0 + 2 * k;
+            json += "," + text.slice(at + slots[segment]!, at + slots[segment + 1]!);
+          }
+        }
+        out.push(
+          new JsonFieldsRecord(
+            flags & F_TIME ? times[i]! : now,
+            slots[o + LEVEL]!,
+            flags & F_LOGGER ? logger : "",
+            flags & F_MESSAGE ? message : "",
+            json,
+            block,
+          ),
+        );
+      }
+    }
+    return line;
+  }
+
+  #slow(
+    text: string,
+    start: number,
+    end: number,
+    line: number,
+    now: number,
+    out: LogRecord[],
+    reject: JsonBlockReject,
+    admit: (() => boolean) | undefined,
+  ): void {
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    if (end - start > this.#max) {
+      reject(line, this.#tooLarge, "Line too long", "");
+      return;
+    }
+    if (end <= start) return;
+    if (admit !== undefined && !admit()) return;
+    const cutText = text.slice(start, end);
+    try {
+      out.push(parseJsonLine(cutText, now));
+    } catch (error) {
+      if (error instanceof ParseError) reject(line, error.reason, error.message, cutText);
+      else reject(line, "parse_error", messageOf(error), cutText);
+    }
+  }
+
+  /** The index of the last line end in `bytes` in [from, to), or -1. */
+  #lastStop(bytes: Uint8Array, from: number, to: number): number {
+    for (let i = to - 1; i >= from; i--) {
+      const b = bytes[i];
+      if (b === 10 || (this.#nul === 1 && b === 0)) return i;
+    }
+    return -1;
+  }
+
+  /** The index of the first line end in `bytes` from `from`, or its length. */
+  #nextStop(bytes: Uint8Array, from: number): number {
+    for (let i = from; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (b === 10 || (this.#nul === 1 && b === 0)) return i;
+    }
+    return bytes.length;
+  }
+}
+
+/** A string's value from its content [start, end) in the window at `base` of `text`. */
+function cut(text: string, base: number, start: number, end: number, escaped: number): string {
+  return escaped
+    ? JSON.parse(text.slice(base + start - 1, base + end + 1)) as string
+    : text.slice(base + start, base + end);
+}
