@@ -30,13 +30,14 @@ export interface FrameHandler {
    */
   line?(text: string): void;
   /**
-   * Optional, with `line`: receives the complete newline frames of an ASCII chunk at once, its
-   * bytes and their text (one character per byte), instead of `line` per frame. The handler
-   * cuts them as `line` would receive them: at LF (and NUL with `nulDelimiter`), a trailing CR
+   * Optional, with `line`: receives the complete newline frames of a chunk at once, its bytes
+   * and their text decoded with U+FFFD replacements, and returns `false` unless every byte is
+   * ASCII (then the frames go to `line` as usual); else it takes them all, cut as `line` would
+   * receive them: at LF (and NUL with `nulDelimiter`), a trailing CR
    * removed, empty frames skipped, frames over `maxFrameBytes` rejected as `frame_too_large`
    * (`JsonBlockReader` does, in src/parse/json_block_reader.ts).
    */
-  block?(bytes: Uint8Array, text: string): void;
+  block?(bytes: Uint8Array, text: string): boolean;
 }
 
 /** Options of a {@linkcode FrameDecoder}. */
@@ -59,6 +60,8 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const MAX_DIGITS = 10;
 const BOM = 0xfeff;
+/** Decodes for `FrameHandler.block`, which checks the bytes are ASCII. */
+const ASCII = new TextDecoder();
 
 /**
  * Cuts a byte stream into frames. Chunks go in with {@linkcode FrameDecoder.push}; each
@@ -271,6 +274,16 @@ export class FrameDecoder {
         return lastStop + 1;
       }
     }
+    if (handler.block !== undefined) {
+      // A replacing decoder is about 10x faster than a fatal one (5 against 45 µs for 64 KiB
+      // of ASCII); the handler checks that the bytes are ASCII before it uses the text.
+      const bytes = data.subarray(start, lastStop);
+      const ascii = ASCII.decode(bytes);
+      if (ascii.length === bytes.length && handler.block(bytes, ascii)) {
+        this.#discarding = false;
+        return lastStop + 1;
+      }
+    }
     let text: string;
     try {
       text = this.#text!.decode(data.subarray(start, lastStop));
@@ -281,10 +294,6 @@ export class FrameDecoder {
     const max = this.#max;
     // One code unit per byte (ASCII, the usual case): text offsets are byte offsets.
     if (text.length === lastStop - start) {
-      if (handler.block !== undefined) {
-        handler.block(data.subarray(start, lastStop), text);
-        return lastStop + 1;
-      }
       let t = 0;
       let nextNulChar = nul ? text.indexOf("\0") : -1;
       for (;;) {

@@ -334,7 +334,7 @@ export class TcpIngest implements AsyncDisposable {
     const blockHandler: FrameHandler | undefined = reader && {
       ...handler,
       block(bytes, text) {
-        reader.read(bytes, text, now, batch, rejectLine, rate > 0 ? admit : undefined);
+        return reader.read(bytes, text, now, batch, rejectLine, rate > 0 ? admit : undefined);
       },
     };
     const flushCounts = () => {

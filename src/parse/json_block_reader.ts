@@ -59,6 +59,7 @@ interface Scanner {
   memory: WebAssembly.Memory;
   input: number;
   scan: (from: number, length: number, nul: number) => number;
+  ascii: (length: number) => number;
   consumed: () => number;
   results: number;
   times: number;
@@ -78,6 +79,7 @@ function instance(): Scanner {
     memory: exports.memory as WebAssembly.Memory,
     input: call("input")(),
     scan: call("scan"),
+    ascii: call("ascii"),
     consumed: call("consumed"),
     results: call("results")(),
     times: call("times")(),
@@ -124,10 +126,11 @@ export class JsonBlockReader {
   }
 
   /**
-   * Reads the complete lines of `bytes`, whose decoded `text` has one character per byte
-   * (ASCII), into `out`. A line that does not become a record goes to `reject` (`line` counts
-   * every line of the block from 0, empty ones too); `admit`, when given, is asked before each
-   * record is kept (a rate limit).
+   * Reads the complete lines of `bytes` into `out`, `text` being their decoded text; returns
+   * `false` and reads nothing unless every byte is ASCII (so `text` has one character per
+   * byte, whichever decoder made it). A line that does not become a record goes to `reject`
+   * (`line` counts every line of the block from 0, empty ones too); `admit`, when given, is
+   * asked before each record is kept (a rate limit).
    */
   read(
     bytes: Uint8Array,
@@ -136,7 +139,10 @@ export class JsonBlockReader {
     out: LogRecord[],
     reject: JsonBlockReject,
     admit?: () => boolean,
-  ): void {
+  ): boolean {
+    if (text.length !== bytes.length) return false;
+    const one = bytes.length <= WINDOW;
+    if (one ? !copyIn(bytes, 0, bytes.length) : !ascii(bytes)) return false;
     const block: TextBlock = { length: text.length };
     let line = 0;
     let at = 0;
@@ -153,14 +159,18 @@ export class JsonBlockReader {
         }
         size = stop - at;
       }
-      line = this.#window(bytes, text, at, size, line, now, out, reject, admit, block);
+      if (!one) copyIn(bytes, at, size);
+      line = this.#window(text, at, size, line, now, out, reject, admit, block);
       at += size + 1;
     }
+    return true;
   }
 
-  /** Scans the `size` bytes from `at` (ending at a line end); returns the next line index. */
+  /**
+   * Scans the `size` bytes from `at` (ending at a line end), already in the scanner's input;
+   * returns the next line index.
+   */
   #window(
-    bytes: Uint8Array,
     text: string,
     at: number,
     size: number,
@@ -172,14 +182,7 @@ export class JsonBlockReader {
     block: TextBlock,
   ): number {
     const s = instance();
-    const need = s.input + size + SLACK;
-    if (need > s.memory.buffer.byteLength) {
-      s.memory.grow(Math.ceil((need - s.memory.buffer.byteLength) / PAGE));
-    }
     const memory = s.memory.buffer;
-    const input = new Uint8Array(memory, s.input, size + SLACK);
-    input.set(bytes.subarray(at, at + size));
-    input.fill(0, size);
     const max = this.#max;
     let logger = "";
     let message = "";
@@ -290,6 +293,30 @@ export class JsonBlockReader {
     }
     return bytes.length;
   }
+}
+
+/**
+ * Copies `size` bytes of `bytes` from `at` into the scanner's input (growing its memory when
+ * needed); returns whether they are all ASCII.
+ */
+function copyIn(bytes: Uint8Array, at: number, size: number): boolean {
+  const s = instance();
+  const need = s.input + size + SLACK;
+  if (need > s.memory.buffer.byteLength) {
+    s.memory.grow(Math.ceil((need - s.memory.buffer.byteLength) / PAGE));
+  }
+  const input = new Uint8Array(s.memory.buffer, s.input, size + SLACK);
+  input.set(bytes.subarray(at, at + size));
+  input.fill(0, size);
+  return s.ascii(size) === 1;
+}
+
+/** Whether every byte of `bytes` is ASCII, checked a window at a time. */
+function ascii(bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += WINDOW) {
+    if (!copyIn(bytes, at, Math.min(WINDOW, bytes.length - at))) return false;
+  }
+  return true;
 }
 
 /** A string's value from its content [start, end) in the window at `base` of `text`. */

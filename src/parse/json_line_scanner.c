@@ -40,8 +40,9 @@ __attribute__((export_name("results"))) i32 *results(void) { return out; }
 __attribute__((export_name("times"))) double *times_ptr(void) { return times; }
 __attribute__((export_name("consumed"))) i32 consumed_bytes(void) { return consumed; }
 
-static const u8 *s;   // the block
-static i32 n;         // its length
+// The block is at the heap's base: a constant address, so reading it loads no pointer.
+#define s ((const u8 *)&__heap_base)
+static i32 n;  // its length
 
 static int same(i32 a, i32 b, i32 len) {
   for (i32 i = 0; i < len; i++) if (s[a + i] != s[b + i]) return 0;
@@ -340,12 +341,13 @@ static i32 levelNamed(i32 a, i32 len) {
 
 static i32 prevLoggerStart = -1, prevLoggerEnd = -1, prevMessageStart = -1, prevMessageEnd = -1;
 
-// Scans the line [p, end) into the output slots o; returns FAST or SLOW.
-static int line(i32 p, i32 end, i32 *o, double *time) {
-  if (p >= end || s[p] != '{') return SLOW;
-  i32 saved = n;
-  n = end;  // nothing of the line may reach past its end
+// Scans the object at p into the output slots o; returns the index after its closing brace,
+// or -1 when the slow path must read the line. (A line end cannot be inside what it takes: LF,
+// CR and NUL are neither JSON structure nor allowed raw in a string.)
+static i32 line(i32 p, i32 *o, double *time) {
+  if (p >= n || s[p] != '{') return -1;
   int status = SLOW;
+  i32 close = -1;
   int seen = 0;
   i32 fieldKeys[2 * MAX_KEYS];
   i32 fieldCount = 0;
@@ -355,7 +357,8 @@ static int line(i32 p, i32 end, i32 *o, double *time) {
   o[S_LEVEL] = 20;
   o[S_FLAGS] = 0;
   if (q < n && s[q] == '}') {
-    if (q + 1 == n) status = FAST;
+    status = FAST;
+    close = q + 1;
     goto done;
   }
   for (;;) {
@@ -427,61 +430,95 @@ static int line(i32 p, i32 end, i32 *o, double *time) {
     }
     if (after >= n) goto done;
     if (s[after] == '}') {
-      if (after + 1 != n) goto done;
       if (segmentOpen >= 0) segments++;
       status = FAST;
+      close = after + 1;
       goto done;
     }
     if (s[after] != ',') goto done;
     q = after + 1;
   }
 done:
-  n = saved;
-  if (status != FAST) return SLOW;
-  // A field key must not repeat a key the record takes apart... those are in other groups
-  // by construction, so only the groups' presence is left to record.
+  if (status != FAST) return -1;
   o[S_FLAGS] |= seen;
   o[S_SEGMENTS] = segments;
-  if (seen & F_LOGGER) {
+  return close;
+}
+
+static i32 prevLoggerStart, prevLoggerEnd, prevMessageStart, prevMessageEnd;
+
+// Marks a fast line's logger and message when they repeat the previous fast line's.
+static void repeats(i32 *o) {
+  i32 flags = o[S_FLAGS];
+  if (flags & F_LOGGER) {
     i32 a = o[S_LOGGER_START], b = o[S_LOGGER_END];
     if (prevLoggerStart >= 0 && prevLoggerEnd - prevLoggerStart == b - a &&
         same(prevLoggerStart, a, b - a)) o[S_FLAGS] |= F_LOGGER_SAME;
     prevLoggerStart = a;
     prevLoggerEnd = b;
   }
-  if (seen & F_MESSAGE) {
+  if (flags & F_MESSAGE) {
     i32 a = o[S_MESSAGE_START], b = o[S_MESSAGE_END];
     if (prevMessageStart >= 0 && prevMessageEnd - prevMessageStart == b - a &&
         same(prevMessageStart, a, b - a)) o[S_FLAGS] |= F_MESSAGE_SAME;
     prevMessageStart = a;
     prevMessageEnd = b;
   }
-  return FAST;
+}
+
+// Whether the byte at i ends a line (the block's end does too).
+static int stops(i32 i, i32 nul) { return i >= n || s[i] == '\n' || (nul && s[i] == 0); }
+
+// Whether the first len bytes of the input are all ASCII.
+__attribute__((export_name("ascii"))) i32 ascii(i32 len) {
+  v128_t any = wasm_i8x16_splat(0);
+  i32 i = 0;
+  for (; i + 16 <= len; i += 16) any = wasm_v128_or(any, wasm_v128_load(s + i));
+  u8 rest = 0;
+  for (; i < len; i++) rest |= s[i];
+  return !(wasm_i8x16_bitmask(any) | (rest & 0x80));
 }
 
 // Scans the lines of the input from `from` to `len`: each ends at LF (or NUL with nul set, or
 // at len) without a trailing CR. Returns the number of lines reported (at most MAX_LINES);
 // consumed() says where the next call should start, len when every line was reported.
 __attribute__((export_name("scan"))) i32 scan(i32 from, i32 len, i32 nul) {
-  s = &__heap_base;
   n = len;
   prevLoggerStart = prevLoggerEnd = prevMessageStart = prevMessageEnd = -1;
   i32 p = from, count = 0;
   while (p < len && count < MAX_LINES) {
-    i32 stop = p;
-    if (!nul) {
-      while (stop + 16 <= len) {
-        u32 mask = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s + stop), wasm_i8x16_splat('\n')));
-        if (mask != 0) { stop += __builtin_ctz(mask); break; }
-        stop += 16;
+    i32 *o = out + count * STRIDE;
+    i32 close = line(p, o, times + count);
+    i32 stop = -1, end = -1;
+    // A fast line ends right after its object (a CR before the end is dropped as usual).
+    if (close >= 0) {
+      if (stops(close, nul)) stop = end = close;
+      else if (s[close] == '\r' && stops(close + 1, nul)) {
+        end = close;
+        stop = close + 1;
       }
     }
-    while (stop < len && s[stop] != '\n' && !(nul && s[stop] == 0)) stop++;
-    i32 end = stop > p && s[stop - 1] == '\r' ? stop - 1 : stop;
-    i32 *o = out + count * STRIDE;
+    if (stop >= 0) {
+      o[S_STATUS] = FAST;
+      repeats(o);
+    } else {
+      o[S_STATUS] = SLOW;
+      stop = p;
+      if (!nul) {
+        while (stop + 16 <= len) {
+          u32 mask = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s + stop), wasm_i8x16_splat('\n')));
+          if (mask != 0) {
+            stop += __builtin_ctz(mask);
+            break;
+          }
+          stop += 16;
+        }
+      }
+      while (!stops(stop, nul)) stop++;
+      end = stop > p && s[stop - 1] == '\r' ? stop - 1 : stop;
+    }
     o[S_START] = p;
     o[S_END] = end;
-    o[S_STATUS] = line(p, end, o, times + count);
     count++;
     p = stop + 1;
   }

@@ -361,3 +361,21 @@ Deno.test("JsonBlockReader: a block longer than the scanner's window and lines o
   assert.deepEqual(rejected, [[10_000, "frame_too_large"], [15_000, "frame_too_large"]]);
   assert.deepEqual(out.map((r) => r.fields.i), Array.from({ length: 20_000 }, (_, i) => i));
 });
+
+Deno.test("JsonBlockReader: a block with any byte outside ASCII is left whole to the caller", () => {
+  const replacing = new TextDecoder();
+  const good = new TextEncoder().encode('{"message":"a"}\n');
+  for (const odd of [[0xc3, 0xa9], [0x80], [0xff], [0xed, 0xa0, 0x80]]) {
+    // A lone 0x80 decodes to one U+FFFD: the text is as long as the bytes, yet not ASCII.
+    const bytes = new Uint8Array([...good, 0x7b, 0x7d, ...odd]);
+    const out: LogRecord[] = [];
+    assert.equal(reader.read(bytes, replacing.decode(bytes), NOW, out, () => {}), false);
+    assert.deepEqual(out, []);
+  }
+  // Past the scanner's window too: the check covers every window before any line is read.
+  const big = new Uint8Array((3 << 20) + 1).fill(0x20);
+  big[big.length - 1] = 0x80;
+  const out: LogRecord[] = [];
+  assert.equal(reader.read(big, replacing.decode(big), NOW, out, () => {}), false);
+  assert.deepEqual(out, []);
+});
