@@ -57,6 +57,12 @@ export interface Route {
   path: string;
   /** Handles one request. */
   handle(request: Request): Promise<Response> | Response;
+  /**
+   * Optional: handles one request whose body the Sluice server already read whole (within
+   * `server.max_body_bytes`), instead of `handle`; `request.body` is then spent. It spares
+   * copying the body into a new request and reading it back through a stream.
+   */
+  handleBody?(request: Request, body: Uint8Array): Promise<Response> | Response;
 }
 
 /**

@@ -238,6 +238,7 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
       return c.json({ error: "Cannot read the request body" }, 400);
     }
     if (body === TOO_LARGE) return tooLarge(c);
+    if (route.handleBody) return await route.handleBody(raw, body);
     const headers = new Headers(raw.headers);
     headers.delete("content-length");
     headers.delete("transfer-encoding");

@@ -92,7 +92,7 @@ export class BodyReader {
     if (!this.head.chunked) {
       if (c.pending.length === 0) await this.#fill();
       const n = Math.min(c.pending.length, this.#remaining);
-      const out = c.pending.slice(0, n);
+      const out = c.pending.subarray(0, n);
       c.pending = c.pending.subarray(n);
       this.#remaining -= n;
       if (this.#remaining === 0) this.done = true;
@@ -102,7 +102,7 @@ export class BodyReader {
       if (this.#chunkLeft > 0) {
         if (c.pending.length === 0) await this.#fill();
         const n = Math.min(c.pending.length, this.#chunkLeft);
-        const out = c.pending.slice(0, n);
+        const out = c.pending.subarray(0, n);
         c.pending = c.pending.subarray(n);
         this.#chunkLeft -= n;
         if (this.#chunkLeft === 0) this.#chunkLeft = -2; // the CRLF after the data

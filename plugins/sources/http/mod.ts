@@ -4,48 +4,16 @@
  *
  * @module
  */
-import { concatBytes } from "../../src/core/concat_bytes.ts";
-
-import type { LogRecord } from "../../src/core/record.ts";
-import { LineSplitter } from "../../src/parse/line_splitter.ts";
-import { recordFromPythonDict } from "../../src/parse/python_log_record.ts";
-import { parseJsonLine, recordFromObject } from "../../src/parse/record_from_object.ts";
-import { ParseError } from "../../src/parse/parse_error.ts";
-import { definePlugin } from "../../src/plugin/define_plugin.ts";
-import { s } from "../../src/schema/schema.ts";
-import { messageOf } from "../../src/core/message_of.ts";
-
-/** Most errors listed in one response; the rest are counted in `rejected` only. */
-const MAX_LISTED_ERRORS = 100;
-
-/** One rejected input in a response body. */
-interface IngestError {
-  /** 1-based line of an NDJSON body. */
-  line?: number;
-  /** 0-based index in a JSON array body. */
-  index?: number;
-  /** The rejection label, as counted in `sluice_records_rejected_total{reason}`. */
-  reason: string;
-  /** What was wrong. */
-  message: string;
-}
-
-/** What a request's body held. */
-interface Parsed {
-  records: LogRecord[];
-  errors: IngestError[];
-  rejected: number;
-  /** Rejections by reason (the listed errors are capped; this is not). */
-  reasons: Map<string, number>;
-}
-
-/** A whole-request failure: a status and a reason. */
-class RequestError extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
-    super(message);
-    this.name = "RequestError";
-  }
-}
+import type { LogRecord } from "../../../src/core/record.ts";
+import { recordFromPythonDict } from "../../../src/parse/python_log_record.ts";
+import { recordFromObject } from "../../../src/parse/record_from_object.ts";
+import { definePlugin } from "../../../src/plugin/define_plugin.ts";
+import { s } from "../../../src/schema/schema.ts";
+import { messageOf } from "../../../src/core/message_of.ts";
+import { ndjson } from "./ndjson.ts";
+import { Parsed } from "./parsed.ts";
+import { type BodyLimits, readBody } from "./read_body.ts";
+import { RequestError } from "./request_error.ts";
 
 /**
  * Serves `path` (default `/ingest`) on the Sluice server.
@@ -88,7 +56,7 @@ class RequestError extends Error {
  *
  * @example YAML and a request
  * ```ts
- * import { parseConfigText } from "../../src/config/load.ts";
+ * import { parseConfigText } from "../../../src/config/load.ts";
  * import assert from "node:assert/strict";
  * const yaml = `
  * server: { listen: 127.0.0.1:9600 }
@@ -137,14 +105,14 @@ export default definePlugin({
       "records_not_acknowledged_total",
       "Records a source answered 503 for: not safe in every sink in time (the sender retries).",
     );
-    const handle = async (request: Request): Promise<Response> => {
+    const handle = async (request: Request, body?: Uint8Array): Promise<Response> => {
       if (context.signal.aborted) {
-        await request.body?.cancel().catch(() => {});
+        if (body === undefined) await request.body?.cancel().catch(() => {});
         return shuttingDown();
       }
       let parsed: Parsed;
       try {
-        parsed = await parseRequest(request, limits);
+        parsed = await parseRequest(request, limits, body);
       } catch (error) {
         if (error instanceof RequestError) {
           context.reject(error.reason);
@@ -195,28 +163,37 @@ export default definePlugin({
       });
     };
     return {
-      routes: [{ methods: ["POST", "GET"], path: options.path, handle }],
+      routes: [{
+        methods: ["POST", "GET"],
+        path: options.path,
+        handle: (request) => handle(request),
+        handleBody: handle,
+      }],
       start() {},
       [Symbol.asyncDispose]: () => Promise.resolve(),
     };
   },
 });
 
-async function parseRequest(request: Request, limits: BodyLimits): Promise<Parsed> {
+async function parseRequest(
+  request: Request,
+  limits: BodyLimits,
+  sent: Uint8Array | undefined,
+): Promise<Parsed> {
   const now = Date.now();
   if (request.method === "GET") {
     const query = new URL(request.url).searchParams;
     return accepted([pythonRecord(query, now)]);
   }
   if (request.method !== "POST") {
-    await request.body?.cancel().catch(() => {});
+    if (sent === undefined) await request.body?.cancel().catch(() => {});
     throw new RequestError(
       405,
       "method_not_allowed",
       `Method ${request.method} is not allowed; use POST`,
     );
   }
-  const body = await readBody(request, limits);
+  const body = await readBody(request, limits, sent);
   // No line is longer than the body, whose size readBody bounded.
   const limit = Math.max(limits.body, limits.inflated);
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -266,39 +243,7 @@ function pythonRecord(params: URLSearchParams, now: number): LogRecord {
 }
 
 function accepted(records: LogRecord[]): Parsed {
-  return { records, errors: [], rejected: 0, reasons: new Map() };
-}
-
-function ndjson(body: Uint8Array, limit: number, now: number): Parsed {
-  const parsed = accepted([]);
-  const note = (line: number, reason: string, message: string) => {
-    parsed.rejected++;
-    parsed.reasons.set(reason, (parsed.reasons.get(reason) ?? 0) + 1);
-    if (parsed.errors.length < MAX_LISTED_ERRORS) parsed.errors.push({ line, reason, message });
-  };
-  const splitter = new LineSplitter(limit, (reason, line) => {
-    note(line, reason, reason === "invalid_utf8" ? "Not valid UTF-8" : "Line too long");
-  });
-  const lines = splitter.push(body);
-  lines.push(...splitter.end());
-  const records = parsed.records;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line === null || line === undefined || line.length === 0) continue;
-    try {
-      records.push(parseJsonLine(line, now));
-    } catch (error) {
-      if (line.trim() === "") continue;
-      note(
-        i + 1,
-        error instanceof ParseError ? error.reason : "invalid_json",
-        messageOf(error),
-      );
-    }
-  }
-  // Rejections the splitter reported are in line order with the rest; keep the list sorted.
-  parsed.errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  return parsed;
+  return new Parsed(records);
 }
 
 function array(items: unknown[], now: number): Parsed {
@@ -308,123 +253,10 @@ function array(items: unknown[], now: number): Parsed {
     if (typeof item === "object" && item !== null && !Array.isArray(item)) {
       parsed.records.push(recordFromObject(item as Record<string, unknown>, now));
     } else {
-      parsed.rejected++;
-      if (parsed.errors.length < MAX_LISTED_ERRORS) {
-        parsed.errors.push({
-          index: i,
-          reason: "not_an_object",
-          message: "Expected a JSON object",
-        });
-      }
+      parsed.reject({ index: i, reason: "not_an_object", message: "Expected a JSON object" });
     }
   }
-  if (parsed.rejected > 0) parsed.reasons.set("not_an_object", parsed.rejected);
   return parsed;
-}
-
-/** The body's limits: bytes on the wire, and bytes after decompression. */
-interface BodyLimits {
-  body: number;
-  inflated: number;
-}
-
-/**
- * Compressed input is handed to the inflater in slices this small because a
- * DecompressionStream inflates each chunk it is given whole: one 1 MiB chunk of a gzip bomb
- * came out as one 1 GiB chunk (peak RSS +2,053 MiB) before any limit could look at it. Deflate
- * inflates at most ~1,032:1, so a 4 KiB slice yields at most ~4 MiB at once.
- */
-const INFLATE_SLICE_BYTES = 4096;
-
-/**
- * Reads the body, inflating gzip or deflate as a stream: 413 once more than `limits.body`
- * bytes arrive (`body_too_large`) or more than `limits.inflated` come out of the inflater
- * (`inflated_too_large`), so memory stays near the limit whatever the compression ratio.
- */
-async function readBody(request: Request, limits: BodyLimits): Promise<Uint8Array> {
-  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  if (encoding !== "identity" && encoding !== "gzip" && encoding !== "deflate") {
-    await request.body?.cancel().catch(() => {});
-    throw new RequestError(
-      415,
-      "unsupported_encoding",
-      `Content-Encoding "${encoding}" is not supported; use gzip or deflate`,
-    );
-  }
-  const length = Number(request.headers.get("content-length") ?? NaN);
-  if (length > limits.body) {
-    await request.body?.cancel().catch(() => {});
-    throw tooLarge(limits.body);
-  }
-  if (!request.body) return new Uint8Array(0);
-  let wire = 0;
-  const metered = request.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>(
-      {
-        transform(chunk, controller) {
-          wire += chunk.length;
-          if (wire > limits.body) throw tooLarge(limits.body);
-          if (encoding === "identity") return controller.enqueue(chunk);
-          for (let i = 0; i < chunk.length; i += INFLATE_SLICE_BYTES) {
-            controller.enqueue(chunk.subarray(i, i + INFLATE_SLICE_BYTES));
-          }
-        },
-      },
-      undefined,
-      { highWaterMark: 0 },
-    ),
-  );
-  const stream = encoding === "identity" ? metered : metered.pipeThrough(
-    new DecompressionStream(encoding as CompressionFormat) as unknown as TransformStream<
-      Uint8Array,
-      Uint8Array
-    >,
-  );
-  const limit = encoding === "identity" ? limits.body : limits.inflated;
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw encoding === "identity" ? tooLarge(limit) : inflatedTooLarge(limit);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof RequestError) throw error;
-    if (encoding !== "identity") {
-      throw new RequestError(
-        400,
-        "invalid_encoding",
-        `Cannot decompress the ${encoding} body: ${messageOf(error)}`,
-      );
-    }
-    throw error;
-  } finally {
-    reader.releaseLock();
-  }
-  return concatBytes(chunks);
-}
-
-function tooLarge(limit: number): RequestError {
-  return new RequestError(
-    413,
-    "body_too_large",
-    `The body is larger than max_body_bytes (${limit} bytes)`,
-  );
-}
-
-function inflatedTooLarge(limit: number): RequestError {
-  return new RequestError(
-    413,
-    "inflated_too_large",
-    `The body inflates to more than max_inflated_bytes (${limit} bytes)`,
-  );
 }
 
 const FATAL = new TextDecoder("utf-8", { fatal: true });
