@@ -17,18 +17,32 @@ import type { Target } from "./target.ts";
  */
 export class ProcessorNode implements Target {
   targets: Target[] = [];
+  /** Whether the processor takes records with fields kept as JSON text (they are settled else). */
+  readonly #text: boolean;
   constructor(
     readonly id: string,
     private readonly fn: Processor,
     private readonly counters: { in: Series; out: Series; filtered: Series; errors: Series },
     private readonly onError: (error: unknown) => void,
-  ) {}
+  ) {
+    this.#text = JsonFieldsRecord.takesText(fn);
+  }
+  /**
+   * Records may reach it with fields kept as JSON text when its processor takes them and every
+   * target does too (see `SourceContext.fieldsAsText`).
+   */
+  get [JsonFieldsRecord.TAKES_TEXT](): boolean {
+    const targets = this.targets;
+    if (!this.#text || targets.length === 0) return false;
+    for (const target of targets) if (!JsonFieldsRecord.takesText(target)) return false;
+    return true;
+  }
   push(record: LogRecord, local: boolean): void {
     this.counters.in.value++;
     let out: LogRecord | readonly LogRecord[] | null;
     try {
       // Fields still kept as JSON text are parsed once here, not through a Proxy per access.
-      out = this.fn(JsonFieldsRecord.settle(record));
+      out = this.fn(this.#text ? record : JsonFieldsRecord.settle(record));
     } catch (error) {
       // A processor that throws may be the one removing secrets: drop, never pass unprocessed.
       this.counters.errors.value++;

@@ -12,6 +12,8 @@ import { definePlugin } from "../../../src/plugin/define_plugin.ts";
 import { PluginError } from "../../../src/plugin/plugin_error.ts";
 import type { Counter } from "../../../src/plugin/types.ts";
 import { FieldMatcher, fieldPathProblem, type StateSet } from "./field_paths.ts";
+import { textSuspect } from "./text_check.ts";
+import { JsonFieldsRecord } from "../../../src/core/json_fields_record.ts";
 import {
   BUILTIN_PATTERN_NAMES,
   type BuiltinPatternName,
@@ -426,7 +428,20 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
   };
 
   const start = matcher.start;
-  return (record: LogRecord): LogRecord => {
+  // Records whose fields are still their JSON text pass unparsed when nothing in them could
+  // be redacted (custom patterns are regular expressions of any kind: no such test for them).
+  const suspect = custom.length === 0 ? textSuspect(builtin, options.fields) : undefined;
+  const redact = (record: LogRecord): LogRecord => {
+    if (suspect !== undefined) {
+      const json = JsonFieldsRecord.fieldsJson(record);
+      if (json !== undefined) {
+        if (
+          record.error === undefined && json.indexOf("\\") === -1 && !suspect.fields(json) &&
+          !suspect.message(record.message)
+        ) return record;
+        JsonFieldsRecord.settle(record);
+      }
+    }
     const message = text(record.message);
     const fields = value(record.fields, start, 0, []) as Record<string, unknown> | typeof REMOVE;
     const err = record.error === undefined ? undefined : error(record.error, 0);
@@ -441,6 +456,8 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     if (err !== undefined) out.error = err;
     return out;
   };
+  if (suspect !== undefined) JsonFieldsRecord.mark(redact);
+  return redact;
 }
 
 function stringify(value: unknown): string {
