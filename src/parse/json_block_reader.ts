@@ -153,7 +153,8 @@ export class JsonBlockReader {
         if (stop === -1) {
           // One line longer than the window: too long for the scanner, not for the reader.
           const end = this.#nextStop(bytes, at + WINDOW);
-          this.#slow(text, at, end, line++, now, out, reject, admit);
+          const cut = end > at && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+          this.#slow(text, at, cut, line++, now, out, reject, admit);
           at = end + 1;
           continue;
         }
@@ -260,7 +261,8 @@ export class JsonBlockReader {
     reject: JsonBlockReject,
     admit: (() => boolean) | undefined,
   ): void {
-    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    // [start, end) has no trailing CR: the scanner, or the caller, removed it (one CR only:
+    // "x\r\r" is the line "x\r", as a line read alone is).
     if (end - start > this.#max) {
       reject(line, this.#tooLarge, "Line too long", "");
       return;

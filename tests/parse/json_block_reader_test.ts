@@ -379,3 +379,18 @@ Deno.test("JsonBlockReader: a block with any byte outside ASCII is left whole to
   assert.equal(reader.read(big, replacing.decode(big), NOW, out, () => {}), false);
   assert.deepEqual(out, []);
 });
+
+Deno.test("JsonBlockReader: a line ending in two CRs loses one, as a line read alone does", () => {
+  const large = new JsonBlockReader({ maxLineBytes: 4 << 20, tooLarge: "frame_too_large" });
+  const long = "not json" + " ".repeat(1 << 20) + "x\r";
+  // Within the scanner's window, and as one line longer than the window.
+  for (
+    const [text, line] of [[`not json\r\r\n{"message":"a"}`, "not json\r"], [`${long}\r`, long]]
+  ) {
+    const rejected: [number, string, string][] = [];
+    large.read(new TextEncoder().encode(text!), text!, NOW, [], (at, _reason, message, cut) => {
+      rejected.push([at, message, cut]);
+    });
+    assert.deepEqual(rejected, [[0, (slowParse(line!) as Error).message, line]]);
+  }
+});

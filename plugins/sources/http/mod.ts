@@ -5,6 +5,7 @@
  * @module
  */
 import type { LogRecord } from "../../../src/core/record.ts";
+import { JsonBlockReader } from "../../../src/parse/json_block_reader.ts";
 import { recordFromPythonDict } from "../../../src/parse/python_log_record.ts";
 import { recordFromObject } from "../../../src/parse/record_from_object.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
@@ -98,6 +99,11 @@ export default definePlugin({
   permissions: () => ({}),
   create(options, context) {
     const limits = { body: options.max_body_bytes, inflated: options.max_inflated_bytes };
+    // No line is longer than the body, whose size readBody bounds.
+    const reader = new JsonBlockReader({
+      maxLineBytes: Math.max(limits.body, limits.inflated),
+      tooLarge: "line_too_long",
+    });
     const errors = context.counter("component_errors_total", "Failed operations of a component.", {
       kind: "source",
     });
@@ -112,7 +118,13 @@ export default definePlugin({
       }
       let parsed: Parsed;
       try {
-        parsed = await parseRequest(request, limits, body);
+        // Fields kept as JSON text only where every sink fed writes them as they stand.
+        parsed = await parseRequest(
+          request,
+          limits,
+          body,
+          context.fieldsAsText === true ? reader : undefined,
+        );
       } catch (error) {
         if (error instanceof RequestError) {
           context.reject(error.reason);
@@ -179,6 +191,7 @@ async function parseRequest(
   request: Request,
   limits: BodyLimits,
   sent: Uint8Array | undefined,
+  reader: JsonBlockReader | undefined,
 ): Promise<Parsed> {
   const now = Date.now();
   if (request.method === "GET") {
@@ -206,7 +219,7 @@ async function parseRequest(
     type === "application/jsonl" ||
     type === "application/x-jsonlines" || type === "text/plain"
   ) {
-    return ndjson(body, limit, now);
+    return ndjson(body, limit, now, reader);
   }
   if (first === -1) return accepted([]);
   // application/json, no type, or anything else: a JSON document, else NDJSON.
@@ -215,7 +228,7 @@ async function parseRequest(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    if (first === 0x7b && hasSecondLine(text)) return ndjson(body, limit, now);
+    if (first === 0x7b && hasSecondLine(text)) return ndjson(body, limit, now, reader);
     throw new RequestError(400, "invalid_json", `Invalid JSON: ${messageOf(error)}`);
   }
   if (Array.isArray(value)) return array(value, now);

@@ -5,6 +5,7 @@ import { LineSplitter } from "../../../src/parse/line_splitter.ts";
 import { ParseError } from "../../../src/parse/parse_error.ts";
 import { parseJsonLine } from "../../../src/parse/record_from_object.ts";
 import { ndjson } from "../../../plugins/sources/http/ndjson.ts";
+import { JsonBlockReader } from "../../../src/parse/json_block_reader.ts";
 import { seeded as random } from "../../pipeline/disk_buffer/sim_fs.ts";
 
 interface Reading {
@@ -43,10 +44,25 @@ function lineByLine(body: Uint8Array, limit: number, now: number): Reading {
   return out;
 }
 
-function read(body: Uint8Array, limit: number, now: number): Reading {
-  const parsed = ndjson(body, limit, now);
+/** A record as plain data: a record read by the block reader keeps its fields as JSON text. */
+function plain(record: LogRecord): LogRecord {
+  const out: LogRecord = {
+    time: record.time,
+    level: record.level,
+    logger: record.logger,
+    message: record.message,
+    fields: JSON.parse(JSON.stringify(record.fields)),
+  };
+  for (const key of ["error", "trace_id", "span_id", "parent_span_id"] as const) {
+    if (record[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = record[key];
+  }
+  return out;
+}
+
+function read(body: Uint8Array, limit: number, now: number, reader?: JsonBlockReader): Reading {
+  const parsed = ndjson(body, limit, now, reader);
   return {
-    records: parsed.records,
+    records: reader ? parsed.records.map(plain) : parsed.records,
     errors: parsed.errors,
     rejected: parsed.rejected,
     reasons: [...parsed.reasons],
@@ -105,10 +121,36 @@ Deno.test("ndjson reads ASCII bodies as one block with the records, line numbers
   }
 });
 
+Deno.test("ndjson with the block reader (fields kept as text) gives the records, line numbers, reasons and messages of the line-by-line reading", () => {
+  const rand = random(1_000_018);
+  const encoder = new TextEncoder();
+  const reader = new JsonBlockReader({ maxLineBytes: 1 << 20, tooLarge: "line_too_long" });
+  // Lines in JSON.stringify's form, which the scanner takes without JSON.parse.
+  const fast = Array.from({ length: 6 }, (_, i) =>
+    JSON.stringify({
+      time: new Date(Date.UTC(2026, 0, 1) + i).toISOString(),
+      level: ["info", "warn", "error"][i % 3],
+      logger: i % 2 ? "bench" : "api",
+      message: i % 4 ? "request done" : 'say "hi"\tthere',
+      id: i,
+      user: "ada",
+      ok: i % 2 === 0,
+    }));
+  for (let run = 0; run < 2_000; run++) {
+    const text = body(rand, fast);
+    const bytes = encoder.encode(text);
+    const now = 1_700_000_000_000 + run;
+    const expected = lineByLine(bytes, 1 << 20, now);
+    expected.records = expected.records.map(plain);
+    assert.deepEqual(read(bytes, 1 << 20, now, reader), expected, JSON.stringify(text));
+  }
+});
+
 Deno.test("ndjson reads bodies that are not ASCII (UTF-8, a BOM, invalid bytes) line by line as before", () => {
   const rand = random(1818);
   const encoder = new TextEncoder();
   const extra = ['{"msg":"béta 🎉"}', "\u00e9t\u00e9", '{"msg":"\ufffd"}'];
+  const reader = new JsonBlockReader({ maxLineBytes: 1 << 20, tooLarge: "line_too_long" });
   for (let run = 0; run < 1_000; run++) {
     let bytes = encoder.encode(body(rand, extra));
     const roll = rand();
@@ -120,6 +162,9 @@ Deno.test("ndjson reads bodies that are not ASCII (UTF-8, a BOM, invalid bytes) 
       bytes = new Uint8Array([...bytes.subarray(0, at), ...bad, ...bytes.subarray(at)]);
     }
     assert.deepEqual(read(bytes, 1 << 20, 5), lineByLine(bytes, 1 << 20, 5), `run ${run}`);
+    const expected = lineByLine(bytes, 1 << 20, 5);
+    expected.records = expected.records.map(plain);
+    assert.deepEqual(read(bytes, 1 << 20, 5, reader), expected, `run ${run} with the block reader`);
   }
 });
 
