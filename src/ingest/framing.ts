@@ -276,7 +276,7 @@ export class FrameDecoder {
     }
     if (handler.block !== undefined) {
       // A replacing decoder is about 10x faster than a fatal one (5 against 45 µs for 64 KiB
-      // of ASCII); the handler checks that the bytes are ASCII before it uses the text.
+      // of ASCII); the handler checks that the text is ASCII before it uses it.
       const bytes = data.subarray(start, lastStop);
       const ascii = ASCII.decode(bytes);
       if (ascii.length === bytes.length && handler.block(bytes, ascii)) {

@@ -318,8 +318,8 @@ export class TcpIngest implements AsyncDisposable {
         }
       };
     }
-    // JSON lines in blocks, the scanner's way, where every sink fed writes fields kept as text
-    // (SourceContext.fieldsAsText); else line by line, parsed in full.
+    // The JSON lines of an ASCII read in one block: the scanner's way where every sink fed
+    // writes fields kept as text (SourceContext.fieldsAsText), else each parsed in full.
     const reader = parse.json && parseText
       ? new JsonBlockReader({
         maxLineBytes: options.maxFrameBytes,
@@ -331,10 +331,12 @@ export class TcpIngest implements AsyncDisposable {
       if (reason === "frame_too_large") count(reason);
       else count(reason, message);
     };
+    let keepText = false;
     const blockHandler: FrameHandler | undefined = reader && {
       ...handler,
       block(bytes, text) {
-        return reader.read(bytes, text, now, batch, rejectLine, rate > 0 ? admit : undefined);
+        const admitting = rate > 0 ? admit : undefined;
+        return reader.read(bytes, text, now, batch, rejectLine, admitting, keepText);
       },
     };
     const flushCounts = () => {
@@ -374,10 +376,8 @@ export class TcpIngest implements AsyncDisposable {
         if (n === null) break;
         now = Date.now();
         entry.lastActive = now;
-        decoder.push(
-          buffer.subarray(0, n),
-          blockHandler !== undefined && context.fieldsAsText === true ? blockHandler : handler,
-        );
+        if (blockHandler !== undefined) keepText = context.fieldsAsText === true;
+        decoder.push(buffer.subarray(0, n), blockHandler ?? handler);
         flushCounts();
         if (batch.length > 0) {
           const records = batch;

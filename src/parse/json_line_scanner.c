@@ -469,16 +469,6 @@ static void repeats(i32 *o) {
 // Whether the byte at i ends a line (the block's end does too).
 static int stops(i32 i, i32 nul) { return i >= n || s[i] == '\n' || (nul && s[i] == 0); }
 
-// Whether the first len bytes of the input are all ASCII.
-__attribute__((export_name("ascii"))) i32 ascii(i32 len) {
-  v128_t any = wasm_i8x16_splat(0);
-  i32 i = 0;
-  for (; i + 16 <= len; i += 16) any = wasm_v128_or(any, wasm_v128_load(s + i));
-  u8 rest = 0;
-  for (; i < len; i++) rest |= s[i];
-  return !(wasm_i8x16_bitmask(any) | (rest & 0x80));
-}
-
 // Scans the lines of the input from `from` to `len`: each ends at LF (or NUL with nul set, or
 // at len) without a trailing CR. Returns the number of lines reported (at most MAX_LINES);
 // consumed() says where the next call should start, len when every line was reported.

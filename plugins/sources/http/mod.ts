@@ -5,7 +5,6 @@
  * @module
  */
 import type { LogRecord } from "../../../src/core/record.ts";
-import { JsonBlockReader } from "../../../src/parse/json_block_reader.ts";
 import { recordFromPythonDict } from "../../../src/parse/python_log_record.ts";
 import { recordFromObject } from "../../../src/parse/record_from_object.ts";
 import { definePlugin } from "../../../src/plugin/define_plugin.ts";
@@ -99,11 +98,6 @@ export default definePlugin({
   permissions: () => ({}),
   create(options, context) {
     const limits = { body: options.max_body_bytes, inflated: options.max_inflated_bytes };
-    // No line is longer than the body, whose size readBody bounds.
-    const reader = new JsonBlockReader({
-      maxLineBytes: Math.max(limits.body, limits.inflated),
-      tooLarge: "line_too_long",
-    });
     const errors = context.counter("component_errors_total", "Failed operations of a component.", {
       kind: "source",
     });
@@ -118,13 +112,7 @@ export default definePlugin({
       }
       let parsed: Parsed;
       try {
-        // Fields kept as JSON text only where every sink fed writes them as they stand.
-        parsed = await parseRequest(
-          request,
-          limits,
-          body,
-          context.fieldsAsText === true ? reader : undefined,
-        );
+        parsed = await parseRequest(request, limits, body, context.fieldsAsText === true);
       } catch (error) {
         if (error instanceof RequestError) {
           context.reject(error.reason);
@@ -191,7 +179,7 @@ async function parseRequest(
   request: Request,
   limits: BodyLimits,
   sent: Uint8Array | undefined,
-  reader: JsonBlockReader | undefined,
+  keepText: boolean,
 ): Promise<Parsed> {
   const now = Date.now();
   if (request.method === "GET") {
@@ -219,7 +207,7 @@ async function parseRequest(
     type === "application/jsonl" ||
     type === "application/x-jsonlines" || type === "text/plain"
   ) {
-    return ndjson(body, limit, now, reader);
+    return ndjson(body, limit, now, keepText);
   }
   if (first === -1) return accepted([]);
   // application/json, no type, or anything else: a JSON document, else NDJSON.
@@ -228,7 +216,7 @@ async function parseRequest(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    if (first === 0x7b && hasSecondLine(text)) return ndjson(body, limit, now, reader);
+    if (first === 0x7b && hasSecondLine(text)) return ndjson(body, limit, now, keepText);
     throw new RequestError(400, "invalid_json", `Invalid JSON: ${messageOf(error)}`);
   }
   if (Array.isArray(value)) return array(value, now);

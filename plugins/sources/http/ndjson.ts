@@ -5,8 +5,7 @@
  */
 
 import { messageOf } from "../../../src/core/message_of.ts";
-import type { JsonBlockReader } from "../../../src/parse/json_block_reader.ts";
-import { parseJsonLineBlock } from "../../../src/parse/json_line_block.ts";
+import { JsonBlockReader } from "../../../src/parse/json_block_reader.ts";
 import { LineSplitter } from "../../../src/parse/line_splitter.ts";
 import { ParseError } from "../../../src/parse/parse_error.ts";
 import { parseJsonLine } from "../../../src/parse/record_from_object.ts";
@@ -20,15 +19,17 @@ import { Parsed } from "./parsed.ts";
  */
 const LOOSE = new TextDecoder();
 
+/** Readers by line limit (a source's limit does not change while it runs). */
+const READERS = new Map<number, JsonBlockReader>();
+
 /**
  * Reads an NDJSON body: one JSON object per line (`\n` or `\r\n`), empty and white-space
  * lines skipped. A line that is not a JSON object, not UTF-8 (`invalid_utf8`) or longer than
  * `limit` bytes (`line_too_long`) is rejected with its 1-based number; the other lines'
- * records are kept. An ASCII body (the usual case) is decoded once and read in one call: by
- * `reader` when given (a {@linkcode JsonBlockReader}, whose records keep their fields as JSON
- * text: only for a source whose sinks all write such fields as they stand,
- * `SourceContext.fieldsAsText`), else by {@linkcode parseJsonLineBlock}. Any other body goes
- * through a {@linkcode LineSplitter}, line by line.
+ * records are kept. An ASCII body (the usual case) is decoded once and read by a
+ * {@linkcode JsonBlockReader}, which with `keepText` keeps the fields of lines already in
+ * `JSON.stringify`'s form as their text (for a source whose every sink writes that text); any
+ * other body goes through a {@linkcode LineSplitter}, line by line.
  *
  * @example One record and one rejected line
  * ```ts
@@ -39,39 +40,35 @@ const LOOSE = new TextDecoder();
  * assert.deepEqual(parsed.errors.map((e) => [e.line, e.reason]), [[2, "not_an_object"]]);
  * ```
  */
-export function ndjson(
-  body: Uint8Array,
-  limit: number,
-  now: number,
-  reader?: JsonBlockReader,
-): Parsed {
+export function ndjson(body: Uint8Array, limit: number, now: number, keepText = false): Parsed {
   const parsed = new Parsed([]);
   if (body.length <= limit) {
-    const text = LOOSE.decode(body);
-    // The reader checks itself that every byte is ASCII (it returns false otherwise).
-    if (
-      reader !== undefined && text.length === body.length &&
-      reader.read(body, text, now, parsed.records, (line, reason, message, source) => {
-        // A white-space line is skipped, as below; a failure that is no ParseError is
-        // invalid JSON, as parseJsonLineBlock counts it.
+    let reader = READERS.get(limit);
+    if (reader === undefined) {
+      READERS.set(
+        limit,
+        reader = new JsonBlockReader({ maxLineBytes: limit, tooLarge: "line_too_long" }),
+      );
+    }
+    const read = reader.read(
+      body,
+      LOOSE.decode(body),
+      now,
+      parsed.records,
+      (line, reason, message, source) => {
+        // A white-space line is skipped, as below; a failure that is no ParseError is invalid
+        // JSON, as the line-by-line reading below counts it.
         if (source.trim() === "") return;
         parsed.reject({
           line: line + 1,
           reason: reason === "parse_error" ? "invalid_json" : reason,
           message,
         });
-      })
-    ) return parsed;
-    if (text.length === body.length && text.indexOf("\uFFFD") === -1) {
-      parseJsonLineBlock(
-        body,
-        text,
-        now,
-        parsed.records,
-        (line, reason, message) => parsed.reject({ line, reason, message }),
-      );
-      return parsed;
-    }
+      },
+      undefined,
+      keepText,
+    );
+    if (read) return parsed;
   }
   const splitter = new LineSplitter(limit, (reason, line) => {
     parsed.reject({
