@@ -54,6 +54,7 @@ const SLACK = 16;
  */
 const WINDOW = 1 << 20;
 const PAGE = 65_536;
+const CR = 13;
 
 interface Scanner {
   memory: WebAssembly.Memory;
@@ -146,14 +147,14 @@ export class JsonBlockReader {
     if (text.length !== bytes.length || text.indexOf("\uFFFD") !== -1) return false;
     if (!keepText) {
       let line = 0;
+      let nul = this.#nul === 1 ? text.indexOf("\0") : -1;
       for (let start = 0; start <= text.length; line++) {
         let stop = text.indexOf("\n", start);
-        if (this.#nul === 1) {
-          const nul = text.indexOf("\0", start);
-          if (nul !== -1 && (stop === -1 || nul < stop)) stop = nul;
-        }
+        if (nul !== -1 && nul < start) nul = text.indexOf("\0", start);
+        if (nul !== -1 && (stop === -1 || nul < stop)) stop = nul;
         if (stop === -1) stop = text.length;
-        this.#slow(text, start, stop, line, now, out, reject, admit);
+        const end = stop > start && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
+        this.#slow(text, start, end, line, now, out, reject, admit);
         start = stop + 1;
       }
       return true;
