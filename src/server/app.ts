@@ -27,10 +27,12 @@ export type AppPipeline = Pick<
   "config" | "metrics" | "routes" | "health" | "log" | "stats" | "sinks" | "tap"
 >;
 
-/** What `serve()` passes with each request: the client's address. */
+/** What `serve()` passes with each request: the client's address, and a way to read the body. */
 export interface ServerBindings {
   /** The remote address (Deno's `ServeHandlerInfo.remoteAddr`). */
   remoteAddr?: { hostname?: string };
+  /** Reads the body whole without its stream (`Http1Info.readBody`); absent, the stream is read. */
+  readBody?: (limit: number) => Promise<Uint8Array<ArrayBuffer> | typeof TOO_LARGE>;
 }
 
 /** The Hono environment of the Sluice app. */
@@ -232,7 +234,8 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     if (declared > limit) return tooLarge(c);
     let body: Uint8Array<ArrayBuffer> | typeof TOO_LARGE;
     try {
-      body = await readLimited(raw.body, limit);
+      const read = c.env?.readBody;
+      body = read ? await read(limit) : await readLimited(raw.body, limit);
     } catch {
       reject("body_unreadable");
       return c.json({ error: "Cannot read the request body" }, 400);

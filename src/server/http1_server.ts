@@ -24,6 +24,7 @@ import {
 import { BadRequest, type ParsedHead, parseHead } from "./http1_request_head.ts";
 import { BodyReader } from "./http1_body_reader.ts";
 import { head, writeResponse } from "./http1_response.ts";
+import type { TOO_LARGE } from "./read_limited.ts";
 
 /** What the server counts; each call is one event. */
 export interface Http1Events {
@@ -71,6 +72,11 @@ export interface Http1ServerOptions extends Http1Limits {
 export interface Http1Info {
   /** The client's address. */
   remoteAddr: Deno.NetAddr;
+  /**
+   * Reads the request's body whole without its stream (`request.body` then ends empty), or
+   * `TOO_LARGE` beyond `limit` bytes; absent when the request has no body to read.
+   */
+  readBody?: (limit: number) => Promise<Uint8Array<ArrayBuffer> | typeof TOO_LARGE>;
 }
 
 /** Handles one request. */
@@ -269,14 +275,18 @@ export class Http1Server implements AsyncDisposable {
 
   async #serve(c: Connection): Promise<void> {
     const buffer = new Uint8Array(READ_BYTES);
-    const read = async (): Promise<void> => {
+    const readInto = async (target: Uint8Array): Promise<number> => {
       let n: number | null;
       try {
-        n = await c.conn.read(buffer);
+        n = await c.conn.read(target);
       } catch {
         throw new ConnectionClosed();
       }
       if (n === null) throw new ConnectionClosed();
+      return n;
+    };
+    const read = async (): Promise<void> => {
+      const n = await readInto(buffer);
       c.pending = c.pending.length === 0
         ? buffer.slice(0, n)
         : concatBytes([c.pending, buffer.subarray(0, n)]);
@@ -308,24 +318,24 @@ export class Http1Server implements AsyncDisposable {
         throw error;
       }
       c.pending = c.pending.subarray(end + 4);
-      const body = new BodyReader(c, parsed, read, this.#options.bodyTimeout);
+      const body = new BodyReader(c, parsed, read, readInto, this.#options.bodyTimeout);
       c.abort = new AbortController();
       const init: RequestInit = {
         method: parsed.method,
         headers: parsed.headers,
         signal: c.abort.signal,
       };
+      const info: Http1Info = { remoteAddr: c.conn.remoteAddr as Deno.NetAddr };
       if (parsed.method !== "GET" && parsed.method !== "HEAD" && body.hasBody) {
         init.body = body.stream();
         (init as { duplex?: string }).duplex = "half";
+        info.readBody = (limit) => body.readAll(limit);
       }
       c.state = "handler";
       c.deadline = Infinity;
       let response: Response;
       try {
-        response = await this.#handler(new Request(parsed.url, init), {
-          remoteAddr: c.conn.remoteAddr as Deno.NetAddr,
-        });
+        response = await this.#handler(new Request(parsed.url, init), info);
       } catch {
         response = new Response(JSON.stringify({ error: "Internal server error" }), {
           status: 500,
