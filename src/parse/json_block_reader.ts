@@ -26,7 +26,7 @@ export interface JsonBlockReaderOptions {
 export type JsonBlockReject = (line: number, reason: string, message: string, text: string) => void;
 
 // Slots per line of the scanner's output (src/parse/json_line_scanner.c).
-const STRIDE = 20;
+const STRIDE = 22;
 const START = 0;
 const END = 1;
 const STATUS = 2;
@@ -38,6 +38,8 @@ const MESSAGE_END = 7;
 const FLAGS = 8;
 const SEGMENTS = 9;
 const SEGMENT0 = 10;
+const UNITS_START = 20;
+const UNITS_END = 21;
 const FAST = 1;
 const F_TIME = 1;
 const F_LOGGER = 4;
@@ -59,8 +61,9 @@ const CR = 13;
 interface Scanner {
   memory: WebAssembly.Memory;
   input: number;
-  scan: (from: number, length: number, nul: number) => number;
+  scan: (from: number, length: number, nul: number, units: number) => number;
   consumed: () => number;
+  consumedUnits: () => number;
   results: number;
   times: number;
 }
@@ -80,6 +83,7 @@ function instance(): Scanner {
     input: call("input")(),
     scan: call("scan"),
     consumed: call("consumed"),
+    consumedUnits: call("consumedUnits"),
     results: call("results")(),
     times: call("times")(),
   };
@@ -125,13 +129,16 @@ export class JsonBlockReader {
   }
 
   /**
-   * Reads the complete lines of `bytes` into `out`, `text` being their decoded text; returns
-   * `false` and reads nothing unless every byte is ASCII (so `text` has one character per
-   * byte, whichever decoder made it: a replacing one is about 10x faster than a fatal one).
-   * A line that does not become a record goes to `reject` (`line` counts every line of the
-   * block from 0, empty ones too). `admit`, when given, is asked before each record is kept (a
-   * rate limit). With `keepText` false every line is parsed in full (for a source whose
-   * records reach something that reads their fields).
+   * Reads the complete lines of `bytes` into `out`, `text` being their text as a UTF-8
+   * decoder that keeps a BOM makes it (a replacing one is about 10x faster than a fatal one);
+   * returns `false` and reads nothing when `text` holds U+FFFD (the bytes may not be UTF-8)
+   * or a BOM (which line readers remove), and, unless every byte is ASCII, when `keepText` is
+   * false or the block is longer than the scanner's window. The scanner takes ASCII lines
+   * only; other lines are parsed in full. A line that does not become a record goes to
+   * `reject` (`line` counts every line of the block from 0, empty ones too). `admit`, when
+   * given, is asked before each record is kept (a rate limit). With `keepText` false every
+   * line is parsed in full (for a source whose records reach something that reads their
+   * fields).
    */
   read(
     bytes: Uint8Array,
@@ -142,9 +149,15 @@ export class JsonBlockReader {
     admit?: () => boolean,
     keepText = true,
   ): boolean {
-    // A non-ASCII byte either shortens the text (part of a longer character) or decodes to
-    // U+FFFD, one character for one byte; a real U+FFFD shortens it too.
-    if (text.length !== bytes.length || text.indexOf("\uFFFD") !== -1) return false;
+    // A replacing decoder that replaced nothing decoded valid UTF-8: the text is the bytes'
+    // (a real U+FFFD is declined with the replacements). A BOM is declined in the bytes too,
+    // in case the decoder removed it.
+    if (text.indexOf("\uFFFD") !== -1 || text.indexOf("\uFEFF") !== -1) return false;
+    if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return false;
+    // Text offsets are byte offsets in an ASCII block; in another, the scanner counts them,
+    // which one window at a time it does from the block's start only.
+    const ascii = text.length === bytes.length;
+    if (!ascii && (!keepText || bytes.length > WINDOW)) return false;
     if (!keepText) {
       let line = 0;
       let nul = this.#nul === 1 ? text.indexOf("\0") : -1;
@@ -154,7 +167,7 @@ export class JsonBlockReader {
         if (nul !== -1 && (stop === -1 || nul < stop)) stop = nul;
         if (stop === -1) stop = text.length;
         const end = stop > start && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
-        this.#slow(text, start, end, line, now, out, reject, admit);
+        this.#slow(text, start, end, end - start, line, now, out, reject, admit);
         start = stop + 1;
       }
       return true;
@@ -170,7 +183,7 @@ export class JsonBlockReader {
           // One line longer than the window: too long for the scanner, not for the reader.
           const end = this.#nextStop(bytes, at + WINDOW);
           const cut = end > at && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-          this.#slow(text, at, cut, line++, now, out, reject, admit);
+          this.#slow(text, at, cut, cut - at, line++, now, out, reject, admit);
           at = end + 1;
           continue;
         }
@@ -204,26 +217,35 @@ export class JsonBlockReader {
     let logger = "";
     let message = "";
     let from = 0;
+    let units = 0;
     while (from < size) {
-      const count = s.scan(from, size, this.#nul);
+      const count = s.scan(from, size, this.#nul, units);
       from = s.consumed();
+      units = s.consumedUnits();
       const slots = new Int32Array(memory, s.results, count * STRIDE);
       const times = new Float64Array(memory, s.times, count);
       for (let i = 0; i < count; i++, line++) {
         const o = i * STRIDE;
-        const start = at + slots[o + START]!;
-        const end = at + slots[o + END]!;
+        // Byte offsets; the text's are the scanner's units (a block that is not ASCII is one
+        // window from 0, so `at` is both).
+        const bytes = slots[o + END]! - slots[o + START]!;
         if (slots[o + STATUS] !== FAST) {
-          if (end > start) this.#slow(text, start, end, line, now, out, reject, admit);
+          if (bytes > 0) {
+            const start = at + slots[o + UNITS_START]!;
+            const end = at + slots[o + UNITS_END]!;
+            this.#slow(text, start, end, bytes, line, now, out, reject, admit);
+          }
           continue;
         }
+        // A fast line is ASCII: its parts' text offsets are their byte offsets, shifted.
+        const base = at + slots[o + UNITS_START]! - slots[o + START]!;
         // The scanner marks a logger or message equal to the last fast line's, so these two
         // are kept up to date for every fast line, taken or not.
         const flags = slots[o + FLAGS]!;
         if ((flags & (F_LOGGER | F_LOGGER_SAME)) === F_LOGGER) {
           logger = cut(
             text,
-            at,
+            base,
             slots[o + LOGGER_START]!,
             slots[o + LOGGER_END]!,
             flags & F_LOGGER_ESCAPED,
@@ -232,13 +254,13 @@ export class JsonBlockReader {
         if ((flags & (F_MESSAGE | F_MESSAGE_SAME)) === F_MESSAGE) {
           message = cut(
             text,
-            at,
+            base,
             slots[o + MESSAGE_START]!,
             slots[o + MESSAGE_END]!,
             flags & F_MESSAGE_ESCAPED,
           );
         }
-        if (end - start > max) {
+        if (bytes > max) {
           reject(line, this.#tooLarge, "Line too long", "");
           continue;
         }
@@ -246,10 +268,10 @@ export class JsonBlockReader {
         const segments = slots[o + SEGMENTS]!;
         let json = "";
         if (segments > 0) {
-          json = text.slice(at + slots[o + SEGMENT0]!, at + slots[o + SEGMENT0 + 1]!);
+          json = text.slice(base + slots[o + SEGMENT0]!, base + slots[o + SEGMENT0 + 1]!);
           for (let k = 1; k < segments; k++) {
             const segment = o + SEGMENT0 + 2 * k;
-            json += "," + text.slice(at + slots[segment]!, at + slots[segment + 1]!);
+            json += "," + text.slice(base + slots[segment]!, base + slots[segment + 1]!);
           }
         }
         out.push(
@@ -271,15 +293,16 @@ export class JsonBlockReader {
     text: string,
     start: number,
     end: number,
+    bytes: number,
     line: number,
     now: number,
     out: LogRecord[],
     reject: JsonBlockReject,
     admit: (() => boolean) | undefined,
   ): void {
-    // [start, end) has no trailing CR: the scanner, or the caller, removed it (one CR only:
-    // "x\r\r" is the line "x\r", as a line read alone is).
-    if (end - start > this.#max) {
+    // [start, end) of the text, `bytes` long in UTF-8, has no trailing CR: the scanner, or the
+    // caller, removed it (one CR only: "x\r\r" is the line "x\r", as a line read alone is).
+    if (bytes > this.#max) {
       reject(line, this.#tooLarge, "Line too long", "");
       return;
     }

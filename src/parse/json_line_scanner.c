@@ -14,7 +14,7 @@ typedef unsigned int u32;
 typedef long long i64;
 
 #define MAX_LINES 4096
-#define STRIDE 20
+#define STRIDE 22
 #define MAX_DEPTH 24
 #define MAX_KEYS 32
 #define MAX_SEGMENTS 5
@@ -22,7 +22,9 @@ typedef long long i64;
 // Output slots per line.
 enum {
   S_START, S_END, S_STATUS, S_LEVEL, S_LOGGER_START, S_LOGGER_END, S_MESSAGE_START,
-  S_MESSAGE_END, S_FLAGS, S_SEGMENTS, S_SEGMENT0
+  S_MESSAGE_END, S_FLAGS, S_SEGMENTS, S_SEGMENT0,
+  // Where the line starts and ends in the block's UTF-16 text (after the segments' 10 slots).
+  S_UNITS_START = S_SEGMENT0 + 2 * MAX_SEGMENTS, S_UNITS_END
 };
 enum { SLOW = 0, FAST = 1 };
 enum {
@@ -32,13 +34,14 @@ enum {
 
 static i32 out[MAX_LINES * STRIDE];
 static double times[MAX_LINES];
-static i32 consumed;
+static i32 consumed, consumedUnits;
 extern u8 __heap_base;
 
 __attribute__((export_name("input"))) u8 *input(void) { return &__heap_base; }
 __attribute__((export_name("results"))) i32 *results(void) { return out; }
 __attribute__((export_name("times"))) double *times_ptr(void) { return times; }
 __attribute__((export_name("consumed"))) i32 consumed_bytes(void) { return consumed; }
+__attribute__((export_name("consumedUnits"))) i32 consumed_units(void) { return consumedUnits; }
 
 // The block is at the heap's base: a constant address, so reading it loads no pointer.
 #define s ((const u8 *)&__heap_base)
@@ -469,10 +472,12 @@ static void repeats(i32 *o) {
 // Whether the byte at i ends a line (the block's end does too).
 static int stops(i32 i, i32 nul) { return i >= n || s[i] == '\n' || (nul && s[i] == 0); }
 
-// Scans the lines of the input from `from` to `len`: each ends at LF (or NUL with nul set, or
-// at len) without a trailing CR. Returns the number of lines reported (at most MAX_LINES);
-// consumed() says where the next call should start, len when every line was reported.
-__attribute__((export_name("scan"))) i32 scan(i32 from, i32 len, i32 nul) {
+// Scans the lines of the input from `from` (`units` in its UTF-16 text) to `len`: each ends at
+// LF (or NUL with nul set, or at len) without a trailing CR. Returns the number of lines
+// reported (at most MAX_LINES); consumed() says where the next call should start, len when
+// every line was reported, and consumedUnits() where that is in the text.
+__attribute__((export_name("scan"))) i32 scan(i32 from, i32 len, i32 nul, i32 units) {
+  i32 u = units;  // the UTF-16 index of p
   n = len;
   prevLoggerStart = prevLoggerEnd = prevMessageStart = prevMessageEnd = -1;
   i32 p = from, count = 0;
@@ -509,9 +514,22 @@ __attribute__((export_name("scan"))) i32 scan(i32 from, i32 len, i32 nul) {
     }
     o[S_START] = p;
     o[S_END] = end;
+    // A fast line is ASCII (a string takes no byte above 0x7f); another may hold UTF-8 (valid:
+    // the caller decoded it), one UTF-16 unit per sequence, two for a 4-byte one.
+    o[S_UNITS_START] = u;
+    if (o[S_STATUS] == FAST) u += end - p;
+    else {
+      for (i32 i = p; i < end; i++) {
+        u8 b = s[i];
+        u += ((b & 0xc0) != 0x80) + (b >= 0xf0);
+      }
+    }
+    o[S_UNITS_END] = u;
+    u += stop + 1 - end;  // a CR and the line end are one unit each
     count++;
     p = stop + 1;
   }
   consumed = p > len ? len : p;
+  consumedUnits = p > len ? u - (p - len) : u;
   return count;
 }

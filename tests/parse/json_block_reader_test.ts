@@ -190,10 +190,11 @@ function readBlock(lines: string[], now = NOW): Outcome[] {
   const out: LogRecord[] = [];
   const outcomes: Outcome[] = [];
   let taken = 0;
-  reader.read(new TextEncoder().encode(text), text, now, out, (_line, reason) => {
+  const read = reader.read(new TextEncoder().encode(text), text, now, out, (_line, reason) => {
     while (taken < out.length) outcomes.push({ record: out[taken++]! });
     outcomes.push({ reason });
   });
+  assert.ok(read, `declined ${JSON.stringify(text)}`);
   while (taken < out.length) outcomes.push({ record: out[taken++]! });
   return outcomes;
 }
@@ -215,14 +216,9 @@ function readSlow(lines: string[]): Outcome[] {
 }
 
 function check(lines: string[], format: Formatter): number {
-  // The reader takes ASCII blocks only (its callers decode a chunk and check).
-  lines = lines.filter((line) => {
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      if (c >= 0x80 || c === 10) return false;
-    }
-    return true;
-  });
+  // Lines the reader declines as a block (it says so; its callers then read line by line):
+  // text that is not valid UTF-16, holds U+FFFD or a BOM; LF ends a line.
+  lines = lines.filter((line) => line.isWellFormed() && !/[\n\ufffd\ufeff]/.test(line));
   const fast = readBlock(lines);
   const slow = readSlow(lines);
   assert.equal(fast.length, slow.length, `outcomes differ for ${JSON.stringify(lines)}`);
@@ -362,22 +358,53 @@ Deno.test("JsonBlockReader: a block longer than the scanner's window and lines o
   assert.deepEqual(out.map((r) => r.fields.i), Array.from({ length: 20_000 }, (_, i) => i));
 });
 
-Deno.test("JsonBlockReader: a block with any byte outside ASCII is left whole to the caller", () => {
-  const replacing = new TextDecoder();
+Deno.test("JsonBlockReader: a block that may not be UTF-8, or holds a BOM, is left whole to the caller", () => {
+  const replacing = new TextDecoder("utf-8", { ignoreBOM: true });
   const good = new TextEncoder().encode('{"message":"a"}\n');
-  for (const odd of [[0xc3, 0xa9], [0x80], [0xff], [0xed, 0xa0, 0x80]]) {
-    // A lone 0x80 decodes to one U+FFFD: the text is as long as the bytes, yet not ASCII.
-    const bytes = new Uint8Array([...good, 0x7b, 0x7d, ...odd]);
+  const declined = (bytes: Uint8Array, text = replacing.decode(bytes), keepText = true) => {
     const out: LogRecord[] = [];
-    assert.equal(reader.read(bytes, replacing.decode(bytes), NOW, out, () => {}), false);
-    assert.deepEqual(out, []);
+    const read = reader.read(bytes, text, NOW, out, () => {}, undefined, keepText);
+    assert.ok(read || out.length === 0);
+    return !read;
+  };
+  // Invalid UTF-8 (a lone 0x80 decodes to one U+FFFD: as long as the bytes, yet not ASCII).
+  for (const odd of [[0x80], [0xff], [0xed, 0xa0, 0x80], [0xc3]]) {
+    assert.ok(declined(new Uint8Array([...good, 0x7b, 0x7d, ...odd])), String(odd));
   }
-  // Past the scanner's window too: the check covers every window before any line is read.
-  const big = new Uint8Array((3 << 20) + 1).fill(0x20);
-  big[big.length - 1] = 0x80;
-  const out: LogRecord[] = [];
-  assert.equal(reader.read(big, replacing.decode(big), NOW, out, () => {}), false);
-  assert.deepEqual(out, []);
+  // A BOM, kept in the text or removed by the decoder; a real U+FFFD.
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...good]);
+  assert.ok(declined(bom));
+  assert.ok(declined(bom, new TextDecoder().decode(bom)));
+  assert.ok(declined(new TextEncoder().encode('{"message":"\ufffd"}')));
+  // Valid UTF-8 is taken, but not parsed in full without keepText, nor past one window.
+  const utf8 = new TextEncoder().encode('{"message":"\u00e9t\u00e9 🎉"}\n{"message":"a"}');
+  assert.ok(!declined(utf8));
+  assert.ok(declined(utf8, undefined, false));
+  const big = new TextEncoder().encode(" ".repeat(3 << 20) + "é");
+  assert.ok(declined(big));
+});
+
+Deno.test("JsonBlockReader: lines around UTF-8 ones keep their places in the text", () => {
+  const lines = [
+    '{"message":"caf\u00e9","n":1}',
+    '{"message":"ascii","emoji":"🎉","n":2}',
+    '{"message":"ascii","n":3}',
+    '{"logger":"\u65e5\u672c","message":"x"}',
+    '{"message":"after","n":4}',
+    "not json 🎉",
+    '{"message":"last","n":5}',
+  ];
+  const outcomes = readBlock(lines);
+  assert.equal(check(lines, formatter()), 3, "the three ASCII lines take the scanner");
+  const taken = outcomes.flatMap((o) => "record" in o ? [o.record] : []);
+  assert.deepEqual(taken.map((r) => [r.logger, r.message, { ...r.fields }]), [
+    ["", "café", { n: 1 }],
+    ["", "ascii", { emoji: "🎉", n: 2 }],
+    ["", "ascii", { n: 3 }],
+    ["日本", "x", {}],
+    ["", "after", { n: 4 }],
+    ["", "last", { n: 5 }],
+  ]);
 });
 
 Deno.test("JsonBlockReader: a line ending in two CRs loses one, as a line read alone does", () => {
