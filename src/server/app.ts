@@ -147,6 +147,8 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     return c.json({ error: text }, status);
   };
 
+  // The counter of each route and status, looked up once (a lookup builds its label key).
+  const requests = new Map<string, { inc(): void }>();
   app.use("*", async (c, next) => {
     await next();
     let res = c.res;
@@ -165,11 +167,17 @@ export function createApp(pipeline: AppPipeline, options: AppOptions = {}): Hono
     const path = c.req.path;
     // One label for every stats sink's route keeps the series bounded.
     const route = known.has(path) ? path : path.startsWith("/stats/") ? "/stats/<id>" : "other";
-    metrics.counter(
-      "http_server_requests_total",
-      "HTTP requests the server answered, by route and status.",
-      { route, status: String(res.status) },
-    ).inc();
+    const key = `${res.status} ${route}`;
+    let answered = requests.get(key);
+    if (answered === undefined) {
+      answered = metrics.counter(
+        "http_server_requests_total",
+        "HTTP requests the server answered, by route and status.",
+        { route, status: String(res.status) },
+      );
+      requests.set(key, answered);
+    }
+    answered.inc();
   });
 
   const failures = server.auth_failures ?? DEFAULT_SERVER.auth_failures!;
