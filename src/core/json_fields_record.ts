@@ -41,7 +41,8 @@ class LazyFields implements ProxyHandler<Fields> {
     }
     const record = this.record;
     this.record = undefined;
-    if (record !== undefined && record.fields === this.proxy) record.fields = target;
+    // Reflect.set: a frozen record keeps its Proxy (which forwards) instead of throwing.
+    if (record !== undefined && record.fields === this.proxy) Reflect.set(record, "fields", target);
   }
 
   get(target: Fields, key: string | symbol, receiver: unknown): unknown {
@@ -149,6 +150,15 @@ export class JsonFieldsRecord implements LogRecord {
     this.fields = proxy;
     this.#lazy = lazy;
     this.#block = block;
+  }
+
+  /** How `console.log` and `Deno.inspect` show it: fields parsed, as a plain record. */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (value: unknown, options: unknown) => string,
+    options: unknown,
+  ): string {
+    JsonFieldsRecord.settle(this);
+    return inspect({ ...this }, options);
   }
 
   /**

@@ -109,3 +109,11 @@ Deno.test("JsonFieldsRecord.settle: the fields become a plain object, other reco
   const other = { time: 0, level: 20, logger: "", message: "", fields: {} };
   assert.equal(JsonFieldsRecord.settle(other), other);
 });
+
+Deno.test("JsonFieldsRecord: shown with its fields, and readable once frozen", () => {
+  const record = new JsonFieldsRecord(0, 20, "app", "hi", '"id":1,"user":"ada"');
+  assert.match(Deno.inspect(record), /fields: \{ id: 1, user: "ada" \}/);
+  const frozen = Object.freeze(new JsonFieldsRecord(0, 20, "app", "hi", '"id":2'));
+  assert.equal(frozen.fields.id, 2);
+  assert.deepEqual({ ...frozen.fields }, { id: 2 });
+});

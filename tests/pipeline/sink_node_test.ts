@@ -4,6 +4,7 @@ import { createInternalLog } from "../../src/pipeline/internal_log.ts";
 import { Metrics } from "../../src/pipeline/metrics.ts";
 import { SinkNode } from "../../src/pipeline/sink_node.ts";
 import { estimateRecordBytes } from "../../src/pipeline/record_bytes.ts";
+import { JsonBlockReader } from "../../src/parse/json_block_reader.ts";
 import { DeliveryError } from "../../src/plugin/delivery_error.ts";
 import type { WhenFull } from "../../src/config/types.ts";
 
@@ -461,4 +462,38 @@ Deno.test("a flush() whose deadline has already passed leaves queued records to 
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(received.length, 1, "written when max_wait ran out, without another record");
   await n.close(Date.now() + 1000);
+});
+
+Deno.test("drop_oldest keeps max_bytes when each record holds a different read's text", () => {
+  // A stalled sink fed one record of each 64 KiB read (a level filter's, or a fallback's):
+  // each holds its read's text, so dropping one record per record taken freed nothing and
+  // the queue grew to max_records x 64 KiB (33.5 MiB queued for a 1 MiB max_bytes).
+  const stalled: Sink = {
+    write: () => new Promise<void>(() => {}),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  const { node: n, metrics } = node(stalled, {
+    maxRecords: 100,
+    maxBytes: 1 << 20,
+    whenFull: "drop_oldest",
+  });
+  const reader = new JsonBlockReader({ maxLineBytes: 1 << 20, tooLarge: "frame_too_large" });
+  const filler = '{"level":"info","message":"routine","n":1}';
+  // First records of one read (a failed batch handed over): dropping one of them frees no text.
+  const first: LogRecord[] = [];
+  const run = Array.from({ length: 99 }, () => filler).join("\n");
+  assert.ok(reader.read(new TextEncoder().encode(run), run, 0, first, () => {}));
+  for (const record of first) n.push(record, true);
+  for (let i = 0; i < 500; i++) {
+    const lines = [`{"level":"warn","message":"disk nearly full","i":${i}}`];
+    while (lines.length < 1500) lines.push(filler);
+    const text = lines.join("\n");
+    const out: LogRecord[] = [];
+    assert.ok(reader.read(new TextEncoder().encode(text), text, 0, out, () => {}));
+    n.push(out[0]!, true);
+  }
+  assert.ok(n.queuedBytes < (1 << 20) + 70_000, `${n.queuedBytes} bytes queued`);
+  // Every record that went is counted.
+  const dropped = metrics.render().match(/reason="queue_full"\} (\d+)/);
+  assert.ok(dropped && Number(dropped[1]) > 400, metrics.render());
 });
