@@ -10,7 +10,7 @@ type Fields = Record<string | symbol, unknown>;
 
 /** The text a reader cut records' strings from: one per read, shared by its records. */
 export interface TextBlock {
-  /** Its length in UTF-16 code units (one byte each for the ASCII text it holds). */
+  /** The bytes it holds in memory (one per character for ASCII text, else up to two). */
   readonly length: number;
 }
 

@@ -172,7 +172,9 @@ export class JsonBlockReader {
       }
       return true;
     }
-    const block: TextBlock = { length: text.length };
+    // What the text costs to keep: a string with any character above U+00FF takes two bytes
+    // per character (ASCII and Latin-1 ones take one), so a block that is not ASCII may.
+    const block: TextBlock = { length: ascii ? text.length : 2 * text.length };
     let line = 0;
     let at = 0;
     while (at < bytes.length) {

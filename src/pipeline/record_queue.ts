@@ -74,17 +74,30 @@ export class RecordQueue {
   }
 
   /**
-   * Drops the oldest record, and more while the queue is still at `maxBytes` (records cut
-   * from one read release its text only with the last of them, and one large record may
-   * outweigh many); returns how many went (0 when the queue was empty).
+   * Drops the oldest record, and more while the queue is still at `maxBytes` and has not yet
+   * freed what `incoming` will be charged (without `incoming`: until it is under `maxBytes`): records cut from one read release its text only
+   * with the last of them, and one large record may outweigh many. A queue a source filled
+   * past its bound (sources wait only once it is there) keeps that overfill. Returns how many
+   * went (0 when the queue was empty).
    */
-  dropOldest(maxBytes = Infinity): number {
+  dropOldest(maxBytes = Infinity, incoming?: LogRecord): number {
+    const need = incoming === undefined ? Infinity : this.#chargeOf(incoming);
+    const before = this.bytes;
     let dropped = 0;
     while (this.#shift()) {
       dropped++;
-      if (this.bytes < maxBytes) break;
+      if (this.bytes < maxBytes || before - this.bytes >= need) break;
     }
     return dropped;
+  }
+
+  /** What pushing `record` would add to `bytes`. */
+  #chargeOf(record: LogRecord): number {
+    const block = JsonFieldsRecord.blockOf(record);
+    if (block === undefined) return estimateRecordBytes(record);
+    const last = this.#runs[this.#runs.length - 1];
+    const text = last !== undefined && last.block === block ? 0 : block.length;
+    return estimateRecordBytes(record) + TEXT_RECORD_OVERHEAD + text;
   }
 
   #shift(): boolean {

@@ -402,7 +402,7 @@ export class SinkNode implements Target, SinkStatus {
     }
     if (this.#whenFull === "drop_oldest") {
       this.#drop("queue_full", 1); // first: its notice names the bound the queue is at
-      this.#drop("queue_full", Math.max(0, this.#queue.dropOldest(this.#maxBytes) - 1));
+      this.#drop("queue_full", Math.max(0, this.#queue.dropOldest(this.#maxBytes, record) - 1));
       return true;
     }
     // The record refused here is a log call's, never a source's: no acknowledgement waits on it.

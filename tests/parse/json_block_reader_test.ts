@@ -421,3 +421,18 @@ Deno.test("JsonBlockReader: a line ending in two CRs loses one, as a line read a
     assert.deepEqual(rejected, [[0, (slowParse(line!) as Error).message, line]]);
   }
 });
+
+Deno.test("JsonBlockReader: records charge their block at two bytes a character unless it is ASCII", () => {
+  for (
+    const [text, perChar] of [['{"message":"a"}', 1], ['{"message":"a"}\n{"message":"日本"}', 2]]
+  ) {
+    const out: LogRecord[] = [];
+    assert.ok(
+      reader.read(new TextEncoder().encode(text as string), text as string, 0, out, () => {}),
+    );
+    assert.equal(
+      JsonFieldsRecord.blockOf(out[0]!)?.length,
+      (text as string).length * (perChar as number),
+    );
+  }
+});

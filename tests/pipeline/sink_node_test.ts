@@ -497,3 +497,24 @@ Deno.test("drop_oldest keeps max_bytes when each record holds a different read's
   const dropped = metrics.render().match(/reason="queue_full"\} (\d+)/);
   assert.ok(dropped && Number(dropped[1]) > 400, metrics.render());
 });
+
+Deno.test("drop_oldest makes room for a log call without emptying a source's overfill", () => {
+  // Sources are let past max_bytes by a batch (they wait once the queue is there); a log call
+  // that finds the queue so must drop what it needs, not everything above the bound.
+  const stalled: Sink = {
+    write: () => new Promise<void>(() => {}),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  const { node: n, metrics } = node(stalled, {
+    maxRecords: 100_000,
+    maxBytes: 1 << 20,
+    whenFull: "drop_oldest",
+  });
+  for (let i = 0; i < 20_000; i++) n.push(createRecord({ message: "from a source " + i }), false);
+  const before = n.depth;
+  assert.ok(n.queuedBytes > 1 << 20);
+  n.push(createRecord({ message: "a log call" }), true);
+  const dropped = Number(metrics.render().match(/reason="queue_full"\} (\d+)/)?.[1]);
+  assert.equal(dropped, 1);
+  assert.equal(n.depth, before);
+});

@@ -45,11 +45,14 @@ export function textSuspect(
   const parts = patterns.map((name) => BUILTIN_PATTERNS[name].source);
   const keys: string[] = [];
   for (const path of paths) {
-    const named = path.split(".").filter((segment) => segment !== "*" && segment !== "**");
+    // A digit-only segment also matches an array index, which is no key of the text.
+    const named = path.split(".").filter((segment) =>
+      segment !== "*" && segment !== "**" && !/^\d+$/.test(segment)
+    );
     const last = named[named.length - 1];
     if (last === undefined) return undefined;
     // A segment's `*` is any run of key characters; keys here hold no `"` or backslash.
-    keys.push('"' + last.split("*").map(escapeRegExp).join('[^"]*') + '":');
+    keys.push('"' + last.toLowerCase().split("*").map(escapeRegExp).join('[^"]*') + '":');
   }
   const patternTest = parts.length > 0 ? new RegExp(parts.join("|")) : undefined;
   const keyTest = keys.length > 0 ? new RegExp(keys.join("|"), "i") : undefined;

@@ -18,7 +18,15 @@ const format = json.create(
   {} as PluginContext,
 ) as Formatter;
 const reader = new JsonBlockReader({ maxLineBytes: 1 << 20, tooLarge: "frame_too_large" });
-const PATHS = ["password", "*.token", "card.number", "headers.authorization", "*_key"];
+const PATHS = [
+  "password",
+  "*.token",
+  "card.number",
+  "headers.authorization",
+  "*_key",
+  "tokens.0",
+  "Card.*.1",
+];
 
 function fast(line: string): LogRecord {
   const out: LogRecord[] = [];
@@ -51,6 +59,7 @@ const key = fc.constantFrom(
   "number",
   "headers",
   "authorization",
+  "tokens",
   "ada@example.com",
   "id",
 );
@@ -104,5 +113,16 @@ Deno.test("redact: custom patterns and wildcard-only paths parse every record", 
     mask: "x",
   });
   const wildcards = createRedactor({ fields: ["**"], patterns: [], mode: "mask", mask: "x" });
-  for (const redact of [custom, wildcards]) assert.equal(JsonFieldsRecord.takesText(redact), false);
+  // An index is no key of the text: `*.0` has no named key to look for.
+  const indexes = createRedactor({ fields: ["*.0"], patterns: [], mode: "mask", mask: "x" });
+  for (const redact of [custom, wildcards, indexes]) {
+    assert.equal(JsonFieldsRecord.takesText(redact), false);
+  }
+});
+
+Deno.test("redact: a path ending in an array index redacts a record with fields as text", () => {
+  const redact = createRedactor({ fields: ["tokens.0"], patterns: [], mode: "mask", mask: "X" });
+  const line = '{"message":"m","tokens":["s3cret","other"]}';
+  assert.equal(format(redact(fast(line))), format(redact(parseJsonLine(line, 0))));
+  assert.deepEqual(redact(fast(line)).fields.tokens, ["X", "other"]);
 });
