@@ -167,15 +167,19 @@ export class JsonFieldsRecord implements LogRecord {
    * charges the block once (the records of one read arrive together), not just the cuts.
    */
   static blockOf(record: LogRecord): TextBlock | undefined {
-    return #block in record ? record.#block : undefined;
+    return record instanceof JsonFieldsRecord && #block in record ? record.#block : undefined;
   }
+
+  // Every check below asks `instanceof` first: a private-name check on an object without the
+  // name costs about 25 ns, `instanceof` 2 (three per record in the file sink's path made
+  // in-process JSON about 20% slower).
 
   /**
    * The fields' JSON text while nothing has touched `fields` (so nothing can have changed
    * them); `undefined` once they are parsed or replaced, and for every other record.
    */
   static fieldsJson(record: LogRecord): string | undefined {
-    if (!(#lazy in record)) return undefined;
+    if (!(record instanceof JsonFieldsRecord && #lazy in record)) return undefined;
     const lazy = record.#lazy;
     return record.fields === lazy.proxy ? lazy.json : undefined;
   }
@@ -196,7 +200,7 @@ export class JsonFieldsRecord implements LogRecord {
    * through the Proxy on every access.
    */
   static settle<T extends LogRecord>(record: T): T {
-    if (#lazy in record) {
+    if (record instanceof JsonFieldsRecord && #lazy in record) {
       const lazy = record.#lazy;
       if (record.fields === lazy.proxy) lazy.load(lazy.target!);
     }
