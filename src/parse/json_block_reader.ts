@@ -109,7 +109,7 @@ function instance(): Scanner {
  * const reader = new JsonBlockReader({ maxLineBytes: 1024, tooLarge: "frame_too_large" });
  * const text = '{"level":"warn","message":"disk","free":3}\n{ "message": "spaced" }';
  * const records: LogRecord[] = [];
- * reader.read(new TextEncoder().encode(text), text, 0, records, () => {});
+ * assert.ok(reader.read(new TextEncoder().encode(text), text, 0, records, () => {}));
  * assert.deepEqual(records.map((r) => [r.level, r.message, { ...r.fields }]), [
  *   [30, "disk", { free: 3 }],
  *   [20, "spaced", {}],

@@ -1,6 +1,7 @@
-// The JSON line scanner of src/parse/json_line_scanner.ts, compiled to WebAssembly by
-// scripts/build_wasm.ts (clang --target=wasm32, no libc). It cuts a block of complete ASCII
-// lines and, for each, decides whether the line is a JSON object that the slow path
+// The JSON line scanner behind src/parse/json_block_reader.ts, compiled to WebAssembly by
+// scripts/build_wasm.ts (clang --target=wasm32 with SIMD, no libc) into
+// json_line_scanner_wasm.ts. It cuts a block of complete lines (valid UTF-8, which the caller
+// checked) and, for each, decides whether the line is an ASCII JSON object that the slow path
 // (JSON.parse, recordFromObject, the json formatter) would read into a record whose fields
 // JSON.stringify writes back byte for byte: then it reports where the record's parts are.
 // Any other line is left to the slow path, so this code never has to be right about a line it
