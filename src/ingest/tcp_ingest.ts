@@ -91,6 +91,7 @@ export class TcpIngest implements AsyncDisposable {
   readonly #loops = new Set<Promise<void>>();
   readonly #accepted: Counter;
   readonly #connectionErrors: Counter;
+  readonly #scanned: Counter;
   readonly #idleClosed: Counter;
   readonly #evicted: Counter;
   #listener: Deno.Listener | undefined;
@@ -103,6 +104,7 @@ export class TcpIngest implements AsyncDisposable {
     this.#options = options;
     this.#context = context;
     this.#accepted = context.counter("connections_total", "Connections a source accepted.");
+    this.#scanned = context.counter("records_scanned_total", JsonBlockReader.SCANNED_HELP);
     this.#connectionErrors = context.counter(
       "connection_errors_total",
       "Connections a source lost to a network error.",
@@ -378,6 +380,10 @@ export class TcpIngest implements AsyncDisposable {
         entry.lastActive = now;
         if (blockHandler !== undefined) keepText = context.fieldsAsText === true;
         decoder.push(buffer.subarray(0, n), blockHandler ?? handler);
+        if (reader !== undefined && reader.taken > 0) {
+          this.#scanned.inc(reader.taken);
+          reader.taken = 0;
+        }
         flushCounts();
         if (batch.length > 0) {
           const records = batch;

@@ -120,6 +120,14 @@ export class JsonBlockReader {
   readonly #max: number;
   readonly #tooLarge: string;
   readonly #nul: number;
+  /**
+   * The help of `sluice_records_scanned_total`, which a source counts `taken` in: operators
+   * see how much of their input skips `JSON.parse`.
+   */
+  static readonly SCANNED_HELP =
+    "Records a JSON source read with the WebAssembly line scanner instead of JSON.parse (lines in JSON.stringify's form).";
+  /** How many records of the last {@linkcode JsonBlockReader.read} the scanner took. */
+  taken = 0;
 
   /** A reader; the WebAssembly module is compiled once per process, on first use. */
   constructor(options: JsonBlockReaderOptions) {
@@ -149,6 +157,7 @@ export class JsonBlockReader {
     admit?: () => boolean,
     keepText = true,
   ): boolean {
+    this.taken = 0;
     // A replacing decoder that replaced nothing decoded valid UTF-8: the text is the bytes'
     // (a real U+FFFD is declined with the replacements). A BOM is declined in the bytes too,
     // in case the decoder removed it.
@@ -276,6 +285,7 @@ export class JsonBlockReader {
             json += "," + text.slice(base + slots[segment]!, base + slots[segment + 1]!);
           }
         }
+        this.taken++;
         out.push(
           new JsonFieldsRecord(
             flags & F_TIME ? times[i]! : now,

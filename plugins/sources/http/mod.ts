@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { JsonBlockReader } from "../../../src/parse/json_block_reader.ts";
 import type { LogRecord } from "../../../src/core/record.ts";
 import { recordFromPythonDict } from "../../../src/parse/python_log_record.ts";
 import { recordFromObject } from "../../../src/parse/record_from_object.ts";
@@ -105,6 +106,7 @@ export default definePlugin({
       "records_not_acknowledged_total",
       "Records a source answered 503 for: not safe in every sink in time (the sender retries).",
     );
+    const scanned = context.counter("records_scanned_total", JsonBlockReader.SCANNED_HELP);
     const handle = async (request: Request, body?: Uint8Array): Promise<Response> => {
       if (context.signal.aborted) {
         if (body === undefined) await request.body?.cancel().catch(() => {});
@@ -134,6 +136,7 @@ export default definePlugin({
         );
         return reply(500, { accepted: 0, error: "Internal error while reading the request" });
       }
+      if (parsed.scanned > 0) scanned.inc(parsed.scanned);
       if (parsed.rejected > 0) {
         for (const [reason, count] of parsed.reasons) context.reject(reason, count);
         const first = parsed.errors[0]!;

@@ -68,6 +68,7 @@ export function ndjson(body: Uint8Array, limit: number, now: number, keepText = 
       undefined,
       keepText,
     );
+    parsed.scanned = reader.taken;
     if (read) return parsed;
   }
   const splitter = new LineSplitter(limit, (reason, line) => {

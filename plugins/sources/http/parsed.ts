@@ -44,6 +44,8 @@ export class Parsed {
   readonly errors: IngestError[] = [];
   /** Rejections by reason (the listed errors are capped; this is not). */
   readonly reasons: Map<string, number> = new Map();
+  /** Records the JSON line scanner read without `JSON.parse`. */
+  scanned = 0;
 
   /** Holds `records` (more may be pushed). */
   constructor(readonly records: LogRecord[]) {}

@@ -176,3 +176,10 @@ Deno.test("ndjson counts every rejection by reason while it lists the first 100"
   assert.equal(parsed.errors.length, 100);
   assert.deepEqual(parsed.errors.slice(0, 2).map((e) => e.line), [2, 3]);
 });
+
+Deno.test("ndjson says how many lines skipped JSON.parse (sluice_records_scanned_total)", () => {
+  const lines = ['{"message":"a","n":1}', '{ "message": "spaced" }', '{"message":"b","n":2}'];
+  const body = new TextEncoder().encode(lines.join("\n"));
+  assert.equal(ndjson(body, 1 << 20, 0, true).scanned, 2);
+  assert.equal(ndjson(body, 1 << 20, 0, false).scanned, 0);
+});

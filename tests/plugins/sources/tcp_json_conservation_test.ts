@@ -103,6 +103,12 @@ sinks:
         metricValue(metrics, "sluice_records_rejected_total", { reason: "invalid_json" }),
         4 * N / 10,
       );
+      // The direct source's lines in JSON.stringify's form skip JSON.parse (8 of 10 lines, less
+      // those in reads that arrived split into pieces); the mixed one feeds processors: none.
+      const scanned = (id: string) =>
+        metricValue(metrics, "sluice_records_scanned_total", { component: id });
+      assert.ok(scanned("direct") > N, `scanned ${scanned("direct")}`);
+      assert.equal(scanned("mixed"), 0);
       const expected = new Map<number, string[]>();
       for (const conn of [1, 2]) {
         const list: string[] = [];
