@@ -215,6 +215,7 @@ export class RotatingFileSink implements Sink {
         { cause: error },
       );
     }
+    this.#upkeep.claim(options.path);
     // Python bases the first rollover on the existing file's mtime, so a restart after
     // midnight still rotates yesterday's file.
     let base = Math.floor(this.#now() / 1000);
@@ -227,6 +228,7 @@ export class RotatingFileSink implements Sink {
     try {
       this.#file = new WatchedFile(this.#path, { now: this.#now, checkInterval: Infinity });
     } catch (error) {
+      work.close();
       throw new PluginError(
         `Cannot open sink "${this.#id}": cannot open "${this.#path}": ${messageOf(error)}`,
         { cause: error },
@@ -522,7 +524,13 @@ const WHEN_JSON = {
  * entries keep file-system work off the write path (deleted files wait up to a second in a
  * directory removed in one operation, the next live file is created ahead), all inside one
  * work directory per run, `.app.log.sluice-<random>.tmp`, with a marker file: gone after
- * shutdown, removed by the next start after a crash. The sink deletes and renames no entry it
+ * shutdown, removed by the next start after a crash. Each run holds an exclusive lock
+ * (`flock`) on a file in its work directory for its whole life, released by the kernel when
+ * the process dies (SIGKILL too): a start removes only work directories whose lock it can
+ * take, and refuses (a `PluginError` naming the file and the other run's pid) when another
+ * running process's sink holds one for the same file, since two rotators corrupt each
+ * other's numbering. (A reload's new sink in the same process shares the file with the old
+ * one as it drains, as before.) The sink deletes and renames no entry it
  * did not write: its backups are recorded with their identity in `.app.log.sluice-backups`
  * (`BackupJournal`), and any other entry named like one (another program's file, a backup
  * left by Python's handlers or by a version that kept no record, a directory, a link) is

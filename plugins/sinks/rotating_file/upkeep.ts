@@ -10,7 +10,8 @@ import type { Counter } from "../../../src/plugin/types.ts";
 import { gzipFile } from "./gzip_file.ts";
 import type { Backup, BackupSet } from "./retention.ts";
 import { Trash } from "./trash.ts";
-import type { WorkDir } from "./work_dir.ts";
+import type { LiveRun, WorkDir } from "./work_dir.ts";
+import { PluginError } from "../../../src/plugin/plugin_error.ts";
 
 /** How often retention by age runs (ms). */
 const AGE_CHECK_MS = 60_000;
@@ -108,6 +109,30 @@ export class Upkeep {
     this.#failure = options.failure;
     this.#work = options.work;
     this.#trash = new Trash((n) => this.#work.entry(`delete-${n}`));
+  }
+
+  /**
+   * Makes and locks the work directory at start-up, before anything else is touched, and
+   * throws a `PluginError` naming `path` (as configured) and the other run's pid when another
+   * process's live run rotates the same file: two rotators corrupt each other's numbering.
+   * One directory listing and one lock try per work directory found. A work directory that
+   * cannot be made is reported (made again on first use; meanwhile another run goes
+   * unnoticed).
+   */
+  claim(path: string): void {
+    let other: LiveRun | undefined;
+    try {
+      other = this.#work.claim();
+    } catch (error) {
+      this.#failure("lock", `Cannot make the work directory of sink "${this.#id}"`, error);
+    }
+    if (other === undefined) return;
+    this.#work.close();
+    throw new PluginError(
+      `Cannot open sink "${this.#id}": ${JSON.stringify(path)} is being rotated by another ` +
+        `running Sluice (pid ${other.pid ?? "unknown"}); two processes rotating one file ` +
+        "corrupt each other's numbering",
+    );
   }
 
   /** Removes what a crashed earlier run left in its work directory (at start-up). */

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startSluice, withConfig, withSluice } from "../../../helpers/sluice_process.ts";
 import { metricValue } from "../../../helpers/metric_value.ts";
+import { postRecords } from "../../../helpers/post_records.ts";
 
 const MAX_BYTES = 16 * 1024;
 
@@ -25,18 +26,6 @@ sinks:
     join(dir, "logs", "app.log")
   }, format: json, max_bytes: ${MAX_BYTES}, ${options} }
 `;
-
-/** Posts `requests` requests of 50 records of about 100 bytes each. */
-async function ingest(url: string, requests: number): Promise<void> {
-  for (let request = 0; request < requests; request++) {
-    const body = Array.from(
-      { length: 50 },
-      (_, i) => JSON.stringify({ msg: `record ${request}-${i} `.padEnd(100, "x") }),
-    ).join("\n");
-    const res = await fetch(`${url}/ingest`, { method: "POST", body });
-    assert.equal(res.status, 200, await res.text());
-  }
-}
 
 /** Waits until `/metrics` satisfies `done`, and returns it. */
 async function metricsWhen(url: string, done: (metrics: string) => boolean): Promise<string> {
@@ -58,7 +47,7 @@ Deno.test("rotating_file skips foreign directories named like its backups and te
   ];
   let metrics = "";
   await withSluice(sluiceYaml("backups: 3"), async (sluice, dir) => {
-    await ingest(sluice.url, 40);
+    await postRecords(sluice.url, 40);
     // Rotation happens as batches are written; wait until the last record is.
     metrics = await metricsWhen(
       sluice.url,
@@ -110,7 +99,7 @@ Deno.test("rotating_file leaves foreign regular files named like its temporary f
       );
     // A run killed while it rotates, deletes and compresses leaves its hidden entries.
     const first = await startSluice(config);
-    await ingest(first.url, 40);
+    await postRecords(first.url, 40);
     await metricsWhen(
       first.url,
       (metrics) =>
@@ -128,7 +117,7 @@ Deno.test("rotating_file leaves foreign regular files named like its temporary f
     assert.ok(left.length > 0, "a killed run leaves its hidden entries");
     // The next start removes them, and a clean stop leaves none of its own.
     const second = await startSluice(config);
-    await ingest(second.url, 40);
+    await postRecords(second.url, 40);
     await metricsWhen(
       second.url,
       (metrics) => metricValue(metrics, "sluice_records_out_total", { component: "out" }) >= 2000,
@@ -166,7 +155,7 @@ async function checkForeignKept(
 ): Promise<void> {
   let metrics = "";
   await withSluice(sluiceYaml(options), async (sluice, dir) => {
-    await ingest(sluice.url, 40);
+    await postRecords(sluice.url, 40);
     metrics = await metricsWhen(
       sluice.url,
       (text) => metricValue(text, "sluice_records_out_total", { component: "out" }) >= 2000,
@@ -234,7 +223,7 @@ Deno.test("rotating_file keeps the record of its backups across SIGHUP reloads w
   await withConfig(sluiceYaml("backups: 4, compress: gzip"), async (config, dir) => {
     const logs = join(dir, "logs");
     const first = await startSluice(config);
-    const posting = ingest(first.url, 60);
+    const posting = postRecords(first.url, 60);
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 100));
       first.signal("SIGHUP");
@@ -254,7 +243,7 @@ Deno.test("rotating_file keeps the record of its backups across SIGHUP reloads w
     assert.ok(before >= 4, `${before} backups`);
     // The next start knows them all: retention brings them back to 4, nothing is foreign.
     const second = await startSluice(config);
-    await ingest(second.url, 20);
+    await postRecords(second.url, 20);
     await metricsWhen(
       second.url,
       (metrics) => metricValue(metrics, "sluice_records_out_total", { component: "out" }) >= 1000,
