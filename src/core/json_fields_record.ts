@@ -12,6 +12,8 @@ type Fields = Record<string | symbol, unknown>;
 export interface TextBlock {
   /** The bytes it holds in memory (one per character for ASCII text, else up to two). */
   readonly length: number;
+  /** Whether it is all ASCII (else its records' strings may hold any character). */
+  readonly ascii?: boolean;
 }
 
 /**

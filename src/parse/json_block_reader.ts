@@ -91,7 +91,7 @@ function instance(): Scanner {
 }
 
 /**
- * Reads the lines of a block of ASCII text into records, as `parseJsonLine` reads each one,
+ * Reads the lines of a block of UTF-8 text into records, as `parseJsonLine` reads each one,
  * but a line that is a JSON object already in `JSON.stringify`'s form (no whitespace, numbers
  * as JavaScript prints them, at most one key of each record group, no `error`, `fields` or
  * trace keys, no repeated or array-index keys; see src/parse/json_line_scanner.c) is read by
@@ -141,8 +141,8 @@ export class JsonBlockReader {
    * decoder that keeps a BOM makes it (a replacing one is about 10x faster than a fatal one);
    * returns `false` and reads nothing when `text` holds U+FFFD (the bytes may not be UTF-8)
    * or a BOM (which line readers remove), and, unless every byte is ASCII, when `keepText` is
-   * false or the block is longer than the scanner's window. The scanner takes ASCII lines
-   * only; other lines are parsed in full. A line that does not become a record goes to
+   * false or the block is longer than the scanner's window. A line that does not become a
+   * record goes to
    * `reject` (`line` counts every line of the block from 0, empty ones too). `admit`, when
    * given, is asked before each record is kept (a rate limit). With `keepText` false every
    * line is parsed in full (for a source whose records reach something that reads their
@@ -183,7 +183,7 @@ export class JsonBlockReader {
     }
     // What the text costs to keep: a string with any character above U+00FF takes two bytes
     // per character (ASCII and Latin-1 ones take one), so a block that is not ASCII may.
-    const block: TextBlock = { length: ascii ? text.length : 2 * text.length };
+    const block: TextBlock = { length: ascii ? text.length : 2 * text.length, ascii };
     let line = 0;
     let at = 0;
     while (at < bytes.length) {
@@ -248,7 +248,7 @@ export class JsonBlockReader {
           }
           continue;
         }
-        // A fast line is ASCII: its parts' text offsets are their byte offsets, shifted.
+        // The scanner gives a fast line's parts as text offsets from the line's start in bytes.
         const base = at + slots[o + UNITS_START]! - slots[o + START]!;
         // The scanner marks a logger or message equal to the last fast line's, so these two
         // are kept up to date for every fast line, taken or not.

@@ -435,9 +435,12 @@ export function createRedactor(options: RedactorOptions): (record: LogRecord) =>
     if (suspect !== undefined) {
       const json = JsonFieldsRecord.fieldsJson(record);
       if (json !== undefined) {
+        // A key outside ASCII may lower-case into a path's key (the Kelvin sign into "k")
+        // where the text check's case-insensitive match does not: such text is parsed.
         if (
-          record.error === undefined && json.indexOf("\\") === -1 && !suspect.fields(json) &&
-          !suspect.message(record.message)
+          record.error === undefined && json.indexOf("\\") === -1 &&
+          (!suspect.keys || JsonFieldsRecord.blockOf(record)?.ascii === true) &&
+          !suspect.fields(json) && !suspect.message(record.message)
         ) return record;
         JsonFieldsRecord.settle(record);
       }

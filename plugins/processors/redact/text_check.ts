@@ -13,6 +13,8 @@ export interface TextSuspect {
   fields(json: string): boolean;
   /** Whether the patterns could change a message (exact: the patterns' own search). */
   message(text: string): boolean;
+  /** Whether field paths are checked (their keys are matched case-insensitively). */
+  readonly keys: boolean;
 }
 
 /**
@@ -59,6 +61,7 @@ export function textSuspect(
   return {
     fields: (json) => (patternTest?.test(json) ?? false) || (keyTest?.test(json) ?? false),
     message: (text) => patternTest?.test(text) ?? false,
+    keys: keyTest !== undefined,
   };
 }
 

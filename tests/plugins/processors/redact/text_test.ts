@@ -26,6 +26,8 @@ const PATHS = [
   "*_key",
   "tokens.0",
   "Card.*.1",
+  "\u212Aey", // the Kelvin sign: lower-cased, the path is "key"
+  "key",
 ];
 
 function fast(line: string): LogRecord {
@@ -48,6 +50,9 @@ const secret = fc.constantFrom(
   "4111111111111112",
   "plain text",
   "",
+  "caf\u00e9 ada@example.com",
+  "\u65e5\u672c 4111 1111 1111 1111",
+  "😀 Bearer abcdef0123456789",
 );
 const key = fc.constantFrom(
   "user",
@@ -62,6 +67,12 @@ const key = fc.constantFrom(
   "tokens",
   "ada@example.com",
   "id",
+  "key",
+  "KEY",
+  "\u212Aey",
+  "caf\u00e9",
+  "\u65e5\u672c",
+  "😀",
 );
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
