@@ -13,6 +13,7 @@
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { PluginDefinition, PluginPermissions } from "../plugin/types.ts";
 import { type FormatterSpec, isPlainObject, type Issue, type Path } from "../schema/schema.ts";
+import { AnswerProof } from "./answer_proof.ts";
 import { type ModuleReference, notAPlugin } from "./import_modules.ts";
 import {
   type ModuleDescription,
@@ -43,13 +44,18 @@ export interface PluginSandboxOptions {
    * made): a throw other than a refused permission is an issue at the component (`check`).
    */
   create?: boolean;
+  /** How long the child may say nothing, awaited, before it is killed (ms, 60 s unless set). */
+  silenceMs?: number;
 }
 
 /** The child's side, which this module imports too, so that it is cached wherever Sluice is. */
 const CHILD_URL = new URL("./sandbox_child.ts", import.meta.url).href;
 
-/** How long the child may take to answer (its modules' top levels are bounded at 10 s each). */
-const ANSWER_TIMEOUT_MS = 60_000;
+/**
+ * How long the child may be silent while an answer is awaited: each line it says starts the
+ * wait again, and one it never ends (a top level that never yields) kills it, named.
+ */
+const SILENCE_MS = 60_000;
 
 /** The longest line of the child's stdout (in UTF-16 units); answers are far smaller. */
 const MAX_LINE_CHARS = 16 * 1024 * 1024;
@@ -97,6 +103,7 @@ export function sandboxSession(sandbox: PluginSandbox): SandboxSession {
 /** The parent side of a sandbox: the child process and what it answered. */
 export class SandboxSession implements AsyncDisposable {
   readonly #create: boolean;
+  readonly #silenceMs: number;
   #child: Deno.ChildProcess | undefined;
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #started = false;
@@ -107,6 +114,16 @@ export class SandboxSession implements AsyncDisposable {
   #ending = "";
   /** Why this sandbox killed its child for breaking the protocol, if it did. */
   #misbehaved: string | undefined;
+  /** The current child's secret, which proves its answers (a fresh one for each child). */
+  #proof = new AnswerProof();
+  /** The number the child's next answer must carry. */
+  #seq = 0;
+  /** When the current child last said something with proof (`Date.now()`). */
+  #heard = 0;
+  /** The current child's stdout reader, until it ends. */
+  #reading: Promise<void> = Promise.resolve();
+  /** Whether a line that imitates an answer was said to be ignored already. */
+  #warned = false;
   readonly #pending = new Map<number, (answer: unknown) => void>();
   #failure: Error | undefined;
   #nextId = 0;
@@ -119,6 +136,7 @@ export class SandboxSession implements AsyncDisposable {
   /** Creates the session; its process starts when a config names a module plugin. */
   constructor(options: PluginSandboxOptions = {}) {
     this.#create = options.create ?? false;
+    this.#silenceMs = options.silenceMs ?? SILENCE_MS;
   }
 
   /** The module plugins loaded so far, by `module:` value. */
@@ -397,8 +415,13 @@ export class SandboxSession implements AsyncDisposable {
     this.#misbehaved = undefined;
     this.#stdin = process.stdin.getWriter();
     this.#busy = undefined;
+    this.#proof = new AnswerProof();
+    this.#seq = 0;
+    this.#heard = Date.now();
     const ready = new Promise<unknown>((resolve) => this.#pending.set(0, resolve));
-    void this.#read(process);
+    this.#reading = this.#read(process);
+    // The first line on stdin, read before any plugin is imported: the answers' secret.
+    await this.#stdin.write(new TextEncoder().encode(this.#proof.secretLine)).catch(() => {});
     try {
       return await this.#wait(0, ready) as ModuleDescription[];
     } catch (error) {
@@ -468,19 +491,30 @@ export class SandboxSession implements AsyncDisposable {
   }
 
   #line(line: string, process: Deno.ChildProcess): void {
-    if (!line.startsWith(SANDBOX_LINE)) {
+    // The child starts each answer on a line of its own: the empty lines are its.
+    if (line === "") return;
+    const body = this.#proof.body(line);
+    if (body === undefined) {
       // A plugin wrote to stdout itself: pass it on where it cannot be taken for an answer.
       console.error(line);
+      if (line.startsWith(SANDBOX_LINE) && !this.#warned) {
+        this.#warned = true;
+        console.error(
+          "A plugin module wrote to stdout a line that looks like a plugin sandbox answer " +
+            "but is not one (it lacks the sandbox's proof): it is ignored",
+        );
+      }
       return;
     }
     let message: {
+      seq?: number;
       ready?: ModuleDescription[];
       busy?: string | number;
       id?: number;
       answer?: unknown;
     };
     try {
-      message = JSON.parse(line.slice(SANDBOX_LINE.length));
+      message = JSON.parse(body);
     } catch {
       this.#misbehave(process, "it wrote a malformed answer line to stdout");
       return;
@@ -489,6 +523,12 @@ export class SandboxSession implements AsyncDisposable {
       this.#misbehave(process, "it wrote a malformed answer line to stdout");
       return;
     }
+    if (message.seq !== this.#seq) {
+      this.#misbehave(process, "it wrote an answer out of order to stdout");
+      return;
+    }
+    this.#seq++;
+    this.#heard = Date.now();
     if (message.busy !== undefined) {
       this.#busy = message.busy;
       return;
@@ -510,14 +550,26 @@ export class SandboxSession implements AsyncDisposable {
 
   async #wait<T>(id: number, answered: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Silence, not the whole wait, is bounded: each line with proof starts it again.
     const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ANSWER_TIMEOUT_MS);
+      const left = () => this.#heard + this.#silenceMs - Date.now();
+      const arm = () => {
+        timer = setTimeout(() => (left() <= 0 ? resolve(undefined) : arm()), left());
+      };
+      arm();
     });
     const answer = await Promise.race([answered, timeout]).finally(() => clearTimeout(timer));
     if (answer === undefined) {
       this.#pending.delete(id);
+      const process = this.#child;
+      if (process && !this.#exited) {
+        // Hung where its own timeouts cannot fire (a top level that never yields): kill it,
+        // so that the module (or settle item) it was on is named.
+        this.#misbehave(process, `it said nothing for ${this.#silenceMs / 1000} s`);
+        await this.#reading;
+      }
       throw this.#failure ?? new PluginSandboxError(
-        `The plugin sandbox did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`,
+        `The plugin sandbox did not answer within ${this.#silenceMs / 1000} s`,
       );
     }
     return answer;

@@ -20,6 +20,7 @@ import {
   type ParseAnswer,
   type ParseRequest,
   SANDBOX_LINE,
+  SECRET_BYTES,
   type SettleAnswer,
   type SettleItem,
 } from "./sandbox_protocol.ts";
@@ -29,6 +30,82 @@ export type SandboxLoader = readonly [specifier: string, load: () => Promise<unk
 
 /** How long a module's top level or a `create()` may take before it counts as hung. */
 const TIMEOUT_MS = 10_000;
+
+// What the answers are written with, taken when this module is evaluated: before the main
+// module's first `import()` of a plugin, so a plugin's top level that replaces a global
+// (`JSON.stringify`, `Deno.stdout.writeSync`, `crypto.subtle.sign`, `TextEncoder`…) changes
+// nothing here. Deno's Web Crypto is written with its own captured intrinsics.
+//
+// Threat model: a plugin runs in this isolate, so it is never fully isolated from the harness.
+// What it cannot do: read the secret (it comes on stdin before any plugin is imported, and is
+// kept only as a non-extractable CryptoKey in this module's scope), write a line the parent
+// takes for an answer (it has no proof; the parent numbers the answers, so an old one cannot
+// be replayed), or intercept the answers through the globals above. What remains possible:
+// changing shared intrinsics that Sluice's own code here still uses when it parses options or
+// builds an answer (`Array.prototype.push`, `Object.entries`, `Promise.prototype.then`…), which
+// can change what is said about any module loaded in the same process, including another
+// plugin's issues or permissions; stealing requests from stdin (`Deno.stdin.read`), which makes
+// the parent time out or fail, never pass; and ending or hanging the process, which the parent
+// reports at the module it was on. Only a process per module would close the first.
+const stringify = JSON.stringify;
+const parseJson = JSON.parse;
+const encoder = new TextEncoder();
+const encode = encoder.encode.bind(encoder);
+const decoder = new TextDecoder();
+const decode = decoder.decode.bind(decoder);
+const subtle = crypto.subtle;
+const importKey = subtle.importKey.bind(subtle);
+const sign = subtle.sign.bind(subtle);
+const stdout = Deno.stdout;
+const writeSync = stdout.writeSync.bind(stdout);
+const exit = Deno.exit;
+const Bytes = Uint8Array;
+const HEX = "0123456789abcdef";
+
+/** The child's end of the protocol: the secret's key, the answers' numbers, the stdin reader. */
+interface Channel {
+  key: CryptoKey;
+  seq: number;
+  read: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** What stdin held after the secret's line. */
+  rest: string;
+}
+
+/** Reads the secret's line from stdin and imports it as an HMAC key that cannot be exported. */
+async function openChannel(): Promise<Channel> {
+  const reader = Deno.stdin.readable.getReader();
+  const read = reader.read.bind(reader);
+  let text = "";
+  let newline: number;
+  while ((newline = text.indexOf("\n")) < 0) {
+    const { done, value } = await read();
+    if (done) exit(1);
+    text += decode(value, { stream: true });
+  }
+  const hex = text.slice(0, newline);
+  if (hex.length !== SECRET_BYTES * 2 || !/^[0-9a-f]+$/.test(hex)) exit(1);
+  const secret = new Bytes(SECRET_BYTES);
+  for (let i = 0; i < SECRET_BYTES; i++) secret[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  const key = await importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  secret.fill(0);
+  return { key, seq: 0, read, rest: text.slice(newline + 1) };
+}
+
+/**
+ * Writes one answer: on a line of its own (a newline first ends whatever a plugin left
+ * unfinished on stdout), with its number and its proof.
+ */
+async function sendOn(channel: Channel, message: Record<string, unknown>): Promise<void> {
+  const body = stringify({ seq: channel.seq++, ...message });
+  const mac = new Bytes(await sign("HMAC", channel.key, encode(body)));
+  let hex = "";
+  for (let i = 0; i < mac.length; i++) hex += HEX[mac[i]! >> 4]! + HEX[mac[i]! & 15]!;
+  const bytes = encode("\n" + SANDBOX_LINE + hex + " " + body + "\n");
+  // A pipe may take part of a large answer at a time.
+  for (let written = 0; written < bytes.length;) {
+    written += writeSync(bytes.subarray(written));
+  }
+}
 
 interface Parsed {
   definition: PluginDefinition;
@@ -50,15 +127,15 @@ interface Parsed {
 export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<void> {
   // A plugin's own console output must not mix with the answers on stdout.
   console.log = console.info = console.debug = console.error;
-  const send = (message: unknown) => {
-    Deno.stdout.writeSync(new TextEncoder().encode(SANDBOX_LINE + JSON.stringify(message) + "\n"));
-  };
+  // Before any plugin is imported: the secret, and the stdin reader (a plugin cannot take it).
+  const channel = await openChannel();
+  const send = (message: Record<string, unknown>) => sendOn(channel, message);
   const definitions = new Map<string, PluginDefinition>();
   const described: ModuleDescription[] = [];
   for (const [specifier, load] of loaders) {
     let namespace: Record<string, unknown>;
     // Said first, so that the parent knows which module ended the process if one does.
-    send({ busy: specifier });
+    await send({ busy: specifier });
     try {
       namespace = await within(load() as Promise<Record<string, unknown>>, "loading");
     } catch (error) {
@@ -81,19 +158,17 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
     definitions.set(specifier, definition);
     described.push(describeDefinition(specifier, definition));
   }
-  send({ ready: described });
+  await send({ ready: described });
 
   const parsed = new Map<number, Parsed>();
   let handles = 0;
-  let buffered = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of Deno.stdin.readable) {
-    buffered += decoder.decode(chunk, { stream: true });
+  let buffered = channel.rest;
+  for (;;) {
     let newline: number;
     while ((newline = buffered.indexOf("\n")) >= 0) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
-      const request = JSON.parse(line) as
+      const request = parseJson(line) as
         | { id: number; parse: ParseRequest }
         | { id: number; settle: SettleItem[] };
       if ("parse" in request) {
@@ -101,18 +176,21 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
           parsed.set(++handles, entry);
           return handles;
         });
-        send({ id: request.id, answer });
+        await send({ id: request.id, answer });
       } else {
         const answers: SettleAnswer[] = [];
-        for (const [i, item] of request.settle.entries()) {
-          send({ busy: i });
-          answers.push(await settle(item, parsed, definitions));
+        for (let i = 0; i < request.settle.length; i++) {
+          await send({ busy: i });
+          answers[i] = await settle(request.settle[i]!, parsed, definitions);
         }
-        send({ id: request.id, answer: answers });
+        await send({ id: request.id, answer: answers });
       }
     }
+    const { done, value } = await channel.read();
+    if (done) break;
+    buffered += decode(value, { stream: true });
   }
-  Deno.exit(0);
+  exit(0);
 }
 
 function describeDefinition(specifier: string, definition: PluginDefinition): ModuleDescription {
@@ -140,11 +218,11 @@ function parse(
   keep: (entry: Parsed) => number,
 ): ParseAnswer {
   const definition = definitions.get(request.specifier)!;
-  const fromEnvironment = new Set(request.env.map((path) => JSON.stringify(path)));
+  const fromEnvironment = new Set(request.env.map((path) => stringify(path)));
   const formats: { path: Path; value: unknown }[] = [];
   const ctx: ParseContext = {
     issues: [],
-    fromEnvironment: (path) => fromEnvironment.has(JSON.stringify(path)),
+    fromEnvironment: (path) => fromEnvironment.has(stringify(path)),
     // Formatters are resolved by the parent, which knows every plugin: mark where they are.
     resolveFormatter: (value, path) => {
       formats.push({ path, value });
@@ -167,7 +245,7 @@ function parse(
   if (value === undefined) return { issues: ctx.issues, formats };
   return {
     handle: keep({ definition, value }),
-    value: JSON.parse(JSON.stringify(value, jsonSafe) ?? "{}"),
+    value: parseJson(stringify(value, jsonSafe) ?? "{}"),
     issues: ctx.issues,
     formats,
   };
@@ -191,8 +269,8 @@ async function settle(
   const answer: SettleAnswer = {};
   if (typeof definition.permissions === "function") {
     try {
-      answer.permissions = JSON.parse(
-        JSON.stringify(definition.permissions(options as never, item.context)),
+      answer.permissions = parseJson(
+        stringify(definition.permissions(options as never, item.context)),
       );
     } catch (error) {
       answer.permissionsError = firstLine(messageOf(error));

@@ -1,7 +1,10 @@
 /**
  * What the plugin sandbox's two sides say to each other (`plugin_sandbox.ts` in the parent,
- * `sandbox_child.ts` in the child): JSON lines, every answer prefixed with
- * {@linkcode SANDBOX_LINE} so that a plugin's own output on stdout is told apart.
+ * `sandbox_child.ts` in the child): JSON lines. The parent's first line on the child's stdin
+ * is a fresh secret (hex), which the child reads before it imports any plugin; every answer on
+ * the child's stdout is then `SANDBOX_LINE`, the HMAC-SHA256 of its JSON under that secret
+ * (hex), a space and the JSON, which holds `seq`, the answer's number (0, 1, …). A plugin's
+ * own output on stdout, however it imitates an answer, has no valid proof and is not one.
  *
  * @module
  */
@@ -11,6 +14,9 @@ import type { FormatterSpec, Issue, Path } from "../schema/schema.ts";
 
 /** The prefix of each answer line on the child's stdout. */
 export const SANDBOX_LINE = "\u001esluice-sandbox ";
+
+/** The bytes of the secret the parent sends the child (256 bits). */
+export const SECRET_BYTES = 32;
 
 /** The type a `format:` value has in the child until the parent resolves it. */
 export const FORMAT_PLACEHOLDER = "\u0000format";

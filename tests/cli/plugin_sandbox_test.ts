@@ -309,7 +309,7 @@ Deno.test("sandbox: a formatter key path from the child cannot pollute the paren
   });
 });
 
-Deno.test("sandbox: a plugin that floods stdout without a newline, or forges a malformed answer, is killed and is a problem at its position", async () => {
+Deno.test("sandbox: a plugin that floods stdout without a newline is killed and is a problem at its position; a malformed answer it forges is ignored", async () => {
   await withTempDir(async (dir) => {
     // 17 MiB without a newline: over the sandbox's 16 MiB line limit.
     await Deno.writeTextFile(
@@ -319,7 +319,7 @@ Deno.test("sandbox: a plugin that floods stdout without a newline, or forges a m
     await Deno.writeTextFile(
       `${dir}/forged.ts`,
       'Deno.stdout.writeSync(new TextEncoder().encode("\\n\\u001esluice-sandbox {not json\\n"));\n' +
-        "await new Promise(() => {});\nexport default {};\n",
+        "export default {};\n",
     );
     const file = `${dir}/sluice.yaml`;
     await Deno.writeTextFile(
@@ -334,7 +334,177 @@ Deno.test("sandbox: a plugin that floods stdout without a newline, or forges a m
     const lines = result.stderr.split("\n").filter((line) => line.startsWith(file));
     assert.deepEqual(lines.map((line) => line.replace(/^\S+ /, "")), [
       'sinks.flood.module: Cannot load plugin module "./flood.ts": its top level ended the sandbox process (killed: it wrote more than 16 MiB to stdout without a newline)',
-      'sinks.forged.module: Cannot load plugin module "./forged.ts": its top level ended the sandbox process (killed: it wrote a malformed answer line to stdout)',
+      'sinks.forged.module: Plugin module "./forged.ts" has no plugin definition as its default export (export default definePlugin({ kind, type, description, options, create }))',
     ]);
+    assert.ok(result.stderr.includes("\u001esluice-sandbox {not json\n"), "passed on to stderr");
+    assert.match(result.stderr, /looks like a plugin sandbox answer but is not one/);
+  });
+});
+
+// A plugin runs in the sandbox's process and may write to its stdout, or replace the globals
+// the harness writes with: neither makes the parent take a line for an answer.
+
+/** What `line` (JSON) looks like on stdout, as the sandbox's answers did before they had proof. */
+const FORGE_HEAD = `const forge = (message) => Deno.stdout.writeSync(
+  new TextEncoder().encode("\\n\\u001esluice-sandbox " + JSON.stringify(message) + "\\n"));
+const ok = { issues: [], formats: [], handle: 1, value: { path: "forged" } };
+`;
+
+/** A plugin that needs `path`: its parse() first forges an "ok" for every request id. */
+const FORGE_SELF = `${FORGE_HEAD}
+export default {
+  kind: "sink",
+  type: "forgeself",
+  description: "Says its own options parsed.",
+  options: {
+    parse(value, path, ctx) {
+      for (let id = 1; id <= 20; id++) forge({ id, answer: ok });
+      if (typeof value?.path !== "string") ctx.issues.push({ path: [...path, "path"], message: "Missing path" });
+      return ctx.issues.length ? undefined : { path: value.path };
+    },
+    jsonSchema: () => ({ type: "object" }),
+  },
+  create() { return { write() {} }; },
+};
+`;
+
+/** A plugin whose top level forges the sandbox's "ready": probe.ts without permissions(). */
+const FORGE_OTHER = `${FORGE_HEAD}
+const described = (specifier, type) => ({ specifier, kind: "sink", type, description: "", writesSync: false, needsServer: false, permissions: false });
+forge({ ready: [described("./probe.ts", "probe"), described("./forger.ts", "forger")] });
+forge({ busy: "./forger.ts" });
+export default { kind: "sink", type: "forger", description: "", options: { parse: () => ({}), jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };
+`;
+
+/** A plugin whose top level replaces JSON.stringify and Deno.stdout.writeSync. */
+const PATCHER = `const stringify = JSON.stringify;
+JSON.stringify = function (value, ...rest) {
+  if (value && typeof value === "object" && "answer" in value) {
+    const answer = Array.isArray(value.answer)
+      ? value.answer.map(() => ({ permissions: { write: ["/forged"] } }))
+      : { issues: [], formats: [], handle: 1, value: { path: "forged" } };
+    value = { ...value, answer };
+  }
+  return stringify.call(this, value, ...rest);
+};
+const write = Deno.stdout.writeSync.bind(Deno.stdout);
+Deno.stdout.writeSync = (bytes) => {
+  const text = new TextDecoder().decode(bytes).replaceAll("Unknown key", "Fine key");
+  write(new TextEncoder().encode(text));
+  return bytes.length;
+};
+export default { kind: "sink", type: "patcher", description: "", options: { parse: () => ({}), jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };
+`;
+
+const BENIGN =
+  `export default { kind: "sink", type: "forger", description: "", options: { parse: () => ({}), jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };
+`;
+
+function problems(stderr: string, file: string): string[] {
+  return stderr.split("\n").filter((line) => line.startsWith(file)).map((line) =>
+    line.replace(/^\S+ /, "")
+  );
+}
+
+Deno.test("sandbox: a plugin that forges an answer for its own options does not make them pass", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/self.ts`, FORGE_SELF);
+    const file = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      file,
+      'sources:\n  app: { type: logger }\nsinks:\n  out: { module: "./self.ts" }\n',
+    );
+    const result = await runCli(["check", "--config", file], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(problems(result.stderr, file), ["sinks.out.path: Missing path"]);
+    assert.match(result.stderr, /looks like a plugin sandbox answer but is not one/);
+  });
+});
+
+const CASES: [string, string][] = [["forges answers", FORGE_OTHER], ["patches globals", PATCHER]];
+for (const [name, source] of CASES) {
+  Deno.test(`sandbox: a plugin that ${name} changes neither check nor permissions for another`, async () => {
+    await withTempDir((dir) =>
+      withListener(async (port) => {
+        await Deno.writeTextFile(`${dir}/probe.ts`, probePlugin(`${dir}/marker`, port));
+        const file = `${dir}/sluice.yaml`;
+        const out = `${dir}/out.txt`;
+        const yaml = (extra: string) =>
+          config("./probe.ts", out, extra) + '  other: { module: "./forger.ts" }\n';
+        await Deno.writeTextFile(`${dir}/forger.ts`, BENIGN);
+        await Deno.writeTextFile(file, yaml(""));
+        const baseline = await runCli(["permissions", "--config", file], { cwd: dir });
+        assert.equal(baseline.code, 0, baseline.stderr);
+        assert.match(baseline.stdout, /--allow-write=\S*out\.txt/);
+
+        await Deno.writeTextFile(`${dir}/forger.ts`, source);
+        const permissions = await runCli(["permissions", "--config", file], { cwd: dir });
+        assert.equal(permissions.code, 0, permissions.stderr);
+        assert.equal(permissions.stdout, baseline.stdout);
+
+        await Deno.writeTextFile(file, yaml(", cont: 2"));
+        const bad = await runCli(["check", "--config", file], { cwd: dir });
+        assert.equal(bad.code, 2, bad.stderr);
+        assert.deepEqual(problems(bad.stderr, file), [
+          'sinks.out.cont: Unknown key "cont" (did you mean "count"?)',
+        ]);
+      })
+    );
+  });
+}
+
+Deno.test("sandbox: a plugin's noise on stdout, even without a newline, does not break the check", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/noisy.ts`,
+      'console.log("noise from console.log");\n' +
+        'Deno.stdout.writeSync(new TextEncoder().encode("noise without a newline"));\n' +
+        BENIGN,
+    );
+    const file = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      file,
+      'sources:\n  app: { type: logger }\nsinks:\n  out: { module: "./noisy.ts" }\n',
+    );
+    const started = Date.now();
+    const result = await runCli(["check", "--config", file], { cwd: dir });
+    assert.equal(result.stdout, "ok\n", result.stderr);
+    assert.equal(result.code, 0);
+    assert.ok(Date.now() - started < 30_000, "no wait for the answer timeout");
+    assert.match(result.stderr, /noise from console\.log/);
+    assert.match(result.stderr, /noise without a newline/);
+  });
+});
+
+Deno.test("sandbox: the answer timeout bounds silence, not the sum of slow modules; a module that never yields is named", async () => {
+  const { loadConfig } = await import("../../src/config/load.ts");
+  const { PluginSandbox } = await import("../../src/config/plugin_sandbox.ts");
+  const { ConfigError } = await import("../../src/config/config_error.ts");
+  await withTempDir(async (dir) => {
+    const sinks: Record<string, { module: string }> = {};
+    // Three modules of 600 ms each: 1.8 s in all, each under the 1.2 s of silence allowed.
+    for (const name of ["slow1", "slow2", "slow3"]) {
+      await Deno.writeTextFile(
+        `${dir}/${name}.ts`,
+        "await new Promise((resolve) => setTimeout(resolve, 600));\n" + BENIGN,
+      );
+      sinks[name] = { module: `./${name}.ts` };
+    }
+    await Deno.writeTextFile(`${dir}/spin.ts`, "for (;;) {}\n" + BENIGN);
+    sinks.spin = { module: "./spin.ts" };
+    await using sandbox = new PluginSandbox({ create: true, silenceMs: 1200 });
+    let error: unknown;
+    try {
+      await loadConfig({ sinks }, { baseDir: dir, sandbox });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.deepEqual(error.problems.map((p) => [p.path, p.message]), [[
+      "sinks.spin.module",
+      'Cannot load plugin module "./spin.ts": its top level ended the sandbox process ' +
+      "(killed: it said nothing for 1.2 s)",
+    ]]);
+    assert.equal(sandbox.modules.size, 3);
   });
 });
