@@ -34,11 +34,13 @@ const TIMEOUT_MS = 10_000;
 // What the answers are written with, taken when this module is evaluated: before the main
 // module's first `import()` of a plugin, so a plugin's top level that replaces a global
 // (`JSON.stringify`, `Deno.stdout.writeSync`, `crypto.subtle.sign`, `TextEncoder`…) changes
-// nothing here. Deno's Web Crypto is written with its own captured intrinsics.
+// nothing here. Deno's Web Crypto is written with its own captured intrinsics, and answers are
+// written by `toJson`, which calls no `toJSON()` a plugin could give every object.
 //
 // Threat model: a plugin runs in this isolate, so it is never fully isolated from the harness.
 // What it cannot do: read the secret (it comes on stdin before any plugin is imported, and is
-// kept only as a non-extractable CryptoKey in this module's scope), write a line the parent
+// kept only as a non-extractable CryptoKey in this module's scope; stdin stays open, as the
+// requests come on it, but its stream's reader is the harness's), write a line the parent
 // takes for an answer (it has no proof; the parent numbers the answers, so an old one cannot
 // be replayed), or intercept the answers through the globals above. What remains possible:
 // changing shared intrinsics that Sluice's own code here still uses when it parses options or
@@ -60,7 +62,62 @@ const stdout = Deno.stdout;
 const writeSync = stdout.writeSync.bind(stdout);
 const exit = Deno.exit;
 const Bytes = Uint8Array;
+const toText = String;
+const keysOf = Object.keys;
+const isArray = Array.isArray;
+const prototypeOf = Object.getPrototypeOf;
+const apply = Reflect.apply;
+const ObjectPrototype = Object.prototype;
+const ArrayPrototype = Array.prototype;
+const isRegExp = Object.prototype.isPrototypeOf.bind(RegExp.prototype);
+const isBytes = Object.prototype.isPrototypeOf.bind(Uint8Array.prototype);
 const HEX = "0123456789abcdef";
+
+/**
+ * JSON text of `value`, as `JSON.stringify` with `jsonSafe` writes it, except that a plain
+ * object or a list never has its `toJSON()` called: a plugin that gives `Object.prototype` one
+ * cannot rewrite the answers (a class instance's, such as a `Date`'s, is still called).
+ */
+function toJson(value: unknown, key = ""): string | undefined {
+  if (typeof value === "object" && value !== null) {
+    const proto = prototypeOf(value);
+    if (proto !== ObjectPrototype && proto !== ArrayPrototype && proto !== null) {
+      if (isRegExp(value)) return stringify(toText(value));
+      if (isBytes(value)) return stringify(`<${(value as Uint8Array).length} bytes>`);
+      const method = (value as { toJSON?: unknown }).toJSON;
+      if (typeof method === "function") value = apply(method, value, [key]);
+    }
+  }
+  switch (typeof value) {
+    case "string":
+      return stringify(value);
+    case "number":
+      return value === value && value !== Infinity && value !== -Infinity ? "" + value : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return stringify("" + value);
+    case "object":
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null) return "null";
+  if (isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      out += (i ? "," : "") + (toJson(value[i], "" + i) ?? "null");
+    }
+    return out + "]";
+  }
+  let out = "";
+  const keys = keysOf(value);
+  for (let i = 0; i < keys.length; i++) {
+    const item = toJson((value as Record<string, unknown>)[keys[i]!], keys[i]!);
+    if (item !== undefined) out += (out ? "," : "") + stringify(keys[i]) + ":" + item;
+  }
+  return "{" + out + "}";
+}
 
 /** The child's end of the protocol: the secret's key, the answers' numbers, the stdin reader. */
 interface Channel {
@@ -96,7 +153,7 @@ async function openChannel(): Promise<Channel> {
  * unfinished on stdout), with its number and its proof.
  */
 async function sendOn(channel: Channel, message: Record<string, unknown>): Promise<void> {
-  const body = stringify({ seq: channel.seq++, ...message });
+  const body = toJson({ seq: channel.seq++, ...message })!;
   const mac = new Bytes(await sign("HMAC", channel.key, encode(body)));
   let hex = "";
   for (let i = 0; i < mac.length; i++) hex += HEX[mac[i]! >> 4]! + HEX[mac[i]! & 15]!;
@@ -218,11 +275,11 @@ function parse(
   keep: (entry: Parsed) => number,
 ): ParseAnswer {
   const definition = definitions.get(request.specifier)!;
-  const fromEnvironment = new Set(request.env.map((path) => stringify(path)));
+  const fromEnvironment = new Set(request.env.map((path) => toJson(path)));
   const formats: { path: Path; value: unknown }[] = [];
   const ctx: ParseContext = {
     issues: [],
-    fromEnvironment: (path) => fromEnvironment.has(stringify(path)),
+    fromEnvironment: (path) => fromEnvironment.has(toJson(path)),
     // Formatters are resolved by the parent, which knows every plugin: mark where they are.
     resolveFormatter: (value, path) => {
       formats.push({ path, value });
@@ -245,7 +302,7 @@ function parse(
   if (value === undefined) return { issues: ctx.issues, formats };
   return {
     handle: keep({ definition, value }),
-    value: parseJson(stringify(value, jsonSafe) ?? "{}"),
+    value: parseJson(toJson(value) ?? "{}"),
     issues: ctx.issues,
     formats,
   };
@@ -270,7 +327,7 @@ async function settle(
   if (typeof definition.permissions === "function") {
     try {
       answer.permissions = parseJson(
-        stringify(definition.permissions(options as never, item.context)),
+        toJson(definition.permissions(options as never, item.context)) as string,
       );
     } catch (error) {
       answer.permissionsError = firstLine(messageOf(error));
@@ -373,13 +430,6 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return String(value);
-  if (value instanceof RegExp) return String(value);
-  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
-  return value;
 }
 
 function firstLine(text: string): string {

@@ -396,6 +396,19 @@ Deno.stdout.writeSync = (bytes) => {
 export default { kind: "sink", type: "patcher", description: "", options: { parse: () => ({}), jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };
 `;
 
+/** A plugin whose top level gives every object a toJSON(), which JSON.stringify calls. */
+const TO_JSON = `Object.defineProperty(Object.prototype, "toJSON", {
+  configurable: true,
+  writable: true,
+  value: function () {
+    if (Array.isArray(this.issues)) return { issues: [], formats: [], handle: 1, value: { path: "forged" } };
+    if (Array.isArray(this.write)) return { write: ["/forged"] };
+    return this;
+  },
+});
+export default { kind: "sink", type: "tojson", description: "", options: { parse: () => ({}), jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };
+`;
+
 const BENIGN =
   `export default { kind: "sink", type: "forger", description: "", options: { parse: () => ({}), jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };
 `;
@@ -421,7 +434,10 @@ Deno.test("sandbox: a plugin that forges an answer for its own options does not 
   });
 });
 
-const CASES: [string, string][] = [["forges answers", FORGE_OTHER], ["patches globals", PATCHER]];
+const CASES: [string, string][] = [["forges answers", FORGE_OTHER], ["patches globals", PATCHER], [
+  "gives every object a toJSON()",
+  TO_JSON,
+]];
 for (const [name, source] of CASES) {
   Deno.test(`sandbox: a plugin that ${name} changes neither check nor permissions for another`, async () => {
     await withTempDir((dir) =>
