@@ -188,7 +188,9 @@ Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules,
         return new Response(source, { headers: { "content-type": "application/javascript" } });
       });
       try {
-        const module = `http://127.0.0.1:${server.addr.port}/probe.js`;
+        // A path of its own: Deno caches remote modules by URL, and a port of an earlier run
+        // (another test's, or this one's on the same machine) would find it cached, unfetched.
+        const module = `http://127.0.0.1:${server.addr.port}/probe-${crypto.randomUUID()}.js`;
         const file = `${dir}/sluice.yaml`;
         await Deno.writeTextFile(file, config(module, `${dir}/out.txt`));
 
@@ -198,7 +200,7 @@ Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules,
           assert.match(
             refused.stderr,
             new RegExp(
-              `${file}:4:18: sinks\\.out\\.module: Plugin module "http://127\\.0\\.0\\.1:\\d+/probe\\.js" is remote; Sluice fetches and runs a remote module only when remote modules are allowed \\(pass --allow-remote-modules`,
+              `${file}:4:18: sinks\\.out\\.module: Plugin module "http://127\\.0\\.0\\.1:\\d+/probe-[0-9a-f-]+\\.js" is remote; Sluice fetches and runs a remote module only when remote modules are allowed \\(pass --allow-remote-modules`,
             ),
           );
         }
@@ -214,7 +216,7 @@ Deno.test("sandbox: a remote module is fetched only with --allow-remote-modules,
         assert.equal(accepted(), 0);
         // The child imports only what is cached (--cached-only): create()'s import() of a URL
         // carrying its options made no request.
-        assert.deepEqual(paths.filter((path) => path !== "/probe.js"), []);
+        assert.deepEqual(paths.filter((path) => path !== new URL(module).pathname), []);
 
         const permissions = await runCli(
           ["permissions", "--allow-remote-modules", "--config", file],
