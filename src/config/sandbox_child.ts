@@ -71,14 +71,23 @@ const ObjectPrototype = Object.prototype;
 const ArrayPrototype = Array.prototype;
 const isRegExp = Object.prototype.isPrototypeOf.bind(RegExp.prototype);
 const isBytes = Object.prototype.isPrototypeOf.bind(Uint8Array.prototype);
+const JsonError = TypeError;
+const emptyRecord = Object.create;
 const HEX = "0123456789abcdef";
 
 /**
  * JSON text of `value`, as `JSON.stringify` with `jsonSafe` writes it, except that a plain
  * object or a list never has its `toJSON()` called: a plugin that gives `Object.prototype` one
- * cannot rewrite the answers (a class instance's, such as a `Date`'s, is still called).
+ * cannot rewrite the answers (a class instance's, such as a `Date`'s, is still called). A
+ * cycle throws a `TypeError` naming its key path, as `JSON.stringify` throws one (a stack
+ * overflow would say nothing of where).
  */
-function toJson(value: unknown, key = ""): string | undefined {
+function toJson(
+  value: unknown,
+  key = "",
+  depth = 0,
+  ancestors: Record<number, { value: object; key: string }> = emptyRecord(null),
+): string | undefined {
   if (typeof value === "object" && value !== null) {
     const proto = prototypeOf(value);
     if (proto !== ObjectPrototype && proto !== ArrayPrototype && proto !== null) {
@@ -103,17 +112,31 @@ function toJson(value: unknown, key = ""): string | undefined {
       return undefined;
   }
   if (value === null) return "null";
-  if (isArray(value)) {
-    let out = "[";
-    for (let i = 0; i < value.length; i++) {
-      out += (i ? "," : "") + (toJson(value[i], "" + i) ?? "null");
+  // The ancestors in a record without a prototype, not a list or a Set: a plugin may have
+  // given Array.prototype an indexed setter, or replaced Set.prototype.has.
+  for (let i = 0; i < depth; i++) {
+    if (ancestors[i]!.value === value) {
+      let at = "";
+      for (let j = 1; j < depth; j++) at += stringify(ancestors[j]!.key) + ",";
+      throw new JsonError(`it holds a cycle (at key path [${at}${stringify(key)}])`);
     }
-    return out + "]";
   }
+  ancestors[depth] = { value, key };
   let out = "";
+  if (isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      out += (i ? "," : "") + (toJson(value[i], "" + i, depth + 1, ancestors) ?? "null");
+    }
+    return "[" + out + "]";
+  }
   const keys = keysOf(value);
   for (let i = 0; i < keys.length; i++) {
-    const item = toJson((value as Record<string, unknown>)[keys[i]!], keys[i]!);
+    const item = toJson(
+      (value as Record<string, unknown>)[keys[i]!],
+      keys[i]!,
+      depth + 1,
+      ancestors,
+    );
     if (item !== undefined) out += (out ? "," : "") + stringify(keys[i]) + ":" + item;
   }
   return "{" + out + "}";
@@ -212,8 +235,22 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
       described.push({ specifier, notAPlugin: true });
       continue;
     }
+    // Written as JSON now, while this module is the one named busy: a description that
+    // cannot be would otherwise end the process at "ready", and the parent would blame the
+    // module loaded last.
+    let description: ModuleDescription;
+    try {
+      description = parseJson(toJson(describeDefinition(specifier, definition))!);
+    } catch (error) {
+      described.push({
+        specifier,
+        error: `Cannot load plugin module "${specifier}": its definition cannot be written ` +
+          `as JSON: ${firstLine(messageOf(error))}`,
+      });
+      continue;
+    }
     definitions.set(specifier, definition);
-    described.push(describeDefinition(specifier, definition));
+    described.push(description);
   }
   await send({ ready: described });
 
@@ -253,9 +290,12 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
 function describeDefinition(specifier: string, definition: PluginDefinition): ModuleDescription {
   let jsonSchema: Record<string, unknown> | undefined;
   try {
-    jsonSchema = definition.options.jsonSchema({ formatter: () => ({ ...FORMATTER_SCHEMA_MARK }) });
+    const schema = definition.options.jsonSchema({
+      formatter: () => ({ ...FORMATTER_SCHEMA_MARK }),
+    });
+    jsonSchema = parseJson(toJson(schema)!);
   } catch {
-    // A schema that cannot describe itself is left open in the JSON Schema.
+    // A schema that cannot describe itself, or be written as JSON, is left open.
   }
   return {
     specifier,
@@ -300,12 +340,20 @@ function parse(
   }
   // The formats are the parent's to check, whether or not the rest parsed.
   if (value === undefined) return { issues: ctx.issues, formats };
-  return {
-    handle: keep({ definition, value }),
-    value: parseJson(toJson(value) ?? "{}"),
-    issues: ctx.issues,
-    formats,
-  };
+  let json: Record<string, unknown>;
+  try {
+    json = parseJson(toJson(value) ?? "{}");
+  } catch (error) {
+    // A cycle, a getter that throws: `run` may take such options, but the parent cannot see
+    // them; the plugin's, said at its component, rather than the end of the process.
+    const issue: Issue = {
+      path: request.path,
+      message: `Plugin "${definition.type}" parsed its options into a value that cannot be ` +
+        `written as JSON: ${firstLine(messageOf(error))}`,
+    };
+    return { issues: [...ctx.issues, issue], formats };
+  }
+  return { handle: keep({ definition, value }), value: json, issues: ctx.issues, formats };
 }
 
 async function settle(

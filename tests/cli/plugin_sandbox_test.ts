@@ -526,3 +526,73 @@ Deno.test("sandbox: the answer timeout bounds silence, not the sum of slow modul
     assert.equal(sandbox.modules.size, 3);
   });
 });
+
+/** A plugin of `type` whose parse() pushes an issue of its own at `x`. */
+function ownIssuePlugin(type: string): string {
+  return `export default { kind: "sink", type: ${JSON.stringify(type)}, description: "", options: {
+  parse(value, path, ctx) { ctx.issues.push({ path: [...path, "x"], message: ${
+    JSON.stringify(`${type}'s own issue`)
+  } }); return undefined; },
+  jsonSchema: () => ({ type: "object" }),
+}, create() { return { write() {} }; } };
+`;
+}
+
+Deno.test("sandbox: a definition that cannot be written as JSON is a problem at its own module, never at the module loaded after it", async () => {
+  await withTempDir(async (dir) => {
+    // Both throw only when the harness writes the modules' descriptions, after the last one loaded.
+    await Deno.writeTextFile(
+      `${dir}/schema.ts`,
+      'export default { kind: "sink", type: "schema", description: "", options: { parse: () => ({}), ' +
+        'jsonSchema: () => ({ type: "object", get properties() { throw new Error("no schema here"); } }) }, ' +
+        "create() { return { write() {} }; } };\n",
+    );
+    await Deno.writeTextFile(
+      `${dir}/kind.ts`,
+      'const kind = { toString: () => "sink", get detail() { throw new Error("no kind here"); } };\n' +
+        'export default { kind, type: "kind", description: "", options: { parse: () => ({}), ' +
+        'jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };\n',
+    );
+    await Deno.writeTextFile(`${dir}/good.ts`, ownIssuePlugin("good"));
+    const file = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      file,
+      "sources:\n  app: { type: logger }\nsinks:\n" +
+        '  schema: { module: "./schema.ts" }\n  kind: { module: "./kind.ts" }\n' +
+        '  ok: { module: "./good.ts" }\n',
+    );
+    const result = await runCli(["check", "--config", file], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    // The schema that cannot be written is left open, as one whose jsonSchema() throws.
+    assert.deepEqual(problems(result.stderr, file), [
+      'sinks.kind.module: Cannot load plugin module "./kind.ts": its definition cannot be ' +
+      "written as JSON: no kind here",
+      "sinks.ok.x: good's own issue",
+    ]);
+  });
+});
+
+Deno.test("sandbox: options that cannot be written as JSON are a problem at their component; the next module's options are still checked", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/cyclic.ts`,
+      'export default { kind: "sink", type: "cyclic", description: "", options: { ' +
+        "parse: () => { const options = {}; options.self = options; return options; }, " +
+        'jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };\n',
+    );
+    await Deno.writeTextFile(`${dir}/good.ts`, ownIssuePlugin("good"));
+    const file = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      file,
+      "sources:\n  app: { type: logger }\nsinks:\n" +
+        '  bad: { module: "./cyclic.ts" }\n  ok: { module: "./good.ts" }\n',
+    );
+    const result = await runCli(["check", "--config", file], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(problems(result.stderr, file), [
+      'sinks.bad: Plugin "cyclic" parsed its options into a value that cannot be written as ' +
+      'JSON: it holds a cycle (at key path ["self"])',
+      "sinks.ok.x: good's own issue",
+    ]);
+  });
+});
