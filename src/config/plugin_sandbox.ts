@@ -12,7 +12,7 @@
 
 import { PluginError } from "../plugin/plugin_error.ts";
 import type { PluginDefinition, PluginPermissions } from "../plugin/types.ts";
-import { type FormatterSpec, isPlainObject, type Issue, type Path } from "../schema/schema.ts";
+import { isPlainObject, type Issue, type Path } from "../schema/schema.ts";
 import { AnswerProof } from "./answer_proof.ts";
 import { type ModuleReference, notAPlugin } from "./import_modules.ts";
 import {
@@ -25,6 +25,7 @@ import {
 } from "./sandbox_protocol.ts";
 import { SandboxedOptions, type SandboxedView, type SchemaHost } from "./sandboxed_options.ts";
 import type { ResolvedConfig } from "./types.ts";
+import { walkFormatters } from "./walk_formatters.ts";
 // The child's module graph is this module's, so a cached Sluice starts it without fetching.
 import "./sandbox_child.ts";
 
@@ -122,6 +123,10 @@ export class SandboxSession implements AsyncDisposable {
   #heard = 0;
   /** The current child's stdout reader, until it ends. */
   #reading: Promise<void> = Promise.resolve();
+  /** Whether the child said it took the request in flight ("took"), so it is to blame. */
+  #took = false;
+  /** The module whose options the child answered for last, for the message of an end. */
+  #answeredFor: string | undefined;
   /** Whether a line that imitates an answer was said to be ignored already. */
   #warned = false;
   readonly #pending = new Map<number, (answer: unknown) => void>();
@@ -183,13 +188,22 @@ export class SandboxSession implements AsyncDisposable {
       let answer: ParseAnswer;
       try {
         answer = await this.#request({ parse: request }) as ParseAnswer;
+        this.#answeredFor = request.specifier;
       } catch (error) {
         if (!(error instanceof PluginSandboxError) || !this.#exited) throw error;
+        // Ended before it took the request: another module's code did it (a timer, a closed
+        // stdin), and these options went unchecked.
+        const after = this.#answeredFor === undefined
+          ? ""
+          : `, after it answered for plugin module "${this.#answeredFor}"`;
         answer = {
           issues: [{
             path: request.path,
-            message: `Plugin module "${request.specifier}" ended the sandbox process ` +
-              `(${this.#ending}) while parsing its options`,
+            message: this.#took
+              ? `Plugin module "${request.specifier}" ended the sandbox process ` +
+                `(${this.#ending}) while parsing its options`
+              : `The options of plugin module "${request.specifier}" were not checked: the ` +
+                `sandbox process ended (${this.#ending}) before it read them${after}`,
           }],
           formats: [],
         };
@@ -510,6 +524,7 @@ export class SandboxSession implements AsyncDisposable {
       seq?: number;
       ready?: ModuleDescription[];
       busy?: string | number;
+      took?: boolean;
       id?: number;
       answer?: unknown;
     };
@@ -533,6 +548,7 @@ export class SandboxSession implements AsyncDisposable {
       this.#busy = message.busy;
       return;
     }
+    if (message.took === true) return void (this.#took = true);
     const id = message.ready ? 0 : message.id!;
     const settle = this.#pending.get(id);
     this.#pending.delete(id);
@@ -540,6 +556,7 @@ export class SandboxSession implements AsyncDisposable {
   }
 
   async #request(request: { parse: ParseRequest } | { settle: SettleItem[] }): Promise<unknown> {
+    this.#took = false;
     if (!this.#stdin) throw new PluginSandboxError("The plugin sandbox is not running");
     if (this.#failure) throw this.#failure;
     const id = ++this.#nextId;
@@ -578,22 +595,4 @@ export class SandboxSession implements AsyncDisposable {
 
 function urlOf(references: readonly ModuleReference[], found: ModuleDescription): string {
   return references.find((r) => r.specifier === found.specifier)!.url;
-}
-
-function walkFormatters(
-  value: unknown,
-  path: Path,
-  visit: (spec: FormatterSpec, path: Path) => void,
-): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => walkFormatters(item, [...path, i], visit));
-    return;
-  }
-  if (!isPlainObject(value)) return;
-  if (typeof value.type === "string" && isPlainObject(value.options) && path.length > 2) {
-    visit(value as unknown as FormatterSpec, path);
-    walkFormatters(value.options, path, visit);
-    return;
-  }
-  for (const [key, item] of Object.entries(value)) walkFormatters(item, [...path, key], visit);
 }

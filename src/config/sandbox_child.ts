@@ -172,19 +172,27 @@ async function openChannel(): Promise<Channel> {
 }
 
 /**
- * Writes one answer: on a line of its own (a newline first ends whatever a plugin left
- * unfinished on stdout), with its number and its proof.
+ * One answer line: on a line of its own (a newline first ends whatever a plugin left
+ * unfinished on stdout), with its number and its proof. Numbered when signed, so lines are
+ * written in the order they were signed.
  */
-async function sendOn(channel: Channel, message: Record<string, unknown>): Promise<void> {
+async function signedLine(channel: Channel, message: Record<string, unknown>): Promise<Uint8Array> {
   const body = toJson({ seq: channel.seq++, ...message })!;
   const mac = new Bytes(await sign("HMAC", channel.key, encode(body)));
   let hex = "";
   for (let i = 0; i < mac.length; i++) hex += HEX[mac[i]! >> 4]! + HEX[mac[i]! & 15]!;
-  const bytes = encode("\n" + SANDBOX_LINE + hex + " " + body + "\n");
+  return encode("\n" + SANDBOX_LINE + hex + " " + body + "\n");
+}
+
+function writeLine(bytes: Uint8Array): void {
   // A pipe may take part of a large answer at a time.
   for (let written = 0; written < bytes.length;) {
     written += writeSync(bytes.subarray(written));
   }
+}
+
+async function sendOn(channel: Channel, message: Record<string, unknown>): Promise<void> {
+  writeLine(await signedLine(channel, message));
 }
 
 interface Parsed {
@@ -257,6 +265,11 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
   const parsed = new Map<number, Parsed>();
   let handles = 0;
   let buffered = channel.rest;
+  // "took", signed ahead and written as soon as a request is read, before an await could let
+  // a plugin's timer run: the parent blames a request for the end of the process only if it
+  // was taken. Ended while waiting for one (a plugin that closed stdin, or whose timer fired),
+  // the process has said nothing of the next request, which is then reported as not checked.
+  let took = await signedLine(channel, { took: true });
   for (;;) {
     let newline: number;
     while ((newline = buffered.indexOf("\n")) >= 0) {
@@ -265,6 +278,7 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
       const request = parseJson(line) as
         | { id: number; parse: ParseRequest }
         | { id: number; settle: SettleItem[] };
+      writeLine(took);
       if ("parse" in request) {
         const answer = parse(request.parse, definitions, (entry) => {
           parsed.set(++handles, entry);
@@ -279,6 +293,7 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
         }
         await send({ id: request.id, answer: answers });
       }
+      took = await signedLine(channel, { took: true });
     }
     const { done, value } = await channel.read();
     if (done) break;

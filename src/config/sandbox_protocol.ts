@@ -5,6 +5,9 @@
  * the child's stdout is then `SANDBOX_LINE`, the HMAC-SHA256 of its JSON under that secret
  * (hex), a space and the JSON, which holds `seq`, the answer's number (0, 1, …). A plugin's
  * own output on stdout, however it imitates an answer, has no valid proof and is not one.
+ * Besides the answers, the child says `busy` (the module it loads, the settle item it is on)
+ * and `took` (it read the request in flight), so that the parent blames the end of the
+ * process on what was running, not on the request it was waiting for.
  *
  * @module
  */

@@ -596,3 +596,47 @@ Deno.test("sandbox: options that cannot be written as JSON are a problem at thei
     ]);
   });
 });
+
+Deno.test("sandbox: a plugin that ends the process between requests is not reported as the next module's doing", async () => {
+  await withTempDir(async (dir) => {
+    // Its parse() passes; the harness's next read of stdin then fails and the process ends,
+    // while the parent waits for the next module's answer.
+    await Deno.writeTextFile(
+      `${dir}/closer.ts`,
+      'export default { kind: "sink", type: "closer", description: "", options: { ' +
+        'parse: () => { Deno.stdin.close(); return {}; }, jsonSchema: () => ({ type: "object" }) }, ' +
+        "create() { return { write() {} }; } };\n",
+    );
+    await Deno.writeTextFile(`${dir}/good.ts`, ownIssuePlugin("good"));
+    const file = `${dir}/sluice.yaml`;
+    await Deno.writeTextFile(
+      file,
+      "sources:\n  app: { type: logger }\nsinks:\n" +
+        '  bad: { module: "./closer.ts" }\n  ok: { module: "./good.ts" }\n',
+    );
+    for (let round = 0; round < 3; round++) {
+      const result = await runCli(["check", "--config", file], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.deepEqual(problems(result.stderr, file), [
+        'sinks.ok: The options of plugin module "./good.ts" were not checked: the sandbox ' +
+        "process ended (code 1) before it read them, after it answered for plugin module " +
+        '"./closer.ts"',
+      ], `round ${round}`);
+    }
+    // One that ends it while it parses is named; the next one is not.
+    await Deno.writeTextFile(
+      `${dir}/closer.ts`,
+      'export default { kind: "sink", type: "closer", description: "", options: { ' +
+        'parse: () => Deno.exit(4), jsonSchema: () => ({ type: "object" }) }, ' +
+        "create() { return { write() {} }; } };\n",
+    );
+    const result = await runCli(["check", "--config", file], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(problems(result.stderr, file), [
+      'sinks.bad: Plugin module "./closer.ts" ended the sandbox process (code 4) while parsing ' +
+      "its options",
+      'sinks.ok: The options of plugin module "./good.ts" were not checked: the sandbox ' +
+      "process ended (code 4) before it read them",
+    ]);
+  });
+});
