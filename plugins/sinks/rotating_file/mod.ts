@@ -229,6 +229,7 @@ export class RotatingFileSink implements Sink {
       this.#file = new WatchedFile(this.#path, { now: this.#now, checkInterval: Infinity });
     } catch (error) {
       work.close();
+      this.#backups.close();
       throw new PluginError(
         `Cannot open sink "${this.#id}": cannot open "${this.#path}": ${messageOf(error)}`,
         { cause: error },

@@ -114,7 +114,8 @@ export class Upkeep {
   /**
    * Makes and locks the work directory at start-up, before anything else is touched, and
    * throws a `PluginError` naming `path` (as configured) and the other run's pid when another
-   * process's live run rotates the same file: two rotators corrupt each other's numbering.
+   * process's live run rotates the same file (two rotators corrupt each other's numbering),
+   * having closed the work directory and the backup set, which the sink then never closes.
    * One directory listing and one lock try per work directory found. A work directory that
    * cannot be made is reported (made again on first use; meanwhile another run goes
    * unnoticed).
@@ -128,6 +129,9 @@ export class Upkeep {
     }
     if (other === undefined) return;
     this.#work.close();
+    // The set is shared by path in this process (a reload's sinks): a reference left to it
+    // would keep its journal open past the next sink's end.
+    this.#backups.close();
     throw new PluginError(
       `Cannot open sink "${this.#id}": ${JSON.stringify(path)} is being rotated by another ` +
         `running Sluice (pid ${other.pid ?? "unknown"}); two processes rotating one file ` +

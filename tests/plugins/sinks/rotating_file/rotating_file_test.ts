@@ -836,3 +836,80 @@ Deno.test({
     }
   },
 });
+
+/** This process's open files under `dir` (Linux: /proc/self/fd). */
+function openFilesUnder(dir: string): string[] {
+  const open: string[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
+      if (target.startsWith(dir + "/")) open.push(target);
+    } catch {
+      // The directory listing's own descriptor, gone once read.
+    }
+  }
+  return open;
+}
+
+Deno.test("rotating_file refused because another process rotates the file leaves nothing open: a later sink in this process (a reload) closes its record of backups", async () => {
+  if (Deno.build.os !== "linux") return; // reads /proc/self/fd
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  const workDir = new URL("../../../../plugins/sinks/rotating_file/work_dir.ts", import.meta.url);
+  // Another process's run on the same file: it holds its work directory's lock until killed.
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { WorkDir } from ${JSON.stringify(workDir.href)};
+new WorkDir(${JSON.stringify(`${dir}/app.log`)}).claim(); console.log("held");
+setInterval(() => {}, 1000);`,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    assert.equal((await reader.read()).value, "held\n");
+    const h = harness(dir);
+    assert.throws(
+      () => new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context),
+      (error) => error instanceof PluginError && /being rotated by another/.test(error.message),
+    );
+    holder.kill("SIGKILL");
+    await holder.status;
+
+    const sink = new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context);
+    sink.writeSync(records("aaaa", "bbbb", "cccc", "dddd"));
+    await sink[Symbol.asyncDispose]();
+    assert.ok(Deno.statSync(`${dir}/.app.log.sluice-backups`).isFile, "it rotated, recorded");
+    assert.deepEqual(openFilesUnder(dir), []);
+  } finally {
+    try {
+      holder.kill("SIGKILL");
+    } catch {
+      // Killed above.
+    }
+    await holder.status;
+    await reader.cancel();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rotating_file that cannot open its live file leaves nothing open: a later sink in this process closes its record of backups", async () => {
+  if (Deno.build.os !== "linux") return; // reads /proc/self/fd
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const h = harness(dir);
+    Deno.mkdirSync(`${dir}/app.log`); // not a file it can open
+    assert.throws(
+      () => new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context),
+      (error) => error instanceof PluginError && /cannot open/.test(error.message),
+    );
+    Deno.removeSync(`${dir}/app.log`);
+    const sink = new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context);
+    sink.writeSync(records("aaaa", "bbbb", "cccc", "dddd"));
+    await sink[Symbol.asyncDispose]();
+    assert.ok(Deno.statSync(`${dir}/.app.log.sluice-backups`).isFile, "it rotated, recorded");
+    assert.deepEqual(openFilesUnder(dir), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
