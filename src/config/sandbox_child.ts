@@ -295,9 +295,16 @@ export async function serveSandbox(loaders: readonly SandboxLoader[]): Promise<v
       }
       took = await signedLine(channel, { took: true });
     }
-    const { done, value } = await channel.read();
-    if (done) break;
-    buffered += decode(value, { stream: true });
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await channel.read();
+    } catch {
+      // A plugin closed stdin: the parent reports the request it waits for as not checked, so
+      // an uncaught error's stack here would only be noise on the user's stderr.
+      return exit(1);
+    }
+    if (read.done) break;
+    buffered += decode(read.value, { stream: true });
   }
   exit(0);
 }

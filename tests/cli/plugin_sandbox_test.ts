@@ -622,6 +622,11 @@ Deno.test("sandbox: a plugin that ends the process between requests is not repor
         "process ended (code 1) before it read them, after it answered for plugin module " +
         '"./closer.ts"',
       ], `round ${round}`);
+      assert.doesNotMatch(
+        result.stderr,
+        /Uncaught|BadResource/,
+        "the harness's own read says nothing",
+      );
     }
     // One that ends it while it parses is named; the next one is not.
     await Deno.writeTextFile(
