@@ -122,7 +122,7 @@ export class Keyring {
 export interface DecryptFailure {
   /** The file, as given. */
   file: string;
-  /** The 1-based line number. */
+  /** The 1-based line number; 0 when the file could not be opened. */
   line: number;
   /** Why. */
   reason: string;
@@ -134,6 +134,8 @@ export interface DecryptSummary {
   decrypted: number;
   /** Lines that failed. */
   failed: number;
+  /** Files that could not be read, or not to their end (each reported as a failure too). */
+  unreadable: number;
 }
 
 /**
@@ -165,7 +167,7 @@ export async function decryptFiles(
   write: (bytes: Uint8Array) => Promise<void> | void,
   onFailure: (failure: DecryptFailure) => void,
 ): Promise<DecryptSummary> {
-  const summary: DecryptSummary = { decrypted: 0, failed: 0 };
+  const summary: DecryptSummary = { decrypted: 0, failed: 0, unreadable: 0 };
   const chunks: Uint8Array[] = [];
   let size = 0;
   const flush = async () => {
@@ -195,7 +197,7 @@ export async function decryptFiles(
         if (size >= 65536) await flush();
       }
     } catch (error) {
-      summary.failed++;
+      summary.unreadable++;
       onFailure({
         file,
         line: number,

@@ -73,9 +73,13 @@ const decrypt = {
         else throw error;
       }
     }, (failure) => stderr(`${failure.file}:${failure.line}: ${failure.reason}\n`));
-    if (summary.failed > 0) {
+    if (summary.failed > 0 || summary.unreadable > 0) {
+      const files = summary.unreadable > 0
+        ? `, ${summary.unreadable} file(s) could not be read (or not to their end)`
+        : "";
       stderr(
-        `sluice decrypt: ${summary.failed} line(s) could not be decrypted, ${summary.decrypted} decrypted\n`,
+        `sluice decrypt: ${summary.failed} line(s) could not be decrypted${files}, ` +
+          `${summary.decrypted} decrypted\n`,
       );
       return 1;
     }

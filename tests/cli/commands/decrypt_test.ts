@@ -178,6 +178,27 @@ Deno.test("sluice decrypt: a truncated gzip file and a missing file are reported
   }
 });
 
+Deno.test("sluice decrypt: a file that cannot be read is counted as a file, not as a line that failed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const key = generateKey();
+    const fernet = new Fernet([decodeKey(key, "key")]);
+    await Deno.writeTextFile(`${dir}/ok.log`, fernet.encrypt("fine") + "\nnot a token\n");
+    const result = await runCli(
+      ["decrypt", `${dir}/missing.log`, `${dir}/gone.log.1.gz`, `${dir}/ok.log`],
+      { env: { SLUICE_LOG_KEYS: key } },
+    );
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr.trimEnd().split("\n").at(-1),
+      "sluice decrypt: 1 line(s) could not be decrypted, 2 file(s) could not be read " +
+        "(or not to their end), 1 decrypted",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("sluice decrypt: usage and key problems exit 2 with a message and no key", async () => {
   const noFile = await runCli(["decrypt"], { env: { SLUICE_LOG_KEYS: generateKey() } });
   assert.equal(noFile.code, 2);
