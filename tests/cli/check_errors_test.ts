@@ -217,6 +217,47 @@ Deno.test("sluice check: a TLS file that does not exist is an error at its key; 
   });
 });
 
+Deno.test("sluice check: a key or credentials file that does not exist is an error at its key, for check and run alike", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/keys.yaml`;
+    await Deno.writeTextFile(`${dir}/chain.key`, "a".repeat(44) + "\n");
+    await Deno.writeTextFile(
+      file,
+      [
+        "sources:",
+        "  app: { type: logger }",
+        "processors:",
+        "  scrub: { type: redact, inputs: [app], mode: hash, hash_key_file: h.key }",
+        "sinks:",
+        "  a: { type: file, inputs: [scrub], path: a.log, chain: { key_file: chain.key } }",
+        "  b: { type: file, inputs: [app], path: b.log, chain: { key_file: c.key } }",
+        "  e: { type: file, inputs: [app], path: e.log, format: { type: encrypted, key_file: e.key } }",
+        "  n:",
+        "    type: nats",
+        "    inputs: [app]",
+        "    servers: [nats://127.0.0.1:4299]",
+        "    stream: LOGS",
+        "    subject: logs.x",
+        "    auth: { creds_file: n.creds }",
+        "",
+      ].join("\n"),
+    );
+    const hint = `(a relative path is read from ${dir})`;
+    const { code, lines } = await check(file);
+    assert.equal(code, 2);
+    assert.deepEqual(lines, [
+      `${file}:4:68: processors.scrub.hash_key_file: Processor "scrub" names hash_key_file "h.key", which does not exist ${hint}`,
+      `${file}:7:67: sinks.b.chain.key_file: Sink "b" names chain.key_file "c.key", which does not exist ${hint}`,
+      `${file}:8:85: sinks.e.format.key_file: Sink "e" names format.key_file "e.key", which does not exist ${hint}`,
+      `${file}:15:25: sinks.n.auth.creds_file: Sink "n" names auth.creds_file "n.creds", which does not exist ${hint}`,
+    ]);
+    // Before, check said "ok" and run failed on the first one as its sink opened, with no position.
+    const run = await runCli(["run", "--config", file]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, new RegExp(`^${file}:4:68: processors\\.scrub\\.hash_key_file: `));
+  });
+});
+
 Deno.test("sluice check: keys_env naming a variable that holds no valid keys is an error naming the variable, not the value", async () => {
   await withTempDir(async (dir) => {
     const file = `${dir}/keys.yaml`;
