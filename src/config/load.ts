@@ -35,7 +35,8 @@ export interface LoadOptions {
    */
   baseDir?: string;
   /**
-   * Whether files the config names must exist now (TLS certificates and keys): `sluice check`
+   * Whether files the config names must exist now (TLS certificates and keys, key and
+   * credentials files such as `key_file`, `hash_key_file`, `auth.creds_file`): `sluice check`
    * and `sluice run` say so; the default leaves it to the component that opens them, so a
    * config can be validated on a machine that lacks the deployment's files.
    */
