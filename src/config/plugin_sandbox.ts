@@ -561,7 +561,9 @@ export class SandboxSession implements AsyncDisposable {
     if (this.#failure) throw this.#failure;
     const id = ++this.#nextId;
     const answered = new Promise<unknown>((resolve) => this.#pending.set(id, resolve));
-    await this.#stdin.write(new TextEncoder().encode(JSON.stringify({ id, ...request }) + "\n"));
+    // A broken pipe means the child ended before this reached it: #wait hears how from #read.
+    const line = new TextEncoder().encode(JSON.stringify({ id, ...request }) + "\n");
+    await this.#stdin.write(line).catch(() => {});
     return await this.#wait(id, answered);
   }
 
