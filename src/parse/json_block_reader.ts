@@ -202,6 +202,9 @@ export class JsonBlockReader {
       }
       copyIn(bytes, at, size);
       line = this.#window(text, at, size, line, now, out, reject, admit, block);
+      // The scanner counts no empty line after a window's last line end (it ends the window):
+      // the window's cut ends that line.
+      if (size === 0 || this.#isStop(bytes[at + size - 1]!)) line++;
       at += size + 1;
     }
     return true;
@@ -327,6 +330,10 @@ export class JsonBlockReader {
       if (error instanceof ParseError) reject(line, error.reason, error.message, cutText);
       else reject(line, "parse_error", messageOf(error), cutText);
     }
+  }
+
+  #isStop(b: number): boolean {
+    return b === 10 || (this.#nul === 1 && b === 0);
   }
 
   /** The index of the last line end in `bytes` in [from, to), or -1. */

@@ -436,3 +436,26 @@ Deno.test("JsonBlockReader: records charge their block at two bytes a character 
     );
   }
 });
+
+Deno.test("JsonBlockReader: an empty line where the scanner's window is cut keeps its number", () => {
+  // The window ends at the last line end of its first 1 MiB; when the line before that end is
+  // empty, it still counts (before, every later line was numbered one too low, and a 1 MiB
+  // line end as the window's only one lost its empty line too).
+  const window = 1 << 20;
+  const large = new JsonBlockReader({ maxLineBytes: 4 << 20, tooLarge: "frame_too_large" });
+  const first = '{"message":"' + "x".repeat(window - 16) + '"}';
+  for (
+    const text of [
+      `${first}\n\nbad\n{"message":"ok"}`,
+      `${first}\r\n\r\nbad\n{"message":"ok"}`,
+      `\n${"y".repeat(window)}\nbad`,
+      `{}\n\n${first}\n\nbad\n`,
+    ]
+  ) {
+    const expected = text.split("\n").flatMap((line, i) => line.startsWith("bad") ? [i] : []);
+    const rejected: number[] = [];
+    large.read(new TextEncoder().encode(text), text, NOW, [], (line) => rejected.push(line));
+    const got = rejected.filter((line) => text.split("\n")[line]?.startsWith("y") !== true);
+    assert.deepEqual(got, expected, JSON.stringify(text.slice(0, 20)));
+  }
+});
