@@ -6,7 +6,7 @@
  */
 
 import { resolve } from "node:path";
-import type { Issue } from "../schema/schema.ts";
+import { isPlainObject, type Issue } from "../schema/schema.ts";
 import type { ResolvedConfig } from "./types.ts";
 
 /** The options of a `tls:` block that name files (listeners, tcp sink, nats). */
@@ -28,8 +28,9 @@ const READ_FILE_KEYS = new Set([
 
 /**
  * Reports every file named in a component's `tls:` block, or as a key or credentials file (in
- * its options or its `format:`), that does not exist, at its key path. Looks at the file system (a `stat`) and changes nothing; a file that exists but cannot
- * be read is left to `run`, which says why.
+ * its options or its `format:`), that does not exist, at its key path. Looks at the file
+ * system (a `stat`) and changes nothing; a file that exists but cannot be read is left to
+ * `run`, which says why.
  *
  * @example A listener's missing certificate
  * ```ts
@@ -96,8 +97,8 @@ function reportReadFiles(
     if (path.length === 0 && key === "tls") continue;
     if (READ_FILE_KEYS.has(key) && typeof value === "string") {
       found([...path, key], value);
-    } else if (isRecord(value)) {
-      const spec = typeof value.type === "string" && isRecord(value.options);
+    } else if (isPlainObject(value)) {
+      const spec = typeof value.type === "string" && isPlainObject(value.options);
       reportReadFiles(
         spec ? value.options as Record<string, unknown> : value,
         [...path, key],
@@ -105,10 +106,6 @@ function reportReadFiles(
       );
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function exists(path: string): boolean {

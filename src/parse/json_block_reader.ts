@@ -332,6 +332,7 @@ export class JsonBlockReader {
     }
   }
 
+  /** Whether `b` ends a line: a newline, or a NUL where NULs end lines. */
   #isStop(b: number): boolean {
     return b === 10 || (this.#nul === 1 && b === 0);
   }
@@ -339,8 +340,7 @@ export class JsonBlockReader {
   /** The index of the last line end in `bytes` in [from, to), or -1. */
   #lastStop(bytes: Uint8Array, from: number, to: number): number {
     for (let i = to - 1; i >= from; i--) {
-      const b = bytes[i];
-      if (b === 10 || (this.#nul === 1 && b === 0)) return i;
+      if (this.#isStop(bytes[i]!)) return i;
     }
     return -1;
   }
@@ -348,8 +348,7 @@ export class JsonBlockReader {
   /** The index of the first line end in `bytes` from `from`, or its length. */
   #nextStop(bytes: Uint8Array, from: number): number {
     for (let i = from; i < bytes.length; i++) {
-      const b = bytes[i];
-      if (b === 10 || (this.#nul === 1 && b === 0)) return i;
+      if (this.#isStop(bytes[i]!)) return i;
     }
     return bytes.length;
   }

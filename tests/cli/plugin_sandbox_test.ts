@@ -527,6 +527,29 @@ Deno.test("sandbox: the answer timeout bounds silence, not the sum of slow modul
   });
 });
 
+/**
+ * Writes each module of `modules` (file name → source) into `dir`, a config with a sink
+ * of each `sinks` entry (id → module file) and runs `sluice check` on it.
+ */
+async function checkSinks(
+  dir: string,
+  modules: Record<string, string>,
+  sinks: Record<string, string>,
+): Promise<{ code: number; stderr: string; problems: string[] }> {
+  for (const [name, source] of Object.entries(modules)) {
+    await Deno.writeTextFile(`${dir}/${name}`, source);
+  }
+  const file = `${dir}/sluice.yaml`;
+  await Deno.writeTextFile(
+    file,
+    "sources:\n  app: { type: logger }\nsinks:\n" +
+      Object.entries(sinks).map(([id, module]) => `  ${id}: { module: "./${module}" }\n`)
+        .join(""),
+  );
+  const result = await runCli(["check", "--config", file], { cwd: dir });
+  return { code: result.code, stderr: result.stderr, problems: problems(result.stderr, file) };
+}
+
 /** A plugin of `type` whose parse() pushes an issue of its own at `x`. */
 function ownIssuePlugin(type: string): string {
   return `export default { kind: "sink", type: ${JSON.stringify(type)}, description: "", options: {
@@ -541,30 +564,20 @@ function ownIssuePlugin(type: string): string {
 Deno.test("sandbox: a definition that cannot be written as JSON is a problem at its own module, never at the module loaded after it", async () => {
   await withTempDir(async (dir) => {
     // Both throw only when the harness writes the modules' descriptions, after the last one loaded.
-    await Deno.writeTextFile(
-      `${dir}/schema.ts`,
-      'export default { kind: "sink", type: "schema", description: "", options: { parse: () => ({}), ' +
+    const result = await checkSinks(dir, {
+      "schema.ts":
+        'export default { kind: "sink", type: "schema", description: "", options: { parse: () => ({}), ' +
         'jsonSchema: () => ({ type: "object", get properties() { throw new Error("no schema here"); } }) }, ' +
         "create() { return { write() {} }; } };\n",
-    );
-    await Deno.writeTextFile(
-      `${dir}/kind.ts`,
-      'const kind = { toString: () => "sink", get detail() { throw new Error("no kind here"); } };\n' +
+      "kind.ts":
+        'const kind = { toString: () => "sink", get detail() { throw new Error("no kind here"); } };\n' +
         'export default { kind, type: "kind", description: "", options: { parse: () => ({}), ' +
         'jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };\n',
-    );
-    await Deno.writeTextFile(`${dir}/good.ts`, ownIssuePlugin("good"));
-    const file = `${dir}/sluice.yaml`;
-    await Deno.writeTextFile(
-      file,
-      "sources:\n  app: { type: logger }\nsinks:\n" +
-        '  schema: { module: "./schema.ts" }\n  kind: { module: "./kind.ts" }\n' +
-        '  ok: { module: "./good.ts" }\n',
-    );
-    const result = await runCli(["check", "--config", file], { cwd: dir });
+      "good.ts": ownIssuePlugin("good"),
+    }, { schema: "schema.ts", kind: "kind.ts", ok: "good.ts" });
     assert.equal(result.code, 2, result.stderr);
     // The schema that cannot be written is left open, as one whose jsonSchema() throws.
-    assert.deepEqual(problems(result.stderr, file), [
+    assert.deepEqual(result.problems, [
       'sinks.kind.module: Cannot load plugin module "./kind.ts": its definition cannot be ' +
       "written as JSON: no kind here",
       "sinks.ok.x: good's own issue",
@@ -574,22 +587,14 @@ Deno.test("sandbox: a definition that cannot be written as JSON is a problem at 
 
 Deno.test("sandbox: options that cannot be written as JSON are a problem at their component; the next module's options are still checked", async () => {
   await withTempDir(async (dir) => {
-    await Deno.writeTextFile(
-      `${dir}/cyclic.ts`,
-      'export default { kind: "sink", type: "cyclic", description: "", options: { ' +
+    const result = await checkSinks(dir, {
+      "cyclic.ts": 'export default { kind: "sink", type: "cyclic", description: "", options: { ' +
         "parse: () => { const options = {}; options.self = options; return options; }, " +
         'jsonSchema: () => ({ type: "object" }) }, create() { return { write() {} }; } };\n',
-    );
-    await Deno.writeTextFile(`${dir}/good.ts`, ownIssuePlugin("good"));
-    const file = `${dir}/sluice.yaml`;
-    await Deno.writeTextFile(
-      file,
-      "sources:\n  app: { type: logger }\nsinks:\n" +
-        '  bad: { module: "./cyclic.ts" }\n  ok: { module: "./good.ts" }\n',
-    );
-    const result = await runCli(["check", "--config", file], { cwd: dir });
+      "good.ts": ownIssuePlugin("good"),
+    }, { bad: "cyclic.ts", ok: "good.ts" });
     assert.equal(result.code, 2, result.stderr);
-    assert.deepEqual(problems(result.stderr, file), [
+    assert.deepEqual(result.problems, [
       'sinks.bad: Plugin "cyclic" parsed its options into a value that cannot be written as ' +
       'JSON: it holds a cycle (at key path ["self"])',
       "sinks.ok.x: good's own issue",
@@ -599,25 +604,21 @@ Deno.test("sandbox: options that cannot be written as JSON are a problem at thei
 
 Deno.test("sandbox: a plugin that ends the process between requests is not reported as the next module's doing", async () => {
   await withTempDir(async (dir) => {
+    const closer = (parse: string) =>
+      'export default { kind: "sink", type: "closer", description: "", options: { ' +
+      `parse: ${parse}, jsonSchema: () => ({ type: "object" }) }, ` +
+      "create() { return { write() {} }; } };\n";
+    const sinks = { bad: "closer.ts", ok: "good.ts" };
     // Its parse() passes; the harness's next read of stdin then fails and the process ends,
     // while the parent waits for the next module's answer.
-    await Deno.writeTextFile(
-      `${dir}/closer.ts`,
-      'export default { kind: "sink", type: "closer", description: "", options: { ' +
-        'parse: () => { Deno.stdin.close(); return {}; }, jsonSchema: () => ({ type: "object" }) }, ' +
-        "create() { return { write() {} }; } };\n",
-    );
-    await Deno.writeTextFile(`${dir}/good.ts`, ownIssuePlugin("good"));
-    const file = `${dir}/sluice.yaml`;
-    await Deno.writeTextFile(
-      file,
-      "sources:\n  app: { type: logger }\nsinks:\n" +
-        '  bad: { module: "./closer.ts" }\n  ok: { module: "./good.ts" }\n',
-    );
+    const modules = {
+      "closer.ts": closer("() => { Deno.stdin.close(); return {}; }"),
+      "good.ts": ownIssuePlugin("good"),
+    };
     for (let round = 0; round < 3; round++) {
-      const result = await runCli(["check", "--config", file], { cwd: dir });
+      const result = await checkSinks(dir, modules, sinks);
       assert.equal(result.code, 2, result.stderr);
-      assert.deepEqual(problems(result.stderr, file), [
+      assert.deepEqual(result.problems, [
         'sinks.ok: The options of plugin module "./good.ts" were not checked: the sandbox ' +
         "process ended (code 1) before it read them, after it answered for plugin module " +
         '"./closer.ts"',
@@ -629,15 +630,9 @@ Deno.test("sandbox: a plugin that ends the process between requests is not repor
       );
     }
     // One that ends it while it parses is named; the next one is not.
-    await Deno.writeTextFile(
-      `${dir}/closer.ts`,
-      'export default { kind: "sink", type: "closer", description: "", options: { ' +
-        'parse: () => Deno.exit(4), jsonSchema: () => ({ type: "object" }) }, ' +
-        "create() { return { write() {} }; } };\n",
-    );
-    const result = await runCli(["check", "--config", file], { cwd: dir });
+    const result = await checkSinks(dir, { "closer.ts": closer("() => Deno.exit(4)") }, sinks);
     assert.equal(result.code, 2, result.stderr);
-    assert.deepEqual(problems(result.stderr, file), [
+    assert.deepEqual(result.problems, [
       'sinks.bad: Plugin module "./closer.ts" ended the sandbox process (code 4) while parsing ' +
       "its options",
       'sinks.ok: The options of plugin module "./good.ts" were not checked: the sandbox ' +

@@ -851,6 +851,15 @@ function openFilesUnder(dir: string): string[] {
   return open;
 }
 
+/** A sink made after a refused one rotates, records its backups and leaves nothing open. */
+async function assertLaterSinkClosesAll(dir: string, h: Harness): Promise<void> {
+  const sink = new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context);
+  sink.writeSync(records("aaaa", "bbbb", "cccc", "dddd"));
+  await sink[Symbol.asyncDispose]();
+  assert.ok(Deno.statSync(`${dir}/.app.log.sluice-backups`).isFile, "it rotated, recorded");
+  assert.deepEqual(openFilesUnder(dir), []);
+}
+
 Deno.test("rotating_file refused because another process rotates the file leaves nothing open: a later sink in this process (a reload) closes its record of backups", async () => {
   if (Deno.build.os !== "linux") return; // reads /proc/self/fd
   const dir = await Deno.realPath(await Deno.makeTempDir());
@@ -876,11 +885,7 @@ setInterval(() => {}, 1000);`,
     holder.kill("SIGKILL");
     await holder.status;
 
-    const sink = new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context);
-    sink.writeSync(records("aaaa", "bbbb", "cccc", "dddd"));
-    await sink[Symbol.asyncDispose]();
-    assert.ok(Deno.statSync(`${dir}/.app.log.sluice-backups`).isFile, "it rotated, recorded");
-    assert.deepEqual(openFilesUnder(dir), []);
+    await assertLaterSinkClosesAll(dir, h);
   } finally {
     try {
       holder.kill("SIGKILL");
@@ -904,11 +909,7 @@ Deno.test("rotating_file that cannot open its live file leaves nothing open: a l
       (error) => error instanceof PluginError && /cannot open/.test(error.message),
     );
     Deno.removeSync(`${dir}/app.log`);
-    const sink = new RotatingFileSink(options({ max_bytes: 10, backups: 2 }), h.context);
-    sink.writeSync(records("aaaa", "bbbb", "cccc", "dddd"));
-    await sink[Symbol.asyncDispose]();
-    assert.ok(Deno.statSync(`${dir}/.app.log.sluice-backups`).isFile, "it rotated, recorded");
-    assert.deepEqual(openFilesUnder(dir), []);
+    await assertLaterSinkClosesAll(dir, h);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
