@@ -6,6 +6,7 @@
 
 import type { Address } from "../io/address.ts";
 import { messageOf } from "../core/message_of.ts";
+import { yieldToEventLoop } from "./yield_to_event_loop.ts";
 import {
   type FromReceiver,
   RING_SLOTS,
@@ -143,11 +144,6 @@ export function receiveUdp(bind: Address, options: UdpReceiverOptions): Promise<
     }
     return r !== w;
   };
-
-  // A timer, not a MessageChannel message: measured in Deno 2.9.6, a loop yielding through a
-  // MessagePort let a 10 ms interval fire once in 1.5 s, one yielding through setTimeout(0)
-  // 67 times in 67 turns.
-  const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
   /** Drains whenever the Worker bumps the sequence slot, until it says it has closed. */
   const takeAll = async () => {
